@@ -1,0 +1,159 @@
+"""The output binding: a ``RunOutputCredential`` issued after the run, tied to one declaration by
+its id *and* the digest of the secured declaration, so a pair cannot be re-mixed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .credentials import Issuer, ProofFormat, issue_credential
+from .declaration import (
+    BINDING_TYPE,
+    SUBJECT_TYPE,
+    SecuredCredential,
+    media_type_of,
+    run_contexts,
+    secured_digest,
+    version_for,
+)
+from .digests import digest_multibase
+from .documents import VcVersion
+from .errors import ErrorCode, RunError
+from .timeutil import format_datetime
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutputDigest(_Strict):
+    digestMultibase: str
+    mediaType: str | None = None
+    size: int | None = Field(default=None, ge=0)
+
+
+class Usage(_Strict):
+    inputTokens: int | None = Field(default=None, ge=0)
+    outputTokens: int | None = Field(default=None, ge=0)
+    totalTokens: int | None = Field(default=None, ge=0)
+
+
+class Observed(_Strict):
+    """What the executor saw during the run (e.g. the model id the provider reported)."""
+
+    modelId: str | None = None
+    provider: str | None = None
+    revision: str | None = None
+    exitCode: int | None = None
+
+
+class BindingSubject(_Strict):
+    output: OutputDigest
+    startedAt: str
+    completedAt: str
+    usage: Usage | None = None
+    observed: Observed | None = None
+
+
+def output_digest(output: bytes, media_type: str | None = None) -> OutputDigest:
+    return OutputDigest(digestMultibase=digest_multibase(output), mediaType=media_type, size=len(output))
+
+
+def build_binding(
+    declaration: SecuredCredential,
+    *,
+    declaration_id: str,
+    run_id: str,
+    issuer_did: str,
+    output: OutputDigest,
+    started_at: datetime,
+    completed_at: datetime,
+    bound_at: datetime,
+    usage: Usage | None = None,
+    observed: Observed | None = None,
+    version: VcVersion = VcVersion.V2,
+) -> dict[str, Any]:
+    subject = BindingSubject(
+        output=output,
+        startedAt=format_datetime(started_at),
+        completedAt=format_datetime(completed_at),
+        usage=usage,
+        observed=observed,
+    ).model_dump(mode="json", exclude_none=True)
+    credential: dict[str, Any] = {
+        "@context": run_contexts(version),
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential", BINDING_TYPE],
+        "issuer": issuer_did,
+        "validFrom" if version is VcVersion.V2 else "issuanceDate": format_datetime(bound_at),
+        "credentialSubject": {"id": run_id, "type": SUBJECT_TYPE, **subject},
+        "relatedResource": [
+            {
+                "id": declaration_id,
+                "digestMultibase": secured_digest(declaration),
+                "mediaType": media_type_of(declaration),
+            }
+        ],
+    }
+    return credential
+
+
+def bind(
+    declaration: SecuredCredential,
+    issuer: Issuer,
+    *,
+    declaration_id: str,
+    run_id: str,
+    output: OutputDigest,
+    started_at: datetime,
+    completed_at: datetime,
+    bound_at: datetime,
+    usage: Usage | None = None,
+    observed: Observed | None = None,
+    proof_format: ProofFormat = ProofFormat.DI,
+) -> SecuredCredential:
+    if completed_at < started_at:
+        raise RunError(
+            f"completedAt {format_datetime(completed_at)} is before startedAt {format_datetime(started_at)}",
+            code=ErrorCode.TIME_ORDER,
+        )
+    if bound_at < completed_at:
+        raise RunError("the binding cannot be issued before the run completed", code=ErrorCode.TIME_ORDER)
+    unsigned = build_binding(
+        declaration,
+        declaration_id=declaration_id,
+        run_id=run_id,
+        issuer_did=issuer.did,
+        output=output,
+        started_at=started_at,
+        completed_at=completed_at,
+        bound_at=bound_at,
+        usage=usage,
+        observed=observed,
+        version=version_for(proof_format),
+    )
+    return issue_credential(unsigned, issuer, proof_format=proof_format, created=bound_at)
+
+
+def binding_subject(credential: dict[str, Any]) -> tuple[str, BindingSubject, dict[str, Any]]:
+    """(run id, subject, relatedResource entry) of a binding, or ``RUNID_NOT_A_BINDING``."""
+    types = credential.get("type")
+    if BINDING_TYPE not in (types if isinstance(types, list) else [types]):
+        raise RunError(f"the credential is not a {BINDING_TYPE}", code=ErrorCode.NOT_A_BINDING)
+    subject = credential.get("credentialSubject")
+    if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):
+        raise RunError("the binding's subject has no run id", code=ErrorCode.NOT_A_BINDING)
+    related = credential.get("relatedResource")
+    related_list = related if isinstance(related, list) else [related]
+    if len(related_list) != 1 or not isinstance(related_list[0], dict):
+        raise RunError("a binding must name exactly one related declaration", code=ErrorCode.NOT_A_BINDING)
+    try:
+        parsed = BindingSubject.model_validate({k: v for k, v in subject.items() if k not in ("id", "type")})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RunError(f"binding subject field {where!r}: {first['msg']}", code=ErrorCode.NOT_A_BINDING) from exc
+    return subject["id"], parsed, related_list[0]

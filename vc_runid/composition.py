@@ -1,0 +1,290 @@
+"""The composition of a run — what the run *is* — as content digests, and how it is built.
+
+A ``RunComposition`` is what goes into the declaration credential's subject: identifiers in the
+clear, every content component (prompts, retrieved documents, tool definitions, input) by digest.
+Components are salted by default (``salted_digest``), so that a short prompt cannot be recovered
+by guessing; the salts stay with the run's owner in a ``Disclosures`` record, never in the
+credential, and one component can later be disclosed (content + salt) to an auditor.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .digests import (
+    decode_salt,
+    digest_multibase,
+    digests_equal,
+    encode_salt,
+    hash_weights,
+    jcs,
+    new_salt,
+    salted_digest,
+)
+from .errors import ErrorCode, RunError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ContentDigest(_Strict):
+    digestMultibase: str
+    salted: bool = False
+
+
+class WeightsDigest(_Strict):
+    digestMultibase: str
+    fileCount: int | None = None
+    size: int | None = None
+
+
+class ModelComponent(_Strict):
+    modelId: str = Field(min_length=1)
+    provider: str | None = None
+    revision: str | None = None
+    weights: WeightsDigest | None = None
+
+
+class Configuration(_Strict):
+    parameters: str  # RFC 8785 canonical JSON of the generation parameters
+    digestMultibase: str
+
+
+class Instruction(_Strict):
+    role: str
+    digestMultibase: str
+    salted: bool = False
+
+
+class RetrievedDocument(_Strict):
+    documentId: str
+    digestMultibase: str
+    salted: bool = False
+
+
+class RetrievalContext(_Strict):
+    documents: list[RetrievedDocument]
+    digestMultibase: str  # root over the ordered list, see ``retrieval_root``
+
+
+class Tool(_Strict):
+    name: str
+    digestMultibase: str
+    salted: bool = False
+
+
+class InputComponent(_Strict):
+    digestMultibase: str
+    salted: bool = False
+    mediaType: str | None = None
+
+
+class Software(_Strict):
+    name: str
+    version: str
+
+
+class Runtime(_Strict):
+    software: list[Software] | None = None
+    containerImage: str | None = None
+    platform: str | None = None
+
+
+class Executor(_Strict):
+    id: str | None = None
+    name: str | None = None
+    runtime: Runtime | None = None
+
+
+class RunComposition(_Strict):
+    model: ModelComponent
+    configuration: Configuration | None = None
+    instructions: list[Instruction] = []
+    retrievalContext: RetrievalContext | None = None
+    tools: list[Tool] = []
+    input: InputComponent | None = None
+    executor: Executor | None = None
+
+    def subject_fields(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude_none=True)
+        for key in ("instructions", "tools"):
+            if not data.get(key):
+                data.pop(key, None)
+        return data
+
+
+class Disclosure(_Strict):
+    """What the owner keeps for one component: the salt (and, optionally, the content)."""
+
+    path: str
+    salt: str | None = None
+    content: str | None = None  # UTF-8 text of the component, when the owner chose to keep it
+
+
+class Disclosures(_Strict):
+    runId: str | None = None
+    components: dict[str, Disclosure] = {}
+
+
+def retrieval_root(documents: list[RetrievedDocument]) -> str:
+    """Root digest over the *ordered* retrieval list: order is part of what the model saw."""
+    return digest_multibase(
+        jcs([{"documentId": d.documentId, "digestMultibase": d.digestMultibase} for d in documents])
+    )
+
+
+def component_digest(content: bytes, salt: bytes | None) -> str:
+    return salted_digest(content, salt) if salt is not None else digest_multibase(content)
+
+
+class CompositionBuilder:
+    """Collects a run's components from their content and computes their (salted) digests."""
+
+    def __init__(self, *, salted: bool = True) -> None:
+        self.salted = salted
+        self._model: ModelComponent | None = None
+        self._configuration: Configuration | None = None
+        self._instructions: list[Instruction] = []
+        self._documents: list[RetrievedDocument] = []
+        self._tools: list[Tool] = []
+        self._input: InputComponent | None = None
+        self._executor: Executor | None = None
+        self._disclosures: dict[str, Disclosure] = {}
+
+    def _digest(self, path: str, content: bytes, keep_content: bool) -> tuple[str, bool]:
+        salt = new_salt() if self.salted else None
+        text: str | None = None
+        if keep_content:
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+        self._disclosures[path] = Disclosure(
+            path=path, salt=encode_salt(salt) if salt else None, content=text
+        )
+        return component_digest(content, salt), salt is not None
+
+    def model(
+        self,
+        model_id: str,
+        *,
+        provider: str | None = None,
+        revision: str | None = None,
+        weights: Path | None = None,
+        on_bytes: Any = None,
+    ) -> CompositionBuilder:
+        weights_digest = None
+        if weights is not None:
+            # Weights are never salted: they cannot be guessed, and an unsalted digest can be
+            # compared with the one a model publisher announces.
+            tree = hash_weights(weights, on_bytes=on_bytes)
+            weights_digest = WeightsDigest(
+                digestMultibase=tree.root, fileCount=tree.file_count, size=tree.total_bytes
+            )
+        self._model = ModelComponent(
+            modelId=model_id, provider=provider, revision=revision, weights=weights_digest
+        )
+        return self
+
+    def parameters(self, parameters: dict[str, Any]) -> CompositionBuilder:
+        canonical = jcs(parameters)
+        self._configuration = Configuration(
+            parameters=canonical.decode("utf-8"), digestMultibase=digest_multibase(canonical)
+        )
+        return self
+
+    def instruction(self, content: bytes | str, role: str = "system", keep: bool = True) -> CompositionBuilder:
+        data = content.encode() if isinstance(content, str) else content
+        digest, salted = self._digest(f"instructions[{len(self._instructions)}]", data, keep)
+        self._instructions.append(Instruction(role=role, digestMultibase=digest, salted=salted))
+        return self
+
+    def retrieved(self, document_id: str, content: bytes | str, keep: bool = True) -> CompositionBuilder:
+        data = content.encode() if isinstance(content, str) else content
+        digest, salted = self._digest(f"retrievalContext.documents[{len(self._documents)}]", data, keep)
+        self._documents.append(RetrievedDocument(documentId=document_id, digestMultibase=digest, salted=salted))
+        return self
+
+    def tool(self, definition: dict[str, Any], keep: bool = True) -> CompositionBuilder:
+        name = definition.get("name") or (definition.get("function") or {}).get("name")
+        if not isinstance(name, str) or not name:
+            raise RunError(
+                "a tool definition needs a name (name, or function.name)", code=ErrorCode.MANIFEST_INVALID
+            )
+        digest, salted = self._digest(f"tools[{len(self._tools)}]", jcs(definition), keep)
+        self._tools.append(Tool(name=name, digestMultibase=digest, salted=salted))
+        return self
+
+    def input(self, content: bytes | str, media_type: str | None = None, keep: bool = True) -> CompositionBuilder:
+        data = content.encode() if isinstance(content, str) else content
+        digest, salted = self._digest("input", data, keep)
+        self._input = InputComponent(digestMultibase=digest, salted=salted, mediaType=media_type)
+        return self
+
+    def executor(
+        self, *, id: str | None = None, name: str | None = None, runtime: Runtime | None = None
+    ) -> CompositionBuilder:
+        self._executor = Executor(id=id, name=name, runtime=runtime)
+        return self
+
+    def build(self) -> tuple[RunComposition, Disclosures]:
+        if self._model is None:
+            raise RunError("a run composition needs a model", code=ErrorCode.MANIFEST_INVALID)
+        retrieval = None
+        if self._documents:
+            retrieval = RetrievalContext(documents=self._documents, digestMultibase=retrieval_root(self._documents))
+        composition = RunComposition(
+            model=self._model,
+            configuration=self._configuration,
+            instructions=self._instructions,
+            retrievalContext=retrieval,
+            tools=self._tools,
+            input=self._input,
+            executor=self._executor,
+        )
+        return composition, Disclosures(components=self._disclosures)
+
+
+def _component_at(subject: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """Follow ``instructions[0]`` / ``retrievalContext.documents[1]`` / ``input`` in a subject."""
+    node: Any = subject
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        node = node.get(name) if isinstance(node, dict) else None
+        if index:
+            position = int(index.rstrip("]"))
+            node = node[position] if isinstance(node, list) and position < len(node) else None
+    return node if isinstance(node, dict) else None
+
+
+def check_disclosure(subject: dict[str, Any], disclosure: Disclosure, content: bytes) -> str:
+    """Check disclosed content (+ salt) against the digest the declaration committed to."""
+    component = _component_at(subject, disclosure.path)
+    if component is None or "digestMultibase" not in component:
+        raise RunError(
+            f"the declaration has no component at {disclosure.path!r}", code=ErrorCode.DISCLOSURE_MISMATCH
+        )
+    if component.get("salted") and disclosure.salt is None:
+        raise RunError(f"{disclosure.path} is salted but no salt was disclosed", code=ErrorCode.DISCLOSURE_MISMATCH)
+    salt = decode_salt(disclosure.salt) if component.get("salted") and disclosure.salt else None
+    if disclosure.path.startswith("tools["):
+        content = jcs(_json_object(content, disclosure.path))
+    if not digests_equal(component_digest(content, salt), component["digestMultibase"]):
+        raise RunError(
+            f"disclosed content of {disclosure.path} does not match the declared digest",
+            code=ErrorCode.DISCLOSURE_MISMATCH,
+        )
+    return f"{disclosure.path} matches the declared digest"
+
+
+def _json_object(content: bytes, path: str) -> Any:
+    import json
+
+    try:
+        return json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"disclosed tool {path} is not JSON", code=ErrorCode.DISCLOSURE_MISMATCH) from exc

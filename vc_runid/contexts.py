@@ -1,0 +1,130 @@
+"""The offline JSON-LD document loader: pinned contexts only, never the network.
+
+Every context the toolkit emits or accepts ships in ``contexts/`` with its SHA-256 in
+``contexts/index.json``. A caller may add contexts explicitly (``--context URL=FILE``, an audit
+bundle); anything else is refused with ``RUNID_CONTEXT_NOT_ALLOWED`` before any I/O happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cachetools import LRUCache
+from pyld.context_resolver import ContextResolver
+
+from .errors import ContextError, ErrorCode
+
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+ED25519_2020_V1 = "https://w3id.org/security/suites/ed25519-2020/v1"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
+DID_V1 = "https://www.w3.org/ns/did/v1"
+RUNID_V1 = "https://w3id.org/vc-runid/v1"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def contexts_dir() -> Path:
+    """The shipped contexts: inside the wheel (``vc_runid/_contexts``) or beside a source checkout."""
+    for candidate in (_PACKAGE_DIR / "_contexts", _PACKAGE_DIR.parent / "contexts"):
+        if (candidate / "index.json").is_file():
+            return candidate
+    raise ContextError(
+        "the pinned JSON-LD contexts are missing from this installation",
+        code=ErrorCode.CONTEXT_INVALID,
+    )
+
+
+@cache
+def pinned_contexts() -> Mapping[str, Any]:
+    """URL → parsed context document, each checked against the digest recorded in the manifest."""
+    directory = contexts_dir()
+    manifest = json.loads((directory / "index.json").read_text())
+    documents: dict[str, Any] = {}
+    for entry in manifest["contexts"]:
+        data = (directory / entry["file"]).read_bytes()
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise ContextError(
+                f"pinned context {entry['url']} does not match its recorded sha256",
+                code=ErrorCode.CONTEXT_INVALID,
+            )
+        documents[entry["url"]] = json.loads(data)
+    return documents
+
+
+def read_context_file(path: Path) -> Any:
+    try:
+        document = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise ContextError(f"cannot read context file {path}: {exc}", code=ErrorCode.CONTEXT_INVALID) from exc
+    except json.JSONDecodeError as exc:
+        raise ContextError(f"context file {path} is not JSON: {exc}", code=ErrorCode.CONTEXT_INVALID) from exc
+    if not isinstance(document, dict) or "@context" not in document:
+        raise ContextError(
+            f"context file {path} has no top-level @context", code=ErrorCode.CONTEXT_INVALID
+        )
+    return document
+
+
+def parse_context_option(option: str) -> tuple[str, Any]:
+    """``URL=FILE`` (the CLI's ``--context``) → (url, document)."""
+    url, sep, file = option.partition("=")
+    if not sep or not url or not file:
+        raise ContextError(f"--context expects URL=FILE, got {option!r}", code=ErrorCode.USAGE)
+    return url, read_context_file(Path(file))
+
+
+class DocumentLoader:
+    """A pyld document loader that serves pinned contexts plus explicitly added ones.
+
+    Each loader owns its context cache: pyld's shared cache is keyed by URL only, so a context a
+    caller added for one verification must not leak into another that did not add it.
+    """
+
+    def __init__(self, extra: Mapping[str, Any] | None = None) -> None:
+        pinned = pinned_contexts()
+        extra = dict(extra or {})
+        for url, document in extra.items():
+            if url in pinned and pinned[url] != document:
+                raise ContextError(
+                    f"{url} is a pinned context; a different document for it is refused",
+                    code=ErrorCode.CONTEXT_NOT_ALLOWED,
+                )
+        self._extra = extra
+        self._documents: dict[str, Any] = {**pinned, **extra}
+        self._cache: LRUCache[str, Any] = LRUCache(maxsize=256)
+
+    @property
+    def allowed_urls(self) -> frozenset[str]:
+        return frozenset(self._documents)
+
+    def with_contexts(self, extra: Mapping[str, Any]) -> DocumentLoader:
+        if not extra:
+            return self
+        return DocumentLoader({**self._extra, **extra})
+
+    def __call__(self, url: str, options: Any = None) -> dict[str, Any]:
+        document = self._documents.get(url)
+        if document is None:
+            raise ContextError(
+                f"context {url} is not pinned or supplied; it is refused and was not fetched "
+                "(supply it explicitly with --context URL=FILE)",
+                code=ErrorCode.CONTEXT_NOT_ALLOWED,
+                detail={"url": url},
+            )
+        # "static" lets pyld keep the processed context, which is most of the cost otherwise.
+        return {"contextUrl": None, "documentUrl": url, "document": document, "tag": "static"}
+
+    def resolver(self) -> ContextResolver:
+        return ContextResolver(self._cache, self)
+
+
+@cache
+def default_loader() -> DocumentLoader:
+    return DocumentLoader()

@@ -1,0 +1,129 @@
+"""The run declaration: a ``RunDeclarationCredential`` issued *before* the run starts."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from .composition import RunComposition
+from .contexts import ED25519_2020_V1, RUNID_V1, VC_V1, VC_V2, pinned_contexts
+from .credentials import Issuer, ProofFormat, issue_credential
+from .digests import digest_multibase, jcs
+from .documents import VcVersion, vc_version
+from .errors import ErrorCode, RunError
+from .timeutil import format_datetime, parse_datetime
+
+DECLARATION_TYPE = "RunDeclarationCredential"
+BINDING_TYPE = "RunOutputCredential"
+SUBJECT_TYPE = "Run"
+
+SecuredCredential = dict[str, Any] | str
+
+
+def version_for(proof_format: ProofFormat) -> VcVersion:
+    """The VC 1.1 profile is what didkit and other 1.1-era verifiers understand."""
+    return VcVersion.V1 if proof_format in (ProofFormat.DI_2020, ProofFormat.JWT_V1) else VcVersion.V2
+
+
+def run_contexts(version: VcVersion) -> list[Any]:
+    """VC 2.0 names the vocabulary by URL. The VC 1.1 profile carries it inline, because 1.1-era
+    verifiers (didkit) resolve only their built-in context URLs."""
+    if version is VcVersion.V2:
+        return [VC_V2, RUNID_V1]
+    return [VC_V1, ED25519_2020_V1, pinned_contexts()[RUNID_V1]["@context"]]
+
+
+def new_run_id() -> str:
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+def build_declaration(
+    composition: RunComposition,
+    *,
+    issuer_did: str,
+    declared_at: datetime,
+    run_id: str | None = None,
+    version: VcVersion = VcVersion.V2,
+) -> dict[str, Any]:
+    """The unsigned declaration credential for ``composition``."""
+    subject = {
+        "id": run_id or new_run_id(),
+        "type": SUBJECT_TYPE,
+        # A fresh nonce makes two declarations of an identical composition distinct credentials.
+        "runNonce": secrets.token_urlsafe(16),
+        **composition.subject_fields(),
+    }
+    credential: dict[str, Any] = {
+        "@context": run_contexts(version),
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential", DECLARATION_TYPE],
+        "issuer": issuer_did,
+    }
+    moment = format_datetime(declared_at)
+    credential["validFrom" if version is VcVersion.V2 else "issuanceDate"] = moment
+    credential["credentialSubject"] = subject
+    return credential
+
+
+def declare(
+    composition: RunComposition,
+    issuer: Issuer,
+    *,
+    declared_at: datetime,
+    proof_format: ProofFormat = ProofFormat.DI,
+    run_id: str | None = None,
+) -> SecuredCredential:
+    """Issue the declaration credential, signed by ``issuer`` at ``declared_at`` (its clock)."""
+    unsigned = build_declaration(
+        composition,
+        issuer_did=issuer.did,
+        declared_at=declared_at,
+        run_id=run_id,
+        version=version_for(proof_format),
+    )
+    return issue_credential(unsigned, issuer, proof_format=proof_format, created=declared_at)
+
+
+def secured_digest(secured: SecuredCredential) -> str:
+    """The digest that a binding's ``relatedResource`` commits to: over the *secured* credential
+    (proof included), as RFC 8785 JSON, or over the compact JWS bytes for a JOSE credential."""
+    if isinstance(secured, str):
+        return digest_multibase(secured.encode("ascii"))
+    return digest_multibase(jcs(secured))
+
+
+def media_type_of(secured: SecuredCredential) -> str:
+    return "application/vc+jwt" if isinstance(secured, str) else "application/vc"
+
+
+def issued_at(credential: dict[str, Any]) -> datetime:
+    field = "validFrom" if vc_version(credential) is VcVersion.V2 else "issuanceDate"
+    return parse_datetime(credential.get(field), field)
+
+
+def _types(credential: dict[str, Any]) -> list[Any]:
+    value = credential.get("type")
+    return value if isinstance(value, list) else [value]
+
+
+def declaration_subject(credential: dict[str, Any]) -> tuple[str, RunComposition]:
+    """The run id and composition of a declaration; ``RUNID_NOT_A_DECLARATION`` naming the field
+    if it is not one."""
+    if DECLARATION_TYPE not in _types(credential):
+        raise RunError(f"the credential is not a {DECLARATION_TYPE}", code=ErrorCode.NOT_A_DECLARATION)
+    subject = credential.get("credentialSubject")
+    if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):
+        raise RunError("the declaration's subject has no run id", code=ErrorCode.NOT_A_DECLARATION)
+    fields = {k: v for k, v in subject.items() if k not in ("id", "type", "runNonce")}
+    try:
+        return subject["id"], RunComposition.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RunError(
+            f"declaration subject field {where!r}: {first['msg']}", code=ErrorCode.NOT_A_DECLARATION
+        ) from exc

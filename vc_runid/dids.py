@@ -1,0 +1,207 @@
+"""DIDs: ``did:key`` (created and resolved offline) and ``did:web`` (documents produced for the
+user to host, resolved only from a local store of DID documents — never over the network).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from .contexts import DID_V1, MULTIKEY_V1
+from .errors import DidError, ErrorCode, RunIdError
+from .keys import PublicKey
+from .multiformats import Multicodec, encode_multikey, multibase_decode
+
+ASSERTION = "assertionMethod"
+AUTHENTICATION = "authentication"
+
+# Verification method types whose key we know how to read (DID Core §5.2, Controlled Identifiers
+# §2.2; Ed25519VerificationKey2020 for the Ed25519Signature2020 suite).
+_MULTIBASE_TYPES = {"Multikey", "Ed25519VerificationKey2020"}
+_JWK_TYPES = {"JsonWebKey2020", "JsonWebKey"}
+
+_DID_RE = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._%:-]*[A-Za-z0-9._%-]$")
+
+
+@dataclass(frozen=True)
+class VerificationMethod:
+    id: str
+    type: str
+    controller: str
+    public_key: PublicKey
+
+
+def did_of(did_url: str) -> str:
+    return did_url.split("#", 1)[0].split("?", 1)[0]
+
+
+def did_key_for(public: PublicKey) -> str:
+    return f"did:key:{public.multikey}"
+
+
+def did_key_vm(public: PublicKey) -> str:
+    """The verification method id of a did:key: ``did:key:<mb>#<mb>`` (did:key §3.1.2)."""
+    return f"did:key:{public.multikey}#{public.multikey}"
+
+
+def _document(did: str, methods: list[dict[str, Any]]) -> dict[str, Any]:
+    ids = [m["id"] for m in methods]
+    return {
+        "@context": [DID_V1, MULTIKEY_V1],
+        "id": did,
+        "verificationMethod": methods,
+        ASSERTION: ids,
+        AUTHENTICATION: ids,
+        "capabilityInvocation": ids,
+        "capabilityDelegation": ids,
+    }
+
+
+def _multikey_method(vm_id: str, controller: str, public: PublicKey) -> dict[str, Any]:
+    return {"id": vm_id, "type": "Multikey", "controller": controller, "publicKeyMultibase": public.multikey}
+
+
+def resolve_did_key(did: str) -> dict[str, Any]:
+    """Build the DID document of a ``did:key`` from the key itself (did:key §3.1)."""
+    if not did.startswith("did:key:z"):
+        raise DidError(f"{did!r} is not a base58btc did:key", code=ErrorCode.DID_INVALID)
+    encoded = did[len("did:key:") :]
+    try:
+        public = PublicKey.from_multikey(encoded)
+    except RunIdError as exc:
+        raise DidError(f"{did!r} does not encode a supported key: {exc.message}", code=ErrorCode.DID_INVALID) from exc
+    return _document(did, [_multikey_method(f"{did}#{encoded}", did, public)])
+
+
+def did_web_from_domain(domain: str) -> str:
+    """``example.com`` or ``example.com:8443:path`` (a port percent-encoded as ``%3A``) → did:web."""
+    domain = domain.strip()
+    if not domain or "/" in domain or " " in domain:
+        raise DidError(f"invalid did:web domain {domain!r} (use host[:path:segments])", code=ErrorCode.USAGE)
+    return "did:web:" + domain
+
+
+def did_web_url(did: str) -> str:
+    """Where the user must host the document (did:web §3.2), for the message we print."""
+    parts = did[len("did:web:") :].split(":")
+    host = unquote(parts[0])
+    path = "/".join(parts[1:]) if len(parts) > 1 else ".well-known"
+    return f"https://{host}/{path}/did.json"
+
+
+def did_web_document(did: str, keys: Iterable[PublicKey]) -> dict[str, Any]:
+    """A did:web document listing ``keys`` in order; key fragments are their multikeys, so a
+    rotated-in key gets a new, stable method id and old ids stop resolving once removed."""
+    if not did.startswith("did:web:"):
+        raise DidError(f"{did!r} is not a did:web", code=ErrorCode.DID_INVALID)
+    methods = [_multikey_method(f"{did}#{k.multikey}", did, k) for k in keys]
+    if not methods:
+        raise DidError("a did:web document needs at least one key", code=ErrorCode.USAGE)
+    return _document(did, methods)
+
+
+def _method_key(method: Mapping[str, Any]) -> PublicKey:
+    vm_type = method.get("type")
+    if vm_type in _MULTIBASE_TYPES and "publicKeyMultibase" in method:
+        return PublicKey.from_multikey(method["publicKeyMultibase"])
+    if vm_type in _JWK_TYPES and isinstance(method.get("publicKeyJwk"), dict):
+        if "d" in method["publicKeyJwk"]:
+            raise DidError("verification method exposes a private key", code=ErrorCode.DID_INVALID)
+        return PublicKey.from_jwk(method["publicKeyJwk"])
+    if vm_type == "Ed25519VerificationKey2018" and isinstance(method.get("publicKeyBase58"), str):
+        raw = multibase_decode("z" + method["publicKeyBase58"])
+        return PublicKey.from_multikey(encode_multikey(Multicodec.ED25519_PUB, raw))
+    raise DidError(
+        f"verification method {method.get('id')!r} has unsupported type {vm_type!r} or no key",
+        code=ErrorCode.VERIFICATION_METHOD_NOT_FOUND,
+    )
+
+
+class DidResolver:
+    """Offline resolution: did:key from the key, every other DID from documents handed in.
+
+    ``documents`` maps a DID to its document (from a directory, an audit bundle or the service's
+    own identity). Nothing is ever fetched: a DID that is not there is ``RUNID_DID_UNRESOLVED``.
+    """
+
+    def __init__(self, documents: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self._documents = dict(documents or {})
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> DidResolver:
+        return cls(load_did_store(directory))
+
+    def with_documents(self, documents: Mapping[str, Mapping[str, Any]]) -> DidResolver:
+        return DidResolver({**self._documents, **documents})
+
+    def resolve(self, did: str) -> Mapping[str, Any]:
+        if not _DID_RE.match(did):
+            raise DidError(f"{did!r} is not a valid DID", code=ErrorCode.DID_INVALID)
+        if did.startswith("did:key:"):
+            return resolve_did_key(did)
+        document = self._documents.get(did)
+        if document is None:
+            hint = " (add its did.json with --did-store DIR)" if did.startswith("did:web:") else ""
+            raise DidError(
+                f"{did} is not in the local DID store and is never fetched over the network{hint}",
+                code=ErrorCode.DID_UNRESOLVED,
+                detail={"did": did},
+            )
+        return document
+
+    def verification_method(self, vm_url: str, relationship: str) -> VerificationMethod:
+        """Dereference ``vm_url`` and require it to be authorized for ``relationship``."""
+        did = did_of(vm_url)
+        document = self.resolve(did)
+        if document.get("id") != did:
+            raise DidError(f"DID document id {document.get('id')!r} is not {did}", code=ErrorCode.DID_INVALID)
+        embedded: dict[str, Mapping[str, Any]] = {}
+        for section in ("verificationMethod", ASSERTION, AUTHENTICATION):
+            for entry in document.get(section) or []:
+                if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+                    embedded[_absolute(did, entry["id"])] = entry
+        method = embedded.get(vm_url)
+        if method is None:
+            raise DidError(
+                f"verification method {vm_url} is not listed in the DID document of {did} "
+                "(unknown, or rotated out)",
+                code=ErrorCode.VERIFICATION_METHOD_NOT_FOUND,
+                detail={"verificationMethod": vm_url},
+            )
+        authorized = {
+            _absolute(did, e if isinstance(e, str) else str(e.get("id")))
+            for e in document.get(relationship) or []
+        }
+        if vm_url not in authorized:
+            raise DidError(
+                f"verification method {vm_url} is not authorized for {relationship} by {did}",
+                code=ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED,
+                detail={"verificationMethod": vm_url, "relationship": relationship},
+            )
+        controller = str(method.get("controller", did))
+        return VerificationMethod(vm_url, str(method.get("type")), controller, _method_key(method))
+
+
+def _absolute(did: str, ref: str) -> str:
+    return did + ref if ref.startswith("#") else ref
+
+
+def load_did_store(directory: Path) -> dict[str, Mapping[str, Any]]:
+    """Read every ``*.json`` DID document under ``directory`` (keyed by its ``id``)."""
+    if not directory.is_dir():
+        raise DidError(f"DID store {directory} is not a directory", code=ErrorCode.USAGE)
+    documents: dict[str, Mapping[str, Any]] = {}
+    for path in sorted(directory.rglob("*.json")):
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DidError(f"DID document {path} is unreadable: {exc}", code=ErrorCode.DID_INVALID) from exc
+        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+            raise DidError(f"{path} is not a DID document (no id)", code=ErrorCode.DID_INVALID)
+        documents[document["id"]] = document
+    return documents

@@ -1,0 +1,170 @@
+"""Verification of a run: a declaration, its output binding, and optional evidence.
+
+The rules (docs/verification.md), each a named check in the report:
+1. both credentials verify (proofs, issuer DIDs, contexts — offline);
+2. ``link``: the binding names the declaration's id and the digest of the declaration presented;
+3. ``run-id``: the same run;
+4. ``time-order``: declaration issued ≤ startedAt ≤ completedAt ≤ binding issued;
+5. ``composition``: nothing observed contradicts the declaration;
+6. evidence: an output file or disclosed components match their digests.
+A declaration alone is "declared, not yet bound"; a binding without its declaration is invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .binding import BindingSubject, binding_subject
+from .composition import Disclosure, RunComposition, check_disclosure
+from .declaration import SecuredCredential, declaration_subject, issued_at, secured_digest
+from .digests import digest_multibase, digests_equal
+from .errors import ErrorCode, RunError, RunIdError
+from .timeutil import parse_datetime
+from .verification import CheckResult, Failed, Recorder, VerificationReport, Verifier
+
+BOUND = "bound"
+DECLARED = "declared, not yet bound"
+
+
+def _merge(report: VerificationReport, child: VerificationReport, prefix: str) -> None:
+    for check in child.checks:
+        report.checks.append(check.model_copy(update={"name": f"{prefix}.{check.name}"}))
+    report.warnings.extend(f"{prefix}: {w}" for w in child.warnings)
+    report.proofs_checked += child.proofs_checked
+    if not child.valid and not child.failures:
+        report.checks.append(
+            CheckResult(name=prefix, passed=False, code=ErrorCode.PROOF_MISSING.value, message="no proof was checked")
+        )
+
+
+def _link(declaration: SecuredCredential, decl_doc: dict[str, Any], related: dict[str, Any]) -> str:
+    if related.get("id") != decl_doc.get("id"):
+        raise RunError(
+            f"the binding is for declaration {related.get('id')}, not {decl_doc.get('id')}",
+            code=ErrorCode.DECLARATION_MISMATCH,
+        )
+    claimed = related.get("digestMultibase")
+    if not isinstance(claimed, str) or not digests_equal(claimed, secured_digest(declaration)):
+        raise RunError(
+            "the declaration presented is not the one the binding was issued for (digest differs)",
+            code=ErrorCode.DECLARATION_MISMATCH,
+        )
+    return "binding names this declaration by id and digest"
+
+
+def _time_order(decl_doc: dict[str, Any], binding_doc: dict[str, Any], subject: BindingSubject) -> str:
+    declared = issued_at(decl_doc)
+    started = parse_datetime(subject.startedAt, "startedAt")
+    completed = parse_datetime(subject.completedAt, "completedAt")
+    bound = issued_at(binding_doc)
+    if started < declared:
+        raise RunError(
+            f"the run started at {subject.startedAt}, before it was declared ({declared.isoformat()}): "
+            "a declaration issued after the start is not a declaration",
+            code=ErrorCode.DECLARED_AFTER_START,
+        )
+    if completed < started:
+        raise RunError("completedAt is before startedAt", code=ErrorCode.TIME_ORDER)
+    if bound < completed:
+        raise RunError("the binding was issued before the run completed", code=ErrorCode.TIME_ORDER)
+    return "declared ≤ started ≤ completed ≤ bound"
+
+
+def _composition(composition: RunComposition, subject: BindingSubject) -> str:
+    observed = subject.observed
+    if observed is None:
+        return "nothing observed to compare"
+    model = composition.model
+    drift = []
+    if observed.modelId is not None and observed.modelId not in {model.modelId, model.revision}:
+        drift.append(f"model {observed.modelId!r} was reported, {model.modelId!r} was declared")
+    if observed.provider is not None and model.provider is not None and observed.provider != model.provider:
+        drift.append(f"provider {observed.provider!r} was reported, {model.provider!r} was declared")
+    if observed.revision is not None and model.revision is not None and observed.revision != model.revision:
+        drift.append(f"revision {observed.revision!r} was reported, {model.revision!r} was declared")
+    if drift:
+        raise RunError("; ".join(drift), code=ErrorCode.COMPOSITION_DRIFT)
+    return "observations agree with the declaration"
+
+
+def _output(subject: BindingSubject, output: bytes) -> str:
+    if not digests_equal(digest_multibase(output), subject.output.digestMultibase):
+        raise RunError("the output presented does not match the bound output digest", code=ErrorCode.OUTPUT_MISMATCH)
+    return "output matches the bound digest"
+
+
+def verify_run(
+    declaration: SecuredCredential | bytes | None,
+    binding: SecuredCredential | bytes | None = None,
+    *,
+    verifier: Verifier | None = None,
+    output: bytes | None = None,
+    disclosures: Sequence[tuple[Disclosure, bytes]] = (),
+) -> VerificationReport:
+    """Verify a run's declaration and (optionally) its binding, offline."""
+    verifier = verifier or Verifier()
+    report = VerificationReport(kind="run")
+    record = Recorder(report)
+    try:
+        if declaration is None:
+            record.fail(
+                "declaration",
+                RunError("a binding without its declaration proves nothing", code=ErrorCode.BINDING_WITHOUT_DECLARATION),
+            )
+        decl_report = verifier.verify_credential(declaration)  # type: ignore[arg-type]
+        _merge(report, decl_report, "declaration")
+        decl_doc = decl_report.document
+        if decl_doc is None:
+            return report
+        report.id, report.issuer, report.format = decl_report.id, decl_report.issuer, decl_report.format
+        run_id, composition = record.run("declaration.run", lambda: declaration_subject(decl_doc), "a run declaration")
+        report.run_id = run_id
+        for disclosure, content in disclosures:
+            record.soft(f"disclosure.{disclosure.path}", lambda: check_disclosure(decl_doc["credentialSubject"], disclosure, content))
+        if binding is None:
+            report.status = DECLARED
+            if output is not None:
+                record.fail("output", RunError("an output was given but the run has no binding", code=ErrorCode.OUTPUT_MISMATCH))
+            return report
+        report.status = BOUND
+        binding_report = verifier.verify_credential(binding)
+        _merge(report, binding_report, "binding")
+        binding_doc = binding_report.document
+        if binding_doc is None:
+            return report
+        bound_run, subject, related = record.run("binding.run", lambda: binding_subject(binding_doc), "a run output binding")
+        secured_declaration = _as_secured(declaration, decl_doc)
+        record.soft("link", lambda: _link(secured_declaration, decl_doc, related))
+        record.soft("run-id", lambda: _same_run(run_id, bound_run))
+        record.soft("time-order", lambda: _time_order(decl_doc, binding_doc, subject))
+        record.soft("composition", lambda: _composition(composition, subject))
+        if output is not None:
+            record.soft("output", lambda: _output(subject, output))
+        if binding_report.issuer and binding_report.issuer != decl_report.issuer:
+            report.warnings.append(
+                f"declaration issued by {decl_report.issuer}, binding by {binding_report.issuer}"
+            )
+    except Failed:
+        pass
+    return report
+
+
+def _same_run(declared: str, bound: str) -> str:
+    if declared != bound:
+        raise RunError(f"the binding is for run {bound}, the declaration for {declared}", code=ErrorCode.RUN_ID_MISMATCH)
+    return f"run {declared}"
+
+
+def _as_secured(original: SecuredCredential | bytes, document: dict[str, Any]) -> SecuredCredential:
+    """The declaration as it was secured: the JWS string for JOSE, else the JSON document."""
+    if isinstance(original, bytes):
+        original = original.decode("utf-8", "replace").strip()
+    if isinstance(original, str) and not original.lstrip().startswith("{"):
+        return original.strip()
+    if isinstance(original, dict) and original.get("type") == "EnvelopedVerifiableCredential":
+        return str(original["id"]).split(",", 1)[1]
+    return document if not isinstance(original, dict) else original
+
+
+__all__ = ["BOUND", "DECLARED", "RunIdError", "verify_run"]

@@ -1,0 +1,39 @@
+"""XML Schema dateTime handling, as VC and Data Integrity use it. The clock is always passed in."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from .errors import DataModelError, ErrorCode
+
+# XMLSchema dateTimeStamp as VC 2.0 §4.9 requires: a time zone is mandatory.
+_DATETIME_RE = re.compile(
+    r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_datetime(moment: datetime) -> str:
+    """UTC with a ``Z`` suffix; fractions, when present, as exactly six digits (a form peers accept)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware datetime (UTC)")
+    moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(value: object, field: str) -> datetime:
+    if not isinstance(value, str) or not _DATETIME_RE.match(value):
+        raise DataModelError(
+            f"{field} must be an XML Schema dateTime with a time zone, got {value!r}",
+            code=ErrorCode.NOT_A_CREDENTIAL,
+        )
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise DataModelError(f"{field} is not a valid date-time: {value!r}") from exc

@@ -1,0 +1,323 @@
+"""Verification as a report: every check is named, and says why it passed or failed.
+
+``valid`` is the AND of all checks performed, and is never true when no proof was checked — an
+empty report is invalid on purpose. Nothing here touches the network or the wall clock: DIDs come
+from a ``DidResolver``, contexts from a ``DocumentLoader`` and time from ``now``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NoReturn, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from . import jose
+from .canonical import expand_safe
+from .contexts import DocumentLoader, default_loader
+from .dids import ASSERTION, AUTHENTICATION, DidResolver, VerificationMethod, did_of
+from .documents import (
+    VcVersion,
+    check_credential,
+    contexts_of,
+    issuer_id,
+    proofs_of,
+    read_document,
+)
+from .errors import ContextError, DataModelError, ErrorCode, ProofError, RunIdError, ValidityError
+from .proofs import suite_for
+from .timeutil import parse_datetime, utc_now
+
+T = TypeVar("T")
+
+#: How far a proof's ``created`` may lie in the verifier's future before it is refused.
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    passed: bool
+    code: str | None = None
+    message: str = ""
+
+
+class VerificationReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = "credential"
+    status: str | None = None  # for a run: "bound" or "declared, not yet bound"
+    run_id: str | None = None
+    format: str | None = None
+    id: str | None = None
+    issuer: str | None = None
+    checks: list[CheckResult] = []
+    warnings: list[str] = []
+    proofs_checked: int = 0
+    # The credential as verified (decoded from a JWT where needed); not part of the report's JSON.
+    document: dict[str, Any] | None = Field(default=None, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def valid(self) -> bool:
+        return bool(self.checks) and self.proofs_checked > 0 and all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def error_codes(self) -> list[str]:
+        return [c.code for c in self.failures if c.code]
+
+    def passed(self, name: str) -> bool:
+        return any(c.name == name and c.passed for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Everything verification depends on, passed in explicitly (no hidden I/O)."""
+
+    resolver: DidResolver = field(default_factory=DidResolver)
+    loader: DocumentLoader = field(default_factory=default_loader)
+    now: datetime = field(default_factory=utc_now)
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+
+    def verify_credential(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
+        return _CredentialRun(self).verify(credential)
+
+
+class Failed(Exception):
+    """A check failed; later checks that depend on it are not run."""
+
+
+class Recorder:
+    def __init__(self, report: VerificationReport) -> None:
+        self.report = report
+
+    def run(self, name: str, action: Callable[[], T], passed: str = "ok") -> T:
+        try:
+            value = action()
+        except RunIdError as exc:
+            self.report.checks.append(CheckResult(name=name, passed=False, code=exc.code.value, message=exc.message))
+            raise Failed(name) from exc
+        message = value if isinstance(value, str) and passed == "ok" else passed
+        self.report.checks.append(CheckResult(name=name, passed=True, message=message))
+        return value
+
+    def fail(self, name: str, error: RunIdError) -> NoReturn:
+        self.report.checks.append(CheckResult(name=name, passed=False, code=error.code.value, message=error.message))
+        raise Failed(name)
+
+    def soft(self, name: str, action: Callable[[], T], passed: str = "ok") -> T | None:
+        """Like ``run`` but later checks still run after a failure (they are independent)."""
+        try:
+            return self.run(name, action, passed)
+        except Failed:
+            return None
+
+
+def _validity(credential: dict[str, Any], version: VcVersion, now: datetime) -> str:
+    start_field, end_field = (
+        ("validFrom", "validUntil") if version is VcVersion.V2 else ("issuanceDate", "expirationDate")
+    )
+    if start_field in credential:
+        start = parse_datetime(credential[start_field], start_field)
+        if now < start:
+            raise ValidityError(
+                f"not valid before {credential[start_field]} ({start_field}); checked at {now.isoformat()}",
+                code=ErrorCode.CREDENTIAL_NOT_YET_VALID,
+            )
+    if end_field in credential:
+        end = parse_datetime(credential[end_field], end_field)
+        if now > end:
+            raise ValidityError(
+                f"expired at {credential[end_field]} ({end_field}); checked at {now.isoformat()}",
+                code=ErrorCode.CREDENTIAL_EXPIRED,
+            )
+    return f"valid at {now.isoformat()}"
+
+
+def _contexts_allowed(document: dict[str, Any], loader: DocumentLoader) -> str:
+    for ctx in contexts_of(document):
+        if isinstance(ctx, str) and ctx not in loader.allowed_urls:
+            raise ContextError(
+                f"context {ctx} is not pinned or supplied (refused, not fetched)",
+                code=ErrorCode.CONTEXT_NOT_ALLOWED,
+                detail={"url": ctx},
+            )
+    return "every @context is pinned or supplied"
+
+
+def authorize_method(
+    resolver: DidResolver, vm_url: Any, relationship: str, controller: str | None
+) -> VerificationMethod:
+    """Dereference the verification method and bind it to the issuer (or holder)."""
+    if not isinstance(vm_url, str) or not vm_url:
+        raise ProofError("proof has no verificationMethod", code=ErrorCode.PROOF_MALFORMED)
+    method = resolver.verification_method(vm_url, relationship)
+    if controller is not None and (did_of(vm_url) != controller or method.controller != controller):
+        raise ProofError(
+            f"verification method {vm_url} is controlled by {method.controller}, not by {controller}",
+            code=ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED,
+        )
+    return method
+
+
+def check_proof_times(proof: dict[str, Any], now: datetime, skew: timedelta) -> None:
+    try:
+        if "created" in proof:
+            created = parse_datetime(proof["created"], "proof.created")
+            if created > now + skew:
+                raise ProofError(
+                    f"proof created {proof['created']}, after the verification time {now.isoformat()}",
+                    code=ErrorCode.PROOF_CREATED_IN_FUTURE,
+                )
+        if "expires" in proof:
+            expires = parse_datetime(proof["expires"], "proof.expires")
+            if now > expires:
+                raise ProofError(f"proof expired at {proof['expires']}", code=ErrorCode.PROOF_EXPIRED)
+    except DataModelError as exc:
+        raise ProofError(exc.message, code=ErrorCode.PROOF_MALFORMED) from exc
+
+
+def check_proof_purpose(proof: dict[str, Any], expected: str) -> None:
+    if proof.get("proofPurpose") != expected:
+        raise ProofError(
+            f"proofPurpose is {proof.get('proofPurpose')!r}, expected {expected!r}",
+            code=ErrorCode.PROOF_PURPOSE_MISMATCH,
+        )
+
+
+def unique_proofs(document: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    proofs = proofs_of(document)
+    if not proofs:
+        raise ProofError(f"the {what} has no proof", code=ErrorCode.PROOF_MISSING)
+    serialized = [json.dumps(p, sort_keys=True) for p in proofs]
+    if len(set(serialized)) != len(serialized):
+        raise ProofError(f"the {what} carries the same proof twice", code=ErrorCode.PROOF_DUPLICATED)
+    for proof in proofs:
+        if "previousProof" in proof:
+            raise ProofError("proof chains (previousProof) are not supported", code=ErrorCode.PROOF_MALFORMED)
+    return proofs
+
+
+class _CredentialRun:
+    def __init__(self, verifier: Verifier) -> None:
+        self.verifier = verifier
+        self.report = VerificationReport(kind="credential")
+        self.record = Recorder(self.report)
+
+    def verify(self, data: dict[str, Any] | str | bytes) -> VerificationReport:
+        try:
+            self._verify(data)
+        except Failed:
+            pass
+        return self.report
+
+    def _verify(self, data: dict[str, Any] | str | bytes) -> None:
+        document: dict[str, Any] | str = (
+            data if isinstance(data, dict) else self.record.run("parse", lambda: read_document(data))
+        )
+        if isinstance(document, dict) and document.get("type") == "EnvelopedVerifiableCredential":
+            envelope = document
+            document = self.record.run("envelope", lambda: jose.unwrap_envelope(envelope))
+        if isinstance(document, str):
+            self._verify_jwt(document)
+        else:
+            self._verify_data_integrity(document)
+
+    def _common(self, credential: dict[str, Any]) -> VcVersion:
+        self.report.document = credential
+        version = self.record.run("data-model", lambda: check_credential(credential), "well-formed credential")
+        self.report.id = credential.get("id") if isinstance(credential.get("id"), str) else None
+        self.report.issuer = issuer_id(credential)
+        loader = self.verifier.loader
+        self.record.run("contexts", lambda: _contexts_allowed(credential, loader))
+        self.record.run("json-ld", lambda: expand_safe(credential, loader) and None, "every term is defined")
+        return version
+
+    def _verify_data_integrity(self, credential: dict[str, Any]) -> None:
+        version = self._common(credential)
+        proofs = self.record.run("proofs", lambda: unique_proofs(credential, "credential"), "present, no duplicates")
+        issuer = self.report.issuer
+        unsecured = {k: v for k, v in credential.items() if k != "proof"}
+        formats = []
+        for index, proof in enumerate(proofs):
+            label = "proof" if len(proofs) == 1 else f"proof[{index}]"
+            suite = self.record.run(f"{label}.type", lambda: suite_for(proof), "supported")
+            formats.append(suite.name)
+            self.record.run(f"{label}.purpose", lambda: check_proof_purpose(proof, "assertionMethod"), "assertionMethod")
+            self.record.soft(
+                f"{label}.time",
+                lambda: check_proof_times(proof, self.verifier.now, self.verifier.clock_skew),
+                "created/expires consistent with the verification time",
+            )
+            method = self.record.run(
+                f"{label}.issuer-key",
+                lambda: authorize_method(self.verifier.resolver, proof.get("verificationMethod"), ASSERTION, issuer),
+                "verification method is the issuer's, authorized for assertionMethod",
+            )
+            self.record.run(
+                f"{label}.signature",
+                lambda: suite.verify_proof(unsecured, proof, method.public_key, self.verifier.loader),
+                f"{suite.name} signature verifies",
+            )
+            self.report.proofs_checked += 1
+        self.report.format = ",".join(formats)
+        self.record.soft("validity-period", lambda: _validity(credential, version, self.verifier.now))
+        self._status_warning(credential)
+
+    def _verify_jwt(self, token: str) -> None:
+        jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "well-formed compact JWS, allowed alg")
+        credential, profile = self.record.run("jwt-claims", lambda: jose.credential_from_jwt(jwt), "credential claims consistent")
+        self.report.format = profile
+        version = self._common(credential)
+        kid = self.record.run("proof.kid", lambda: jose.kid_of(jwt), "kid names a verification method")
+        method = self.record.run(
+            "proof.issuer-key",
+            lambda: authorize_method(self.verifier.resolver, kid, ASSERTION, self.report.issuer),
+            "kid is the issuer's key, authorized for assertionMethod",
+        )
+        self.record.run(
+            "proof.signature",
+            lambda: jose.verify_jwt_signature(jwt, method.public_key),
+            f"{jwt.header.get('alg')} signature verifies",
+        )
+        self.report.proofs_checked += 1
+        self.record.soft("validity-period", lambda: _validity(credential, version, self.verifier.now))
+        self._status_warning(credential)
+
+    def _status_warning(self, credential: dict[str, Any]) -> None:
+        if "credentialStatus" in credential:
+            self.report.warnings.append(
+                "credentialStatus is present but no status list snapshot was supplied; "
+                "revocation status is unknown"
+            )
+
+
+def verify_credential(
+    credential: dict[str, Any] | str | bytes,
+    *,
+    resolver: DidResolver | None = None,
+    loader: DocumentLoader | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Verify one credential (Data Integrity JSON, a compact JWS, or an enveloped VC)."""
+    verifier = Verifier(
+        resolver=resolver or DidResolver(), loader=loader or default_loader(), now=now or utc_now()
+    )
+    return verifier.verify_credential(credential)
+
+
+__all__ = [
+    "AUTHENTICATION",
+    "CheckResult",
+    "VerificationReport",
+    "Verifier",
+    "verify_credential",
+]
