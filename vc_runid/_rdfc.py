@@ -3,7 +3,8 @@
 Canonicalization is nearly all of the cost of creating or checking a Data Integrity proof, so
 there are two interchangeable implementations behind one function:
 
-* :func:`canonicalize_nquads_reference` runs pyld's URDNA2015 — slow, pure Python, the reference.
+* :func:`canonicalize_nquads_reference` runs pyld's URDNA2015 — slow, pure Python, the reference
+  (with its N-Quads reader replaced and one divergence from RDFC-1.0 corrected, see below).
 * :func:`canonicalize_nquads_fast` runs pyoxigraph's RDFC-1.0 (Rust) and is byte-identical to the
   reference. Where pyoxigraph would *not* be byte-identical it hands the input to the reference
   instead (see :func:`_reference_reason`), so the choice of path changes speed, never bytes.
@@ -30,6 +31,12 @@ Known divergences this module absorbs (each has a regression test in ``tests/tes
    node the tag is hashed, so the input goes to the reference.
 4. pyoxigraph also reads RDF 1.2 (triple terms ``<<( )>>``, ``@lang--dir``) and is stricter
    about IRIs and BCP 47 than N-Quads 1.1; such inputs go to the reference, which decides.
+5. pyld 3.3's URDNA2015 counts a quad once per position a blank node holds in it (``_:x <p> _:x``
+   or a blank node naming the graph its own quad is in), against RDFC-1.0 §4.4.3 step 2 and
+   against rdf-canonize (jsonld.js) and pyoxigraph, which both agree with the spec. Here pyld is
+   the one that is wrong, so the reference corrects it (:class:`_Urdna2015`) rather than the
+   fast path copying it. This changes canonical labels only for such datasets, which JSON-LD
+   produces only from explicit blank node identifiers used that way.
 """
 
 from __future__ import annotations
@@ -92,10 +99,13 @@ _ABSOLUTE_IRI: Final = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>"{}|^`
 
 # --- when the fast path must defer to the reference -------------------------------------------
 
-# Characters pyoxigraph escapes and pyld writes raw (divergence 2), escapes that can encode them
-# or anything else (decided by the reference, which pyld's writer would re-encode differently),
-# and RDF 1.2 triple terms (divergence 4). False positives only cost speed.
-_NEEDS_REFERENCE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|\\[bfuU]|<<")
+# Characters pyoxigraph escapes and pyld writes raw (divergence 2); \b \f \u \U escapes, which
+# can encode them, counted only after an odd run of backslashes (``"C:\\users"`` in N-Quads is a
+# backslash followed by "u" and stays fast); RDF 1.2 triple terms (divergence 4). False positives
+# only cost speed.
+_NEEDS_REFERENCE: Final = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|(?<!\\)(?:\\\\)*\\[bfuU]|<<"
+)
 # A language tag right after a closing quote. Inside a literal a quote is always escaped, so
 # ``\"@x`` inside a value can match too: a false positive only makes the case map ambiguous.
 _LANGUAGE_TAG: Final = re.compile(r'"[ \t]*@([A-Za-z0-9-]+)')
@@ -204,6 +214,33 @@ def _parse_nquads(nquads: str) -> dict[str, list[dict[str, Any]]]:
     return dataset
 
 
+class _Urdna2015(URDNA2015):  # type: ignore[misc]
+    """pyld's URDNA2015 with each quad listed once per blank node (divergence 5).
+
+    RDFC-1.0 §4.4.3 step 2 maps a blank node to *the quads it appears in*. pyld appends a quad
+    once per position the blank node holds, so ``_:x <p> _:x .`` is hashed twice in the Hash
+    First Degree Quads (§4.6) and its neighbours are counted twice in Hash N-Degree Quads (§4.8).
+    rdf-canonize (jsonld.js) and pyoxigraph keep a set. The two methods below are the only
+    readers of the map; each de-duplicates a blank node's list, by identity, before first use.
+    """
+
+    def _quads_once(self, id_: str) -> None:
+        info = self.blank_node_info[id_]
+        if "unique" not in info:
+            info["quads"] = list({id(quad): quad for quad in info["quads"]}.values())
+            info["unique"] = True
+
+    def hash_first_degree_quads(self, id_: str) -> str:
+        self._quads_once(id_)
+        result: str = super().hash_first_degree_quads(id_)
+        return result
+
+    def create_hash_to_related(self, id_: str, issuer: Any) -> dict[str, list[str]]:
+        self._quads_once(id_)
+        result: dict[str, list[str]] = super().create_hash_to_related(id_, issuer)
+        return result
+
+
 def canonicalize_nquads_reference(nquads: str) -> str:
     """Canonicalize N-Quads with pyld's URDNA2015 (= RDFC-1.0 with SHA-256): the reference.
 
@@ -215,7 +252,7 @@ def canonicalize_nquads_reference(nquads: str) -> str:
         ContextError: ``RUNID_JSONLD_INVALID`` if the text is not N-Quads 1.1.
     """
     dataset = _parse_nquads(nquads)
-    result: str = URDNA2015().main(
+    result: str = _Urdna2015().main(
         dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"}
     )
     return result

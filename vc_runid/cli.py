@@ -7,6 +7,8 @@ Exit codes: 0 success / valid, 1 failure / invalid (the report or the error line
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +20,19 @@ from .contexts import DocumentLoader, default_loader, parse_context_option
 from .credentials import ProofFormat, init_home, issue_credential, load_issuer
 from .dids import DidResolver, did_web_document, did_web_from_domain, did_web_url, load_did_store
 from .documents import parse_json
-from .errors import ErrorCode, RunIdError, UsageError
+from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType, default_home
 from .timeutil import parse_datetime, utc_now
+from .binding import Observed, bind, output_digest
+from .composition import Disclosures, RunComposition
+from .declaration import SecuredCredential, declare, issued_at, new_run_id
+from .digests import hash_weights
+from .manifest import compose_from_manifest, load_manifest
+from .run_files import is_binding, is_run_credential, read_disclosures, read_secured, write_secured
+from .run_verification import verify_run
+from .runner import Run, credential_id
+from .store import RunStore
+from .timeutil import format_datetime
 from .verification import VerificationReport, Verifier
 
 app = typer.Typer(
@@ -193,16 +205,340 @@ def verify_files(
 
 @app.command()
 def verify(
-    files: Annotated[list[Path], typer.Argument(help="Credentials to verify (JSON or compact JWS).")],
+    files: Annotated[list[Path], typer.Argument(help="Credentials (JSON or compact JWS); for a run: DECLARATION [BINDING].")],
+    output: Annotated[Path | None, typer.Option("--output", help="The run's output file, checked against the binding.")] = None,
+    disclose: Annotated[list[Path] | None, typer.Option("--disclose", help="A disclosure file (content + salt) to check.")] = None,
     did_store: Annotated[Path | None, typer.Option("--did-store", help="Directory of DID documents (did:web).")] = None,
     at: Annotated[str | None, typer.Option("--at", help="Verify as of this time (default: now).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     context: ContextOption = None,
 ) -> None:
-    """Verify credentials offline. Exit 0 when all are valid, 1 when any is invalid."""
+    """Verify credentials, or a run (declaration + binding), offline.
+
+    Exit 0 when valid, 1 when invalid (the report says which check failed), 2 for a usage error."""
     try:
         verifier = Verifier(resolver=_resolver(did_store), loader=_loader(context), now=_moment(at, "--at") or utc_now())
-        code = verify_files(files, verifier, as_json)
+        documents = [read_secured(path) for path in files]
+        if documents and is_run_credential(documents[0]):
+            code = _verify_run_files(files, documents, verifier, output, disclose or [], as_json)
+        else:
+            if output is not None or disclose:
+                raise UsageError("--output and --disclose apply to a run (a declaration and its binding)")
+            code = verify_files(files, verifier, as_json)
+    except RunIdError as exc:
+        fail(exc)
+    raise typer.Exit(code)
+
+
+def _verify_run_files(
+    files: list[Path],
+    documents: list[SecuredCredential],
+    verifier: Verifier,
+    output: Path | None,
+    disclose: list[Path],
+    as_json: bool,
+) -> int:
+    if len(documents) > 2:
+        raise UsageError("a run is verified as DECLARATION [BINDING]: at most two files")
+    declaration: SecuredCredential | None = documents[0]
+    binding = documents[1] if len(documents) == 2 else None
+    if binding is None and is_binding(documents[0]):
+        declaration, binding = None, documents[0]
+    disclosures = [item for path in disclose for item in read_disclosures(path)]
+    report = verify_run(
+        declaration,
+        binding,
+        verifier=verifier,
+        output=_read_bytes(output) if output is not None else None,
+        disclosures=disclosures,
+    )
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+    else:
+        typer.echo(render_run_report(report))
+    return 0 if report.valid else 1
+
+
+def render_run_report(report: VerificationReport) -> str:
+    title = f"run {report.run_id or '(unknown)'}"
+    status = f" ({report.status})" if report.status and report.valid else ""
+    return render_report(report, title).replace(f"{title}: VALID", f"{title}: VALID{status}", 1)
+
+
+def _progress_bar(total: int) -> tuple[Any, Any]:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        console=_stderr_console(), transient=True,
+    )
+    task = progress.add_task("hashing", total=total)
+    return progress, lambda n: progress.advance(task, n)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+@app.command()
+def digest(
+    path: Annotated[Path, typer.Argument(help="A file or a directory (e.g. model weights).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the per-file manifest as JSON.")] = False,
+) -> None:
+    """Print the weights/manifest digest of a file or directory."""
+    try:
+        if not path.exists():
+            raise RunError(f"{path} does not exist", code=ErrorCode.FILE_UNREADABLE)
+        progress, advance = _progress_bar(_tree_size(path))
+        with progress:
+            result = hash_weights(path, on_bytes=advance)
+    except RunIdError as exc:
+        fail(exc)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        typer.echo(f"{result.root}  {path}  ({result.file_count} files, {result.total_bytes} bytes)")
+
+
+def _compose(manifest: Path) -> tuple[RunComposition, Disclosures]:
+    loaded = load_manifest(manifest)
+    weights = loaded.model.weights
+    total = _tree_size(manifest.resolve().parent / weights) if weights else 0
+    if total:
+        progress, advance = _progress_bar(total)
+        with progress:
+            return compose_from_manifest(manifest, on_bytes=advance)
+    return compose_from_manifest(manifest)
+
+
+def _declare_into_store(
+    manifest: Path, home: Path, proof_format: ProofFormat
+) -> tuple[Run, RunStore]:
+    composition, disclosures = _compose(manifest)
+    issuer = load_issuer(home)
+    store = RunStore.in_home(home)
+    run_id = new_run_id()
+    declared_at = utc_now()
+    declaration = declare(composition, issuer, declared_at=declared_at, proof_format=proof_format, run_id=run_id)
+    declaration_id = credential_id(declaration)
+    disclosures = disclosures.model_copy(update={"runId": run_id})
+    store.add_declaration(run_id, declaration_id, declaration, format_datetime(declared_at), disclosures)
+    return Run(run_id, declaration_id, declaration, disclosures, started_at=declared_at), store
+
+
+@app.command("declare")
+def declare_cmd(
+    manifest: Annotated[Path, typer.Argument(help="Run manifest (YAML or JSON); paths are relative to it.")],
+    proof_format: Annotated[ProofFormat, typer.Option("--format", help="di, di-2020, ecdsa, jose, jwt-1.1")] = ProofFormat.DI,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the declaration here (default: stdout).")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Issue a run declaration before the run starts (and keep it, with its salts, in the run store)."""
+    try:
+        current, _ = _declare_into_store(manifest, _home(home), proof_format)
+    except RunIdError as exc:
+        fail(exc)
+    typer.echo(f"declared run {current.run_id}", err=True)
+    if out is None:
+        typer.echo(current.declaration if isinstance(current.declaration, str) else json.dumps(current.declaration, indent=2))
+    else:
+        write_secured(out, current.declaration)
+        typer.echo(f"wrote {out}", err=True)
+
+
+
+
+def _bind_declaration(
+    declaration: SecuredCredential,
+    home: Path,
+    output: bytes,
+    *,
+    media_type: str | None,
+    started: datetime | None,
+    completed: datetime | None,
+    observed: Observed | None,
+    proof_format: ProofFormat | None,
+) -> SecuredCredential:
+    """Verify the declaration, check the times, issue the binding and record it in the store."""
+    issuer = load_issuer(home)
+    verifier = Verifier(resolver=DidResolver({issuer.did: issuer.did_document()}), now=utc_now())
+    report = verify_run(declaration, verifier=verifier)
+    if not report.valid:
+        first = report.failures[0] if report.failures else None
+        detail = f" ({first.name}: {first.code}: {first.message})" if first else ""
+        raise RunError(f"the declaration does not verify; refusing to bind it{detail}", code=ErrorCode.DECLARATION_INVALID)
+    document = report.document if report.document is not None else {}
+    store = RunStore.in_home(home)
+    run_id = str(report.run_id)
+    declaration_id = credential_id(declaration)
+    if store.find_by_declaration(declaration_id) is None:
+        store.add_declaration(run_id, declaration_id, declaration, format_datetime(issued_at(document)), Disclosures(runId=run_id))
+    elif store.get(run_id).binding is not None:
+        raise RunError(f"run {run_id} is already bound; a run has one output binding", code=ErrorCode.ALREADY_BOUND)
+    now = utc_now()
+    completed_at = completed or now
+    started_at = started or completed_at
+    declared_at = issued_at(document)
+    if started_at < declared_at:
+        raise RunError(
+            f"startedAt {format_datetime(started_at)} is before the declaration ({format_datetime(declared_at)})",
+            code=ErrorCode.DECLARED_AFTER_START,
+        )
+    fmt = proof_format or _format_of(declaration, report.format)
+    binding = bind(
+        declaration, issuer, declaration_id=declaration_id, run_id=run_id,
+        output=output_digest(output, media_type), started_at=started_at, completed_at=completed_at,
+        bound_at=max(now, completed_at), observed=observed, proof_format=fmt,
+    )
+    store.add_binding(run_id, binding, format_datetime(max(now, completed_at)))
+    return binding
+
+
+def _format_of(declaration: SecuredCredential, report_format: str | None) -> ProofFormat:
+    if isinstance(declaration, str):
+        return ProofFormat.JOSE if report_format == "vc-jose" else ProofFormat.JWT_V1
+    return {
+        "eddsa-rdfc-2022": ProofFormat.DI, "ecdsa-rdfc-2019": ProofFormat.ECDSA, "Ed25519Signature2020": ProofFormat.DI_2020,
+    }.get(report_format or "", ProofFormat.DI)
+
+
+@app.command("bind")
+def bind_cmd(
+    declaration: Annotated[Path, typer.Argument(help="The run's declaration credential.")],
+    output: Annotated[Path, typer.Option("--output", help="The run's output file.")],
+    started: Annotated[str | None, typer.Option("--started", help="When the run started (default: --completed).")] = None,
+    completed: Annotated[str | None, typer.Option("--completed", help="When the run completed (default: now).")] = None,
+    observed_model: Annotated[str | None, typer.Option("--observed-model", help="The model id the provider reported.")] = None,
+    media_type: Annotated[str | None, typer.Option("--media-type")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the binding here (default: stdout).")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Issue the output binding for a declared run."""
+    try:
+        binding = _bind_declaration(
+            read_secured(declaration), _home(home), _read_bytes(output), media_type=media_type,
+            started=_moment(started, "--started"), completed=_moment(completed, "--completed"),
+            observed=Observed(modelId=observed_model) if observed_model else None, proof_format=None,
+        )
+    except RunIdError as exc:
+        fail(exc)
+    if out is None:
+        typer.echo(binding if isinstance(binding, str) else json.dumps(binding, indent=2))
+    else:
+        write_secured(out, binding)
+        typer.echo(f"wrote {out}", err=True)
+
+
+@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run_cmd(
+    ctx: typer.Context,
+    manifest: Annotated[Path, typer.Option("--manifest", help="Run manifest (YAML or JSON).")],
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Where declaration.json, binding.json and the output go.")] = None,
+    output_file: Annotated[Path | None, typer.Option("--output-file", help="Bind this file instead of the command's stdout.")] = None,
+    proof_format: Annotated[ProofFormat, typer.Option("--format")] = ProofFormat.DI,
+    home: HomeOption = None,
+) -> None:
+    """Declare, execute COMMAND (after --), bind its output. The command's exit code is passed on."""
+    command = list(ctx.args)
+    if not command:
+        fail(UsageError("give the command to run after --, e.g. vc-runid run --manifest m.yaml -- python job.py"))
+    try:
+        current, _ = _declare_into_store(manifest, _home(home), proof_format)
+        directory = out_dir or Path(f"run-{current.run_id.rsplit(':', 1)[-1]}")
+        directory.mkdir(parents=True, exist_ok=True)
+        declaration_path = directory / "declaration.json"
+        write_secured(declaration_path, current.declaration)
+        env = {**os.environ, "RUNID_DECLARATION": str(declaration_path.resolve()), "RUNID_RUN_ID": current.run_id}
+        started = utc_now()
+        try:
+            completed_process = subprocess.run(command, env=env, stdout=None if output_file else subprocess.PIPE)
+        except OSError as exc:
+            raise UsageError(f"cannot run {command[0]!r}: {exc.strerror or exc}") from exc
+        completed = utc_now()
+        if output_file is not None:
+            output = _read_bytes(output_file)
+            output_path = directory / output_file.name
+            if output_path.resolve() != output_file.resolve():
+                output_path.write_bytes(output)
+        else:
+            output = completed_process.stdout or b""
+            sys.stdout.buffer.write(output)
+            output_path = directory / "output.txt"
+            output_path.write_bytes(output)
+        binding = _bind_declaration(
+            current.declaration, _home(home), output, media_type=None, started=started, completed=completed,
+            observed=Observed(exitCode=completed_process.returncode), proof_format=proof_format,
+        )
+        write_secured(directory / "binding.json", binding)
+    except RunIdError as exc:
+        fail(exc)
+    typer.echo(f"run {current.run_id}: declaration, binding and output in {directory}", err=True)
+    raise typer.Exit(completed_process.returncode)
+
+
+runs_app = typer.Typer(help="The local run store.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(home: HomeOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List declared runs and whether they are bound."""
+    records = RunStore.in_home(_home(home)).list()
+    if as_json:
+        typer.echo(json.dumps([{"runId": r.run_id, "declaredAt": r.declared_at, "status": r.status, "boundAt": r.bound_at} for r in records], indent=2))
+        return
+    for r in records:
+        typer.echo(f"{r.run_id}  {r.declared_at}  {r.status}")
+
+
+@runs_app.command("show")
+def runs_show(run_id: str, home: HomeOption = None) -> None:
+    """Show a run's declaration and binding (salts are not shown)."""
+    try:
+        record = RunStore.in_home(_home(home)).get(run_id)
+    except RunIdError as exc:
+        fail(exc)
+    typer.echo(json.dumps({"runId": record.run_id, "status": record.status, "declaration": record.declaration, "binding": record.binding}, indent=2))
+
+
+@app.command()
+def disclose(
+    run_id: Annotated[str, typer.Argument(help="The run.")],
+    component: Annotated[list[str], typer.Argument(help="Component paths, e.g. instructions[0] input tools[0].")],
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Write a disclosure file (content + salt) of chosen components, for an auditor."""
+    try:
+        record = RunStore.in_home(_home(home)).get(run_id)
+        missing = [c for c in component if c not in record.disclosures.components]
+        if missing:
+            known = ", ".join(sorted(record.disclosures.components)) or "none"
+            raise UsageError(f"no stored component {', '.join(missing)} for run {run_id} (known: {known})")
+        items = [record.disclosures.components[c].model_dump(mode="json") for c in component]
+    except RunIdError as exc:
+        fail(exc)
+    _write(out, json.dumps(items, indent=2))
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Where the demo's files go.")] = None,
+) -> None:
+    """Declare -> run -> bind -> verify a run of the bundled local model, then show a tamper fail."""
+    from .demo import run_demo
+
+    try:
+        code = run_demo(_home(home), out_dir, echo=typer.echo)
     except RunIdError as exc:
         fail(exc)
     raise typer.Exit(code)

@@ -86,7 +86,7 @@ Profile = Literal["vc-jose", "vc-jwt-1.1"]
 VC_JOSE: Final[Profile] = "vc-jose"
 VC_JWT_V1: Final[Profile] = "vc-jwt-1.1"
 
-#: The media type of a JOSE-secured VC 2.0 credential (VC-JOSE-COSE §3.1.1, §6.1).
+#: The media type of a JOSE-secured VC 2.0 credential (VC-JOSE-COSE §3.1.1).
 VC_JWT_MEDIA_TYPE: Final = "application/vc+jwt"
 _ENVELOPED_TYPE: Final = "EnvelopedVerifiableCredential"
 
@@ -145,7 +145,7 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
 def _check_header(header: dict[str, Any]) -> None:
     """The JOSE header rules we enforce before any key is touched (RFC 7515 §4, RFC 8725 §3.1)."""
     if "alg" not in header or not isinstance(header["alg"], str):
-        raise _jws_invalid("JWS header has no alg (RFC 7515 §4.1.1)")
+        raise _jws_invalid("JWS header alg is missing or not a string (RFC 7515 §4.1.1)")
     alg = header["alg"]
     if alg not in ALLOWED_ALGS:
         raise InputError(
@@ -201,7 +201,9 @@ def parse_jwt(token: str) -> Jwt:
     _check_header(header)
     if not payload_b64:
         # A detached payload (RFC 7515 Appendix F) would be signed content we never see.
-        raise _jws_invalid("JWS payload is empty (detached payloads are not accepted)", segment="payload")
+        raise _jws_invalid(
+            "JWS payload is empty (detached payloads are not accepted)", segment="payload"
+        )
     payload = _json_object(_decode_segment(payload_b64, "payload"), "payload")
     if not signature_b64:
         raise _jws_invalid("JWS has no signature", segment="signature")
@@ -248,20 +250,22 @@ def verify_jwt_signature(jwt: Jwt, public_key: PublicKey) -> None:
     token's ``alg`` must be the one algorithm that key type is used with, so an attacker cannot
     switch the verification algorithm (RFC 8725 §3.1).
     """
-    # A Jwt can be built by hand; make sure the fields we return claims from are the token's.
+    alg = jwt.header.get("alg")
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
+        raise ProofError(f"JWS alg {alg!r} is not allowed", code=ErrorCode.JWS_ALG_NOT_ALLOWED)
+    # A Jwt can be built by hand; make sure the fields claims are read from are the token's.
     if parse_jwt(jwt.token) != jwt:
         raise ProofError("Jwt fields do not match its token", code=ErrorCode.PROOF_INVALID)
-    alg = jwt.header["alg"]
     if ALLOWED_ALGS[alg] is not public_key.key_type:
         raise ProofError(
-            f"JWS alg {alg} needs a {ALLOWED_ALGS[alg].value} key, but {_kid_for_message(jwt)} "
-            f"is a {public_key.key_type.value} key",
+            f"JWS alg {alg} is for {ALLOWED_ALGS[alg].value} keys; {_kid_for_message(jwt)} "
+            f"is a key of type {public_key.key_type.value}",
             code=ErrorCode.PROOF_INVALID,
             detail={"alg": alg, "keyType": public_key.key_type.value},
         )
     if len(jwt.signature) != _SIGNATURE_BYTES:
         raise ProofError(
-            f"a {alg} signature is {_SIGNATURE_BYTES} bytes, this one is {len(jwt.signature)}",
+            f"an {alg} signature is {_SIGNATURE_BYTES} bytes, this one is {len(jwt.signature)}",
             code=ErrorCode.PROOF_INVALID,
         )
     verifier = jwcrypto_jws.JWS()
@@ -384,7 +388,9 @@ def _to_numeric_date(moment: datetime) -> int | float:
 
 def _from_numeric_date(value: Any, claim: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DataModelError(f"JWT claim {claim} must be a NumericDate (RFC 7519 §2), got {value!r}")
+        raise DataModelError(
+            f"JWT claim {claim} must be a NumericDate (RFC 7519 §2), got {value!r}"
+        )
     try:
         # timedelta rounds a float to the microsecond, the precision of a parsed dateTime.
         return _EPOCH + timedelta(seconds=value)
@@ -414,14 +420,16 @@ def _media_type(value: str) -> str:
     return value.removeprefix("application/")
 
 
-def _check_media_types(header: Mapping[str, Any], typ: set[str | None], cty: set[str | None]) -> None:
+def _check_media_types(
+    header: Mapping[str, Any], typ: set[str | None], cty: set[str | None]
+) -> None:
     """Explicit typing (RFC 8725 §3.11): a JWT typed as something else is not this credential."""
     found_typ = _media_type(header["typ"]) if "typ" in header else None
     found_cty = _media_type(header["cty"]) if "cty" in header else None
     if found_typ not in typ or found_cty not in cty:
         raise DataModelError(
-            f"a JWT with typ {header.get('typ')!r} and cty {header.get('cty')!r} is not a credential "
-            "of this profile",
+            f"a JWT with typ {header.get('typ')!r} and cty {header.get('cty')!r} is not "
+            "a credential of this profile",
             detail={"typ": header.get("typ"), "cty": header.get("cty")},
         )
 
@@ -437,7 +445,8 @@ def _rebuild_v1(payload: Mapping[str, Any]) -> dict[str, Any]:
         raise DataModelError("JWT claim vc must be a JSON object")
     if "@context" in payload:
         raise DataModelError(
-            "a JWT payload with both vc and @context is neither a VC-JWT 1.1 nor a VC-JOSE credential"
+            "a JWT payload with both vc and @context is neither a VC-JWT 1.1 "
+            "nor a VC-JOSE credential"
         )
     contexts = contexts_of(vc)
     if not contexts or contexts[0] != VC_V1:
@@ -486,9 +495,10 @@ def _rebuild_v1(payload: Mapping[str, Any]) -> dict[str, Any]:
                 subject["id"] = sub
             elif subject["id"] != sub:
                 raise _conflict("sub", "credentialSubject.id", sub, subject["id"])
-        elif not (isinstance(subject, list) and any(
-            isinstance(s, dict) and s.get("id") == sub for s in subject
-        )):
+        elif not (
+            isinstance(subject, list)
+            and any(isinstance(s, dict) and s.get("id") == sub for s in subject)
+        ):
             # With several subjects there is no single one sub could name.
             raise _conflict("sub", "credentialSubject", sub, subject)
     return credential
@@ -499,7 +509,9 @@ def _check_jose_claims(payload: Mapping[str, Any]) -> None:
     credential (the spec recommends issuers avoid conflicts; we refuse them, fail-closed)."""
     for claim in ("vc", "vp"):
         if claim in payload:
-            raise DataModelError(f"a VC 2.0 credential secured with JOSE must not have a {claim} claim")
+            raise DataModelError(
+                f"a VC 2.0 credential secured with JOSE must not have a {claim} claim"
+            )
     iss = _string_claim(payload, "iss")
     if iss is not None:
         issuer = payload.get("issuer")
@@ -559,9 +571,12 @@ def token_validity(jwt: Jwt) -> tuple[datetime | None, datetime | None]:
 
 
 def envelop(token: str) -> dict[str, Any]:
-    """Wrap a VC-JOSE token as a VC 2.0 ``EnvelopedVerifiableCredential`` (VC 2.0 §4.13)."""
-    if not isinstance(token, str) or token.count(".") != 2 or not all(
-        part and _SEGMENT_RE.fullmatch(part) for part in token.split(".")
+    """Wrap a VC-JOSE token as an ``EnvelopedVerifiableCredential`` (VC 2.0, "Enveloped
+    Verifiable Credentials"), the form a VC 2.0 presentation or the VC API carries it in."""
+    if (
+        not isinstance(token, str)
+        or token.count(".") != 2
+        or not all(part and _SEGMENT_RE.fullmatch(part) for part in token.split("."))
     ):
         raise _jws_invalid("only a compact JWS can be enveloped")
     # A compact JWS uses only URL-safe characters, so the data URL needs no percent-encoding.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
+from . import jose
 from .binding import Observed, OutputDigest, Usage, bind, output_digest
 from .composition import Disclosures, RunComposition
 from .credentials import Issuer, ProofFormat
@@ -62,12 +63,11 @@ class Run:
         self._usage = Usage.model_validate(usage) if isinstance(usage, dict) else usage
 
 
-def _declaration_id(declaration: SecuredCredential, composition_run_id: str) -> str:
-    if isinstance(declaration, dict):
-        return str(declaration["id"])
-    from . import jose
-
-    credential, _ = jose.credential_from_jwt(jose.parse_jwt(declaration))
+def credential_id(secured: SecuredCredential) -> str:
+    """The ``id`` of a secured credential, decoding a JWS where needed (no verification)."""
+    if isinstance(secured, dict):
+        return str(secured["id"])
+    credential, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
     return str(credential["id"])
 
 
@@ -89,7 +89,7 @@ def run(
     run_id = new_run_id()
     declared_at = clock()
     declaration = declare(composition, issuer, declared_at=declared_at, proof_format=proof_format, run_id=run_id)
-    declaration_id = _declaration_id(declaration, run_id)
+    declaration_id = credential_id(declaration)
     disclosures = disclosures.model_copy(update={"runId": run_id})
     if store is not None:
         store.add_declaration(run_id, declaration_id, declaration, format_datetime(declared_at), disclosures)

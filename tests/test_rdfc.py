@@ -1,0 +1,490 @@
+"""RDFC-1.0 canonicalization: the pyoxigraph fast path is byte-identical to the pyld reference.
+
+Figures: the canonical N-Quads of the W3C vc-di-eddsa test vectors (TestVectors/eddsa-rdfc-2022/
+canonDocDataInt.txt and proofCanonDataInt.txt, commit abb673e), copied verbatim; their SHA-256
+digests (docHashDataInt.txt, proofHashDataInt.txt) pin the copies.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pyoxigraph
+import pytest
+from pyld import jsonld
+from pyld.canon import URDNA2015
+
+from vc_runid import _rdfc
+from vc_runid._rdfc import (
+    canonicalize_nquads,
+    canonicalize_nquads_fast,
+    canonicalize_nquads_reference,
+)
+from vc_runid.errors import ContextError, ErrorCode
+
+Canonicalizer = Callable[[str], str]
+IMPLEMENTATIONS: list[Canonicalizer] = [
+    canonicalize_nquads_reference,
+    canonicalize_nquads_fast,
+    canonicalize_nquads,
+]
+IDS = ["reference", "fast", "selected"]
+
+CANONICAL_DOCUMENT = (
+    '<did:example:abcdefgh> <https://www.w3.org/ns/credentials/examples#alumniOf> "The School of Examples" .\n'
+    "<urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://www.w3.org/2018/credentials#VerifiableCredential> .\n"
+    "<urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://www.w3.org/ns/credentials/examples#AlumniCredential> .\n"
+    '<urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33> <https://schema.org/description> "A minimum viable example of an Alumni Credential." .\n'
+    '<urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33> <https://schema.org/name> "Alumni Credential" .\n'
+    "<urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33> <https://www.w3.org/2018/credentials#credentialSubject> <did:example:abcdefgh> .\n"
+    "<urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33> <https://www.w3.org/2018/credentials#issuer> <https://vc.example/issuers/5678> .\n"
+    '<urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33> <https://www.w3.org/2018/credentials#validFrom> "2023-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> .\n'
+)
+CANONICAL_DOCUMENT_SHA256 = "517744132ae165a5349155bef0bb0cf2258fff99dfe1dbd914b938d775a36017"
+
+CANONICAL_PROOF_CONFIG = (
+    '_:c14n0 <http://purl.org/dc/terms/created> "2023-02-24T23:36:38Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> .\n'
+    "_:c14n0 <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/security#DataIntegrityProof> .\n"
+    '_:c14n0 <https://w3id.org/security#cryptosuite> "eddsa-rdfc-2022"^^<https://w3id.org/security#cryptosuiteString> .\n'
+    "_:c14n0 <https://w3id.org/security#proofPurpose> <https://w3id.org/security#assertionMethod> .\n"
+    "_:c14n0 <https://w3id.org/security#verificationMethod> <did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2> .\n"
+)
+CANONICAL_PROOF_CONFIG_SHA256 = "bea7b7acfbad0126b135104024a5f1733e705108f42d59668b05c0c50004c6b0"
+
+W3C_VECTORS = [
+    pytest.param(CANONICAL_DOCUMENT, CANONICAL_DOCUMENT_SHA256, id="canonDocDataInt"),
+    pytest.param(CANONICAL_PROOF_CONFIG, CANONICAL_PROOF_CONFIG_SHA256, id="proofCanonDataInt"),
+]
+
+_C14N_LABEL = re.compile(r"_:c14n(\d+)")
+
+
+def scramble(canonical: str, rng: random.Random) -> str:
+    """Shuffle the lines and rename the blank nodes of a canonical text (no literal has "_:")."""
+    numbers = sorted({int(n) for n in _C14N_LABEL.findall(canonical)})
+    fresh = rng.sample(range(1000), len(numbers))
+    names = {n: f"_:x{f}" for n, f in zip(numbers, fresh, strict=True)}
+    relabelled = _C14N_LABEL.sub(lambda m: names[int(m.group(1))], canonical)
+    lines = relabelled.splitlines(keepends=True)
+    rng.shuffle(lines)
+    return "".join(lines)
+
+
+# --- 1. the W3C canonical documents -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("canonical", "digest"), W3C_VECTORS)
+def test_figures_are_the_w3c_vectors(canonical: str, digest: str) -> None:
+    assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == digest
+
+
+@pytest.mark.parametrize("canonicalize", IMPLEMENTATIONS, ids=IDS)
+@pytest.mark.parametrize(("canonical", "digest"), W3C_VECTORS)
+@pytest.mark.parametrize("seed", range(5))
+def test_w3c_vector_is_reproduced_from_scrambled_input(
+    canonicalize: Canonicalizer, canonical: str, digest: str, seed: int
+) -> None:
+    scrambled = scramble(canonical, random.Random(seed))
+    assert canonicalize(scrambled) == canonical
+
+
+def test_w3c_proof_config_from_pyld_to_rdf_labels() -> None:
+    # pyld's to_rdf labels blank nodes _:b0, _:b1, ... in document order.
+    from_to_rdf = CANONICAL_PROOF_CONFIG.replace("_:c14n0", "_:b0")
+    assert canonicalize_nquads_fast(from_to_rdf) == CANONICAL_PROOF_CONFIG
+    assert canonicalize_nquads_reference(from_to_rdf) == CANONICAL_PROOF_CONFIG
+
+
+def test_selected_implementation_is_reported() -> None:
+    assert _rdfc.ACTIVE_IMPLEMENTATION in {"pyld", f"pyoxigraph {pyoxigraph.__version__}"}
+
+
+# --- 2. randomized differential corpus ----------------------------------------------------------
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+EX = "http://example.org/"
+
+# A literal is drawn from one of these alphabets; "plain" ones keep the fast path in play.
+PLAIN_ALPHABET = list("abcXYZ019 -_:.,/@<>#") + ["é", "中", "ß", "😀", "\U0010fffd", "\u2028", "\x85"]
+ESCAPE_ALPHABET = ["\n", "\r", "\t", '"', "\\", "\\n", "\\u0041", "\\\\", "'"]
+CONTROL_ALPHABET = [chr(c) for c in range(0x20)] + ["\x7f", "\ufffe", "\uffff", "\x9f"]
+LANGUAGES = ["en", "de", "fr-ch", "zh-hant-tw", "en-US", "EN", "de-CH-1996", "sr-Latn", "x-private"]
+DATATYPES = [
+    XSD + "string",
+    XSD + "integer",
+    XSD + "dateTime",
+    XSD + "boolean",
+    EX + "dt/é",
+    EX + "dt/😀",
+    "https://w3id.org/security#cryptosuiteString",
+]
+PREDICATES = [EX + "p", EX + "q", EX + "r", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"]
+
+
+def random_string(rng: random.Random) -> str:
+    roll = rng.random()
+    alphabet = PLAIN_ALPHABET
+    if roll > 0.6:
+        alphabet = PLAIN_ALPHABET + ESCAPE_ALPHABET
+    if roll > 0.85:
+        alphabet = PLAIN_ALPHABET + ESCAPE_ALPHABET + CONTROL_ALPHABET
+    return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 8)))
+
+
+def random_literal(rng: random.Random) -> dict[str, str]:
+    value = random_string(rng)
+    roll = rng.random()
+    if roll < 0.25:
+        return {"type": "literal", "value": value, "datatype": RDF_LANGSTRING,
+                "language": rng.choice(LANGUAGES)}
+    if roll < 0.55:
+        return {"type": "literal", "value": value, "datatype": rng.choice(DATATYPES)}
+    return {"type": "literal", "value": value, "datatype": XSD + "string"}
+
+
+def iri(rng: random.Random) -> dict[str, str]:
+    return {"type": "IRI", "value": EX + rng.choice(["a", "b", "c", "é", "😀", "s/1", "x#y"])}
+
+
+class Builder:
+    """Collects quads over numbered blank nodes; writes them as pyld's to_rdf would."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.quads: list[tuple[Any, str, Any, Any]] = []
+        self.seen: set[str] = set()
+        self.count = 0
+
+    def bnode(self) -> int:
+        self.count += 1
+        return self.count - 1
+
+    def add(self, s: Any, p: str, o: Any, g: Any = None) -> None:
+        # to_rdf never repeats a quad; pyld's URDNA2015 would keep a repeated one.
+        if repr((s, p, o, g)) not in self.seen:
+            self.seen.add(repr((s, p, o, g)))
+            self.quads.append((s, p, o, g))
+
+    def some_graph(self) -> Any:
+        roll = self.rng.random()
+        if roll < 0.6:
+            return None
+        if roll < 0.8:
+            return iri(self.rng)["value"]
+        return self.bnode()
+
+    def random_object(self, nodes: list[int]) -> Any:
+        roll = self.rng.random()
+        if roll < 0.4 and nodes:
+            return self.rng.choice(nodes)
+        if roll < 0.55:
+            return iri(self.rng)
+        return random_literal(self.rng)
+
+    def dataset(self, label: Callable[[int], str]) -> dict[str, list[dict[str, Any]]]:
+        """pyld's RDF dataset structure (what ``jsonld.to_rdf`` returns without a format)."""
+
+        def term(t: Any) -> dict[str, str]:
+            if isinstance(t, int):
+                return {"type": "blank node", "value": label(t)}
+            return dict(t)
+
+        data: dict[str, list[dict[str, Any]]] = {}
+        for s, p, o, g in self.quads:
+            name = "@default" if g is None else label(g) if isinstance(g, int) else g
+            triple = {"subject": term(s), "predicate": {"type": "IRI", "value": p},
+                      "object": term(o)}
+            data.setdefault(name, []).append(triple)
+        return data
+
+
+def add_cycle(b: Builder) -> None:
+    """An automorphic ring: every node looks the same to first-degree hashing."""
+    nodes = [b.bnode() for _ in range(b.rng.randrange(2, 7))]
+    p, g = b.rng.choice(PREDICATES), b.some_graph()
+    for i, node in enumerate(nodes):
+        b.add(node, p, nodes[(i + 1) % len(nodes)], g)
+
+
+def add_isomorphic_pair(b: Builder) -> None:
+    """The same small blank-node graph twice, optionally hung off one shared IRI."""
+    size = b.rng.randrange(1, 5)
+    edges = [(b.rng.randrange(size), b.rng.choice(PREDICATES), b.rng.randrange(size))
+             for _ in range(b.rng.randrange(1, 6))]
+    values = [(b.rng.randrange(size), b.rng.choice(PREDICATES), random_literal(b.rng))
+              for _ in range(b.rng.randrange(0, 3))]
+    hub = iri(b.rng) if b.rng.random() < 0.5 else None
+    g = b.some_graph()
+    for _copy in range(2):
+        nodes = [b.bnode() for _ in range(size)]
+        for s, p, o in edges:
+            b.add(nodes[s], p, nodes[o], g)
+        for s, p, lit in values:
+            b.add(nodes[s], p, lit, g)
+        if hub is not None:
+            b.add(hub, EX + "has", nodes[0], g)
+
+
+def add_random(b: Builder) -> None:
+    nodes = [b.bnode() for _ in range(b.rng.randrange(1, 6))]
+    for _ in range(b.rng.randrange(1, 10)):
+        subject = b.rng.choice(nodes) if b.rng.random() < 0.7 else iri(b.rng)
+        b.add(subject, b.rng.choice(PREDICATES), b.random_object(nodes), b.some_graph())
+
+
+def add_graph_named_by_a_blank_node(b: Builder) -> None:
+    """A blank node that names a graph and also appears as subject/object (like a VC proof)."""
+    graph, holder = b.bnode(), b.bnode()
+    b.add(iri(b.rng), EX + "proof", graph)
+    b.add(holder, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", iri(b.rng), graph)
+    for _ in range(b.rng.randrange(1, 4)):
+        b.add(holder, b.rng.choice(PREDICATES), random_literal(b.rng), graph)
+    if b.rng.random() < 0.5:
+        b.add(graph, EX + "self", graph, graph)
+
+
+def add_ground(b: Builder) -> None:
+    for _ in range(b.rng.randrange(1, 5)):
+        b.add(iri(b.rng), b.rng.choice(PREDICATES),
+              b.random_object([]) if b.rng.random() < 0.5 else random_literal(b.rng),
+              b.some_graph() if b.rng.random() < 0.5 else None)
+
+
+SHAPES = [add_cycle, add_isomorphic_pair, add_random, add_graph_named_by_a_blank_node, add_ground]
+
+
+def random_builder(seed: int) -> Builder:
+    b = Builder(random.Random(seed))
+    for _ in range(b.rng.randrange(1, 4)):
+        b.rng.choice(SHAPES)(b)
+    return b
+
+
+def input_labels(rng: random.Random) -> Callable[[int], str]:
+    """Blank node labels as an input might spell them, including ones that look canonical."""
+    style = rng.choice(["b", "c14n", "unicode", "mixed"])
+    offset = rng.randrange(50)
+
+    def label(n: int) -> str:
+        kind = style if style != "mixed" else ("b", "c14n", "unicode")[(n + offset) % 3]
+        return {"b": f"_:b{n}", "c14n": f"_:c14n{(n * 7 + offset) % 97}",
+                "unicode": f"_:é{n}·x"}[kind]
+
+    return label
+
+
+def pyld_nquads(dataset: dict[str, list[dict[str, Any]]], rng: random.Random) -> str:
+    """Serialize with pyld's own writer (as ``jsonld.to_rdf(..., format=n-quads)`` does), shuffled."""
+    text: str = jsonld.JsonLdProcessor.to_nquads(copy.deepcopy(dataset))
+    lines = [line + "\n" for line in text.split("\n")[:-1]]  # "\n" only: U+2028 may be raw
+    rng.shuffle(lines)
+    return "".join(lines)
+
+
+CORPUS_SIZE = 300
+
+
+def test_differential_corpus_fast_equals_reference() -> None:
+    started = time.perf_counter()
+    fast_path_used = 0
+    for seed in range(CORPUS_SIZE):
+        b = random_builder(seed)
+        rng = random.Random(seed + 10_000)
+        neutral = b.dataset(lambda n: f"_:b{n}")
+        text = pyld_nquads(b.dataset(input_labels(rng)), rng)
+
+        reference = canonicalize_nquads_reference(text)
+        assert canonicalize_nquads_fast(text) == reference, f"seed {seed}:\n{text}"
+        # pyld canonicalizing its own dataset structure (the JSON-LD route, no N-Quads text in
+        # between) agrees: the reference's N-Quads reader loses nothing.
+        direct = _rdfc._Urdna2015().main(copy.deepcopy(neutral), {"format": "application/n-quads"})
+        assert reference == direct, f"seed {seed}:\n{text}"
+        if _rdfc._reference_reason(text)[0] is None:
+            fast_path_used += 1
+    elapsed = time.perf_counter() - started
+    assert elapsed < 20, f"corpus took {elapsed:.1f} s"
+    # The comparison means something only if pyoxigraph really ran on most inputs.
+    assert fast_path_used > CORPUS_SIZE // 2, fast_path_used
+
+
+# --- 3. idempotent, and invariant under line order and blank node labels ------------------------
+
+
+@pytest.mark.parametrize("canonicalize", IMPLEMENTATIONS, ids=IDS)
+def test_canonicalization_is_idempotent(canonicalize: Canonicalizer) -> None:
+    for seed in range(0, CORPUS_SIZE, 5):
+        b = random_builder(seed)
+        once = canonicalize(pyld_nquads(b.dataset(lambda n: f"_:b{n}"), random.Random(seed)))
+        assert canonicalize(once) == once, f"seed {seed}"
+
+
+@pytest.mark.parametrize("canonicalize", IMPLEMENTATIONS, ids=IDS)
+def test_canonical_form_ignores_line_order_and_blank_node_labels(
+    canonicalize: Canonicalizer,
+) -> None:
+    for seed in range(0, CORPUS_SIZE, 5):
+        b = random_builder(seed)
+        rng = random.Random(seed)
+        expected = canonicalize(pyld_nquads(b.dataset(lambda n: f"_:b{n}"), rng))
+        for _ in range(3):
+            assert canonicalize(pyld_nquads(b.dataset(input_labels(rng)), rng)) == expected
+
+
+@pytest.mark.parametrize("canonicalize", IMPLEMENTATIONS, ids=IDS)
+def test_other_spellings_of_the_same_dataset_canonicalize_alike(
+    canonicalize: Canonicalizer,
+) -> None:
+    plain = '_:a <http://example.org/p> "A\\tB" <http://example.org/g> .\n_:a <http://example.org/q> "x" .\n'
+    spellings = [
+        # UCHAR escapes, explicit xsd:string, extra whitespace, comments, CRLF, no final EOL.
+        '_:z <http://example.org/\\u0070> "\\u0041\\u0009\\U00000042" <http://example.org/g>.\r\n'
+        '# comment\r\n'
+        '  _:z\t<http://example.org/q>  "x"^^<http://www.w3.org/2001/XMLSchema#string> . # c',
+        '_:a <http://example.org/q> "x" .\n\n_:a <http://example.org/p> "A\\u0009B" <http://example.org/g> .\n'
+        '_:a <http://example.org/q> "x" .\n',  # a duplicate quad: a dataset is a set
+    ]
+    expected = canonicalize_nquads_reference(plain)
+    assert expected.startswith("_:c14n0 ")
+    for spelling in spellings:
+        assert canonicalize(spelling) == expected
+
+
+# --- regression cases: the differences found, and how each is absorbed --------------------------
+
+
+def both(nquads: str) -> str:
+    """The reference's answer, after checking the fast path gives the same bytes."""
+    reference = canonicalize_nquads_reference(nquads)
+    assert canonicalize_nquads_fast(nquads) == reference
+    return reference
+
+
+def test_backslash_followed_by_n_is_not_a_newline() -> None:
+    # pyld's N-Quads reader turns the value C:\new (escaped C:\\new) into C:\<LF>ew.
+    assert both('_:a <http://example.org/path> "C:\\\\new" .\n') == (
+        '_:c14n0 <http://example.org/path> "C:\\\\new" .\n'
+    )
+    assert _rdfc._reference_reason('_:a <http://example.org/path> "C:\\\\users" .\n')[0] is None
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1e"])
+def test_unicode_line_breaks_inside_a_literal_do_not_split_the_quad(char: str) -> None:
+    # pyld's N-Quads reader splits lines with str.splitlines and rejects these.
+    assert both(f'_:a <http://example.org/p> "a{char}b" .\n') == (
+        f'_:c14n0 <http://example.org/p> "a{char}b" .\n'
+    )
+
+
+def test_input_labels_that_look_canonical_are_renamed() -> None:
+    # pyld leaves input labels starting with _:c14n alone: two nodes would both be _:c14n1.
+    nquads = '_:c14n1 <http://example.org/p> "b" .\n_:x <http://example.org/p> "a" .\n'
+    assert both(nquads) == (
+        '_:c14n0 <http://example.org/p> "b" .\n_:c14n1 <http://example.org/p> "a" .\n'
+    )
+
+
+CONTROL_CHARACTERS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + [
+    "\x7f", "\ufffe", "\uffff",
+]
+
+
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_control_characters_are_written_as_pyld_writes_them(char: str) -> None:
+    nquads = f'_:a <http://example.org/p> "{char}" .\n_:b <http://example.org/p> "x" .\n'
+    assert both(nquads).count(char) == 1
+    assert _rdfc._reference_reason(nquads)[0] is not None
+
+
+def test_pyoxigraph_alone_escapes_what_pyld_writes_raw() -> None:
+    # Why control characters go to the reference: pyoxigraph follows RDFC-1.0's canonical
+    # escaping (\b, \f, \u0001, ...) where pyld 3.3 writes the raw character. The escaped form is
+    # hashed too, so the blank node labels could differ, not just the literal.
+    literal = pyoxigraph.Literal("\x08\x0c\x01\x7f")
+    assert str(literal) == '"\\b\\f\\u0001\\u007F"'
+    assert canonicalize_nquads_reference('_:a <http://e.org/p> "\\b\\f\\u0001\\u007F" .\n') == (
+        '_:c14n0 <http://e.org/p> "\x08\x0c\x01\x7f" .\n'
+    )
+
+
+def test_upper_case_language_tag_on_a_ground_quad_stays_on_the_fast_path() -> None:
+    # pyoxigraph lower-cases tags; the tag is restored before sorting, so "@EN" sorts before "@de".
+    nquads = (
+        '<http://example.org/s> <http://example.org/p> "x"@de .\n'
+        '<http://example.org/s> <http://example.org/p> "x"@EN .\n'
+        '_:a <http://example.org/p> "y"@de .\n'
+    )
+    assert _rdfc._reference_reason(nquads) == (None, {"en": "EN"})
+    assert both(nquads) == (
+        '<http://example.org/s> <http://example.org/p> "x"@EN .\n'
+        '<http://example.org/s> <http://example.org/p> "x"@de .\n'
+        '_:c14n0 <http://example.org/p> "y"@de .\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "nquads",
+    [
+        pytest.param('_:a <http://example.org/p> "x"@en-US .\n', id="tag hashed with a blank node"),
+        pytest.param(
+            '<http://example.org/s> <http://example.org/p> "x"@en-US .\n'
+            '<http://example.org/s> <http://example.org/p> "x"@en-us .\n',
+            id="one tag in two cases",
+        ),
+    ],
+)
+def test_upper_case_language_tags_pyoxigraph_cannot_keep_go_to_the_reference(nquads: str) -> None:
+    assert _rdfc._reference_reason(nquads)[0] is not None
+    assert "@en-US" in both(nquads)
+
+
+def test_iri_valid_in_nquads_but_not_rfc3987_is_decided_by_the_reference() -> None:
+    nquads = '_:a <http://example.org/p> <http://example.org/100%zz> .\n'
+    assert both(nquads) == '_:c14n0 <http://example.org/p> <http://example.org/100%zz> .\n'
+
+
+INVALID = [
+    ("relative IRI", "<s> <http://e.org/p> <http://e.org/o> .\n"),
+    ("missing dot", "<http://e.org/s> <http://e.org/p> <http://e.org/o>\n"),
+    ("two quads on a line",
+     '<http://e.org/s> <http://e.org/p> "a" . <http://e.org/s> <http://e.org/p> "b" .\n'),
+    ("literal subject", '"s" <http://e.org/p> <http://e.org/o> .\n'),
+    ("literal graph name", '<http://e.org/s> <http://e.org/p> "o" "g" .\n'),
+    ("blank node predicate", "<http://e.org/s> _:p <http://e.org/o> .\n"),
+    ("unknown escape", '<http://e.org/s> <http://e.org/p> "\\x41" .\n'),
+    ("surrogate escape", '<http://e.org/s> <http://e.org/p> "\\uD800" .\n'),
+    ("escape beyond U+10FFFF", '<http://e.org/s> <http://e.org/p> "\\U00110000" .\n'),
+    ("lone surrogate", '<http://e.org/s> <http://e.org/p> "\ud800" .\n'),
+    ("space in IRI", "<http://e.org/a b> <http://e.org/p> <http://e.org/o> .\n"),
+    ("escaped space in IRI", "<http://e.org/a\\u0020b> <http://e.org/p> <http://e.org/o> .\n"),
+    ("language tag with underscore", '<http://e.org/s> <http://e.org/p> "x"@en_US .\n'),
+    ("rdf:langString without a tag",
+     '<http://e.org/s> <http://e.org/p> "x"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString> .\n'),
+    ("unterminated string", '<http://e.org/s> <http://e.org/p> "x .\n'),
+    ("RDF 1.2 triple term",
+     "<http://e.org/s> <http://e.org/p> <<( <http://e.org/a> <http://e.org/b> <http://e.org/c> )>> .\n"),
+    ("RDF 1.2 base direction", '<http://e.org/s> <http://e.org/p> "x"@en--rtl .\n'),
+    ("quad on a continuation line", '<http://e.org/s> <http://e.org/p>\n"x" .\n'),
+]
+
+
+@pytest.mark.parametrize("canonicalize", IMPLEMENTATIONS, ids=IDS)
+@pytest.mark.parametrize(("case", "nquads"), INVALID, ids=[case for case, _ in INVALID])
+def test_invalid_nquads_is_rejected_with_jsonld_invalid(
+    canonicalize: Canonicalizer, case: str, nquads: str
+) -> None:
+    with pytest.raises(ContextError) as raised:
+        canonicalize(nquads)
+    assert raised.value.code is ErrorCode.JSONLD_INVALID
+
+
+@pytest.mark.parametrize("canonicalize", IMPLEMENTATIONS, ids=IDS)
+def test_empty_dataset_is_empty_text(canonicalize: Canonicalizer) -> None:
+    assert canonicalize("") == ""
+    assert canonicalize("# only a comment\n\n") == ""

@@ -1,0 +1,69 @@
+"""Reading and writing run credentials as files (the CLI's and the demo's edge)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from . import jose
+from .composition import Disclosure
+from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
+from .documents import parse_json, read_document
+from .errors import ErrorCode, InputError, RunError, RunIdError, UsageError
+
+
+def read_secured(path: Path) -> SecuredCredential:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+    return read_document(data)
+
+
+def write_secured(path: Path, secured: SecuredCredential) -> None:
+    path.write_text((secured if isinstance(secured, str) else json.dumps(secured, indent=2)) + "\n")
+
+
+def peek_types(secured: SecuredCredential) -> list[str]:
+    """The credential's types, without verifying anything (to choose how to verify it)."""
+    document: Any = secured
+    try:
+        if isinstance(secured, str):
+            document, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
+        elif secured.get("type") == "EnvelopedVerifiableCredential":
+            document, _ = jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))
+    except RunIdError:
+        return []
+    types = document.get("type") if isinstance(document, dict) else None
+    return [t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)]
+
+
+def is_run_credential(secured: SecuredCredential) -> bool:
+    types = peek_types(secured)
+    return DECLARATION_TYPE in types or BINDING_TYPE in types
+
+
+def is_binding(secured: SecuredCredential) -> bool:
+    return BINDING_TYPE in peek_types(secured)
+
+
+def read_disclosures(path: Path) -> list[tuple[Disclosure, bytes]]:
+    """A disclosure file: one object or a list of ``{"path", "salt", "content"}``."""
+    try:
+        data = parse_json(path.read_bytes())
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+    except InputError as exc:
+        raise RunError(f"disclosure file {path}: {exc.message}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
+    items = data if isinstance(data, list) else [data]
+    result = []
+    for item in items:
+        try:
+            disclosure = Disclosure.model_validate(item)
+        except ValueError as exc:
+            raise RunError(f"disclosure file {path} is malformed: {exc}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
+        if disclosure.content is None:
+            raise RunError(f"disclosure of {disclosure.path} has no content", code=ErrorCode.DISCLOSURE_MISMATCH)
+        result.append((disclosure, disclosure.content.encode("utf-8")))
+    return result
