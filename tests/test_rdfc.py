@@ -206,15 +206,26 @@ class Builder:
 
 
 def add_cycle(b: Builder) -> None:
-    """An automorphic ring: every node looks the same to first-degree hashing."""
-    nodes = [b.bnode() for _ in range(b.rng.randrange(2, 7))]
+    """Automorphic rings: every node looks the same to first-degree hashing; sometimes two."""
+    size, p, g = b.rng.randrange(2, 9), b.rng.choice(PREDICATES), b.some_graph()
+    for _ring in range(b.rng.choice([1, 1, 2])):
+        nodes = [b.bnode() for _ in range(size)]
+        for i, node in enumerate(nodes):
+            b.add(node, p, nodes[(i + 1) % len(nodes)], g)
+
+
+def add_clique(b: Builder) -> None:
+    """A complete directed graph: every permutation of related nodes ties (RDFC-1.0 §4.8)."""
+    nodes = [b.bnode() for _ in range(b.rng.randrange(2, 5))]
     p, g = b.rng.choice(PREDICATES), b.some_graph()
-    for i, node in enumerate(nodes):
-        b.add(node, p, nodes[(i + 1) % len(nodes)], g)
+    for s in nodes:
+        for o in nodes:
+            if s != o:
+                b.add(s, p, o, g)
 
 
-def add_isomorphic_pair(b: Builder) -> None:
-    """The same small blank-node graph twice, optionally hung off one shared IRI."""
+def add_isomorphic_copies(b: Builder) -> None:
+    """The same small blank-node graph two or three times, optionally hung off one shared IRI."""
     size = b.rng.randrange(1, 5)
     edges = [(b.rng.randrange(size), b.rng.choice(PREDICATES), b.rng.randrange(size))
              for _ in range(b.rng.randrange(1, 6))]
@@ -222,7 +233,7 @@ def add_isomorphic_pair(b: Builder) -> None:
               for _ in range(b.rng.randrange(0, 3))]
     hub = iri(b.rng) if b.rng.random() < 0.5 else None
     g = b.some_graph()
-    for _copy in range(2):
+    for _copy in range(b.rng.choice([2, 2, 3])):
         nodes = [b.bnode() for _ in range(size)]
         for s, p, o in edges:
             b.add(nodes[s], p, nodes[o], g)
@@ -257,7 +268,14 @@ def add_ground(b: Builder) -> None:
               b.some_graph() if b.rng.random() < 0.5 else None)
 
 
-SHAPES = [add_cycle, add_isomorphic_pair, add_random, add_graph_named_by_a_blank_node, add_ground]
+SHAPES = [
+    add_cycle,
+    add_clique,
+    add_isomorphic_copies,
+    add_random,
+    add_graph_named_by_a_blank_node,
+    add_ground,
+]
 
 
 def random_builder(seed: int) -> Builder:
@@ -304,9 +322,9 @@ def test_differential_corpus_fast_equals_reference() -> None:
         assert canonicalize_nquads_fast(text) == reference, f"seed {seed}:\n{text}"
         # pyld canonicalizing its own dataset structure (the JSON-LD route, no N-Quads text in
         # between) agrees: the reference's N-Quads reader loses nothing.
-        direct = _rdfc._Urdna2015().main(copy.deepcopy(neutral), {"format": "application/n-quads"})
+        direct = _rdfc._Rdfc10().canonical_nquads(copy.deepcopy(neutral))
         assert reference == direct, f"seed {seed}:\n{text}"
-        if _rdfc._reference_reason(text)[0] is None:
+        if _rdfc._plan(text).reason is None:
             fast_path_used += 1
     elapsed = time.perf_counter() - started
     assert elapsed < 20, f"corpus took {elapsed:.1f} s"
@@ -371,46 +389,114 @@ def test_backslash_followed_by_n_is_not_a_newline() -> None:
     assert both('_:a <http://example.org/path> "C:\\\\new" .\n') == (
         '_:c14n0 <http://example.org/path> "C:\\\\new" .\n'
     )
-    assert _rdfc._reference_reason('_:a <http://example.org/path> "C:\\\\users" .\n')[0] is None
+    assert _rdfc._plan('_:a <http://example.org/path> "C:\\\\users" .\n').reason is None
 
 
 @pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1e"])
 def test_unicode_line_breaks_inside_a_literal_do_not_split_the_quad(char: str) -> None:
     # pyld's N-Quads reader splits lines with str.splitlines and rejects these.
     assert both(f'_:a <http://example.org/p> "a{char}b" .\n') == (
-        f'_:c14n0 <http://example.org/p> "a{char}b" .\n'
+        f'_:c14n0 <http://example.org/p> "a{RDFC_ESCAPES.get(char, char)}b" .\n'
     )
 
 
 def test_input_labels_that_look_canonical_are_renamed() -> None:
     # pyld leaves input labels starting with _:c14n alone: two nodes would both be _:c14n1.
+    # First-degree hashes: "a" 32893c0a... < "b" 4e1ebe19..., so the "a" node is _:c14n0.
     nquads = '_:c14n1 <http://example.org/p> "b" .\n_:x <http://example.org/p> "a" .\n'
     assert both(nquads) == (
-        '_:c14n0 <http://example.org/p> "b" .\n_:c14n1 <http://example.org/p> "a" .\n'
+        '_:c14n0 <http://example.org/p> "a" .\n_:c14n1 <http://example.org/p> "b" .\n'
     )
 
 
-CONTROL_CHARACTERS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + [
-    "\x7f", "\ufffe", "\uffff",
-]
+def test_blank_node_twice_in_one_quad_is_hashed_once() -> None:
+    # RDFC-1.0 §4.4.3 step 2: the blank node to quads map lists the quads a blank node is in, so
+    # _:x <q> _:x <a> is hashed once for _:x (§4.6). Stock pyld 3.3 hashes it twice and would
+    # order _:x last; rdf-canonize (jsonld.js) and pyoxigraph order it first, as here.
+    nquads = (
+        "_:x <http://example.org/q> _:x <http://example.org/a> .\n"
+        '_:y <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "" _:g .\n'
+    )
+    first_degree = {
+        name: hashlib.sha256(serialized.encode()).hexdigest()
+        for name, serialized in {
+            "x": "_:a <http://example.org/q> _:a <http://example.org/a> .\n",
+            "y": '_:a <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "" _:z .\n',
+            "g": '_:z <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "" _:a .\n',
+        }.items()
+    }
+    assert sorted(first_degree, key=first_degree.__getitem__) == ["x", "g", "y"]
+    expected = (
+        "_:c14n0 <http://example.org/q> _:c14n0 <http://example.org/a> .\n"
+        '_:c14n2 <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "" _:c14n1 .\n'
+    )
+    assert both(nquads) == expected
+    stock_pyld = URDNA2015().main(_rdfc._parse_nquads(nquads), {"format": "application/n-quads"})
+    assert stock_pyld != expected  # why the reference corrects pyld instead of trusting it
 
 
-@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
-def test_control_characters_are_written_as_pyld_writes_them(char: str) -> None:
-    nquads = f'_:a <http://example.org/p> "{char}" .\n_:b <http://example.org/p> "x" .\n'
-    assert both(nquads).count(char) == 1
-    assert _rdfc._reference_reason(nquads)[0] is not None
+# RDFC-1.0 §A: ECHAR for BS HT LF FF CR " \, upper-case UCHAR for the other C0 controls and DEL,
+# every other character as itself (U+FFFE and U+FFFF included).
+RDFC_ESCAPES = {chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F]} | {
+    "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\",
+    "\u0085": "\u0085", "\u2028": "\u2028", "\ufffe": "\ufffe", "\uffff": "\uffff", "\U0001f600": "\U0001f600",
+}
 
 
-def test_pyoxigraph_alone_escapes_what_pyld_writes_raw() -> None:
-    # Why control characters go to the reference: pyoxigraph follows RDFC-1.0's canonical
-    # escaping (\b, \f, \u0001, ...) where pyld 3.3 writes the raw character. The escaped form is
-    # hashed too, so the blank node labels could differ, not just the literal.
-    literal = pyoxigraph.Literal("\x08\x0c\x01\x7f")
-    assert str(literal) == '"\\b\\f\\u0001\\u007F"'
-    assert canonicalize_nquads_reference('_:a <http://e.org/p> "\\b\\f\\u0001\\u007F" .\n') == (
+@pytest.mark.parametrize(("char", "written"), RDFC_ESCAPES.items(), ids=lambda c: f"U+{ord(c[0]):04X}")
+def test_literal_characters_are_written_as_rdfc_1_0_section_a_requires(char: str, written: str) -> None:
+    # The input is what pyld's to_rdf writes: it escapes only \ " LF CR TAB.
+    pyld_escaped = char.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    nquads = f'_:a <http://example.org/p> "x{pyld_escaped}" .\n_:b <http://example.org/p> "x" .\n'
+    canonical = both(nquads)
+    assert f'"x{written}" .\n' in canonical
+    # The escaped form is what §4.6 hashes, so it also decides which node is _:c14n0.
+    hashes = sorted(
+        (hashlib.sha256(f'_:a <http://example.org/p> "x{w}" .\n'.encode()).hexdigest(), w)
+        for w in (written, "")
+    )
+    assert canonical.startswith(f'_:c14n0 <http://example.org/p> "x{hashes[0][1]}" .\n')
+
+
+def test_stock_pyld_writes_control_characters_the_urdna2015_way() -> None:
+    # Why the reference writes literals itself: pyld 3.3 keeps URDNA2015's escaping, which the
+    # RDFC-1.0 URDNA2015 appendix names as the one difference. Its hash and output both differ.
+    dataset = _rdfc._parse_nquads('_:a <http://e.org/p> "\\b\\f\\u0001\\u007F" .\n')
+    assert URDNA2015().main(dataset, {"format": "application/n-quads"}) == (
         '_:c14n0 <http://e.org/p> "\x08\x0c\x01\x7f" .\n'
     )
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff"], ids=["U+FFFE", "U+FFFF"])
+def test_pyoxigraph_escapes_noncharacters_so_they_go_to_the_reference(char: str) -> None:
+    assert str(pyoxigraph.Literal(char)) == f'"\\u{ord(char):04X}"'  # RDFC-1.0 §A: as itself
+    nquads = f'_:a <http://example.org/p> "{char}" .\n'
+    assert _rdfc._plan(nquads).reason is not None
+    assert both(nquads) == f'_:c14n0 <http://example.org/p> "{char}" .\n'
+
+
+def test_repeated_related_blank_node_follows_rdf_canonize() -> None:
+    # Found by the differential corpus. For _:n, Hash N-Degree Quads (§4.8.3 step 3) relates _:g
+    # once per quad of graph _:g, so Hn lists _:g twice. rdf-canonize and pyld keep both entries;
+    # pyoxigraph keeps a set and labels differently. _:n and _:m tie on their first-degree hash,
+    # so §4.8 runs, and the fast path must use the reference.
+    nquads = (
+        "_:n <http://example.org/p> _:m _:g .\n"
+        "_:m <http://example.org/p> _:n _:g .\n"
+        "_:x <http://example.org/p> _:y _:h .\n"
+        "_:y <http://example.org/p> _:w _:h .\n"
+    )
+    assert _rdfc._plan(nquads).reason is not None
+    reference = both(nquads)
+    alone = pyoxigraph.Dataset(pyoxigraph.parse(nquads, format=pyoxigraph.RdfFormat.N_QUADS))
+    alone.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
+    assert "".join(sorted(str(alone).splitlines(keepends=True))) != reference
+    # Without a first-degree tie §4.8 never runs, so repeated entries cannot matter; _:g is
+    # still listed twice for _:n here, and pyoxigraph is used.
+    untied = nquads.replace("_:m <http://example.org/p> _:n", "_:m <http://example.org/q> _:n")
+    assert _rdfc._related_lists_may_repeat(untied)
+    assert _rdfc._plan(untied).reason is None
+    both(untied)
 
 
 def test_upper_case_language_tag_on_a_ground_quad_stays_on_the_fast_path() -> None:
@@ -420,7 +506,8 @@ def test_upper_case_language_tag_on_a_ground_quad_stays_on_the_fast_path() -> No
         '<http://example.org/s> <http://example.org/p> "x"@EN .\n'
         '_:a <http://example.org/p> "y"@de .\n'
     )
-    assert _rdfc._reference_reason(nquads) == (None, {"en": "EN"})
+    plan = _rdfc._plan(nquads)
+    assert (plan.reason, plan.restore) == (None, {"en": "EN"})
     assert both(nquads) == (
         '<http://example.org/s> <http://example.org/p> "x"@EN .\n'
         '<http://example.org/s> <http://example.org/p> "x"@de .\n'
@@ -440,7 +527,7 @@ def test_upper_case_language_tag_on_a_ground_quad_stays_on_the_fast_path() -> No
     ],
 )
 def test_upper_case_language_tags_pyoxigraph_cannot_keep_go_to_the_reference(nquads: str) -> None:
-    assert _rdfc._reference_reason(nquads)[0] is not None
+    assert _rdfc._plan(nquads).reason is not None
     assert "@en-US" in both(nquads)
 
 

@@ -1,49 +1,57 @@
-"""RDF Dataset Canonicalization (RDFC-1.0, a.k.a. URDNA2015) of N-Quads text.
+"""RDF Dataset Canonicalization (RDFC-1.0) of N-Quads text.
 
 Canonicalization is nearly all of the cost of creating or checking a Data Integrity proof, so
 there are two interchangeable implementations behind one function:
 
-* :func:`canonicalize_nquads_reference` runs pyld's URDNA2015 — slow, pure Python, the reference
-  (with its N-Quads reader replaced and one divergence from RDFC-1.0 corrected, see below).
-* :func:`canonicalize_nquads_fast` runs pyoxigraph's RDFC-1.0 (Rust) and is byte-identical to the
-  reference. Where pyoxigraph would *not* be byte-identical it hands the input to the reference
-  instead (see :func:`_reference_reason`), so the choice of path changes speed, never bytes.
+* :func:`canonicalize_nquads_reference`: pyld's URDNA2015 (pure Python, slow), with the three
+  places where pyld 3.3 departs from RDFC-1.0 corrected (listed below).
+* :func:`canonicalize_nquads_fast`: pyoxigraph's RDFC-1.0 (Rust). Its output is the same bytes as
+  the reference's. For the few inputs where pyoxigraph would differ, it calls the reference
+  (see :func:`_plan`). So choosing a path changes the speed, never the bytes.
 
 :func:`canonicalize_nquads` picks one of the two once, at import.
 
-Known divergences this module absorbs (each has a regression test in ``tests/test_rdfc.py``):
+Where the implementations disagree, and what this module does about it (``tests/test_rdfc.py``
+has a regression test for each):
 
-1. pyld's own N-Quads *parser* (``jsonld.normalize(..., inputFormat="application/n-quads")``)
-   corrupts data, so the reference does not use it. It un-escapes in the wrong order (the value
-   ``C:\\new`` comes back as ``C:\\`` + newline + ``ew``), splits lines with ``str.splitlines``
-   (so U+2028, U+0085, U+000B, U+000C, U+001C–U+001E inside a literal break the quad), ignores
-   ``\\u``/``\\U`` escapes, and leaves input labels that already start with ``_:c14n`` unrenamed,
-   which can give two different blank nodes the same canonical label. The reference therefore
-   parses N-Quads itself (:func:`_parse_nquads`) and hands pyld's URDNA2015 a dataset, exactly as
-   ``jsonld.normalize`` does when it is given JSON-LD rather than N-Quads.
-2. Literal escaping. pyld escapes only ``\\ " LF CR TAB`` and writes every other character raw;
-   pyoxigraph follows RDFC-1.0 §4.4 / N-Triples canonical form and also writes ``\\b``, ``\\f``,
-   ``\\u00XX`` for the other C0 controls and U+007F, and ``\\uFFFE``/``\\uFFFF``. The escaped form
-   is hashed (RDFC-1.0 §4.6), so this changes labels, not only bytes; no post-processing can
-   repair it, and such inputs go to the reference.
-3. Language tags. pyoxigraph lower-cases them; pyld (and jsonld.js) keep them as written. In a
-   quad without blank nodes the tag is restored after canonicalization; in a quad with a blank
-   node the tag is hashed, so the input goes to the reference.
-4. pyoxigraph also reads RDF 1.2 (triple terms ``<<( )>>``, ``@lang--dir``) and is stricter
-   about IRIs and BCP 47 than N-Quads 1.1; such inputs go to the reference, which decides.
-5. pyld 3.3's URDNA2015 counts a quad once per position a blank node holds in it (``_:x <p> _:x``
-   or a blank node naming the graph its own quad is in), against RDFC-1.0 §4.4.3 step 2 and
-   against rdf-canonize (jsonld.js) and pyoxigraph, which both agree with the spec. Here pyld is
-   the one that is wrong, so the reference corrects it (:class:`_Urdna2015`) rather than the
-   fast path copying it. This changes canonical labels only for such datasets, which JSON-LD
-   produces only from explicit blank node identifiers used that way.
+1. **pyld's N-Quads reader corrupts data**, so the reference does not use it. It un-escapes in the
+   wrong order (the value ``C:\\new`` comes back as ``C:\\`` + newline + ``ew``). It splits lines
+   with ``str.splitlines``, so a literal containing U+2028, U+0085, U+000B, U+000C or
+   U+001C–U+001E breaks the quad in two. It ignores ``\\u``/``\\U``. And it keeps input labels
+   that already start with ``_:c14n``, which can give two different blank nodes the same
+   canonical label. :func:`_parse_nquads` replaces it and gives pyld's algorithm a dataset, just
+   as ``jsonld.normalize`` does when it is called on JSON-LD.
+2. **Literal escaping.** pyld 3.3 writes URDNA2015's older form: it escapes only ``\\ " LF CR
+   TAB`` and writes every other character as is. RDFC-1.0 §A ("A Canonical form of N-Quads") also
+   requires ``\\b``, ``\\f``, and ``\\u00XX`` (upper-case hex) for the remaining C0 controls and
+   U+007F. The spec's URDNA2015 appendix names this exact difference; rdf-canonize (jsonld.js) and
+   pyoxigraph follow RDFC-1.0. The hashes are computed over this serialization (§4.6), so the
+   reference uses RDFC-1.0 escaping both when it hashes and when it writes the output.
+   pyoxigraph also escapes U+FFFE and U+FFFF, which §A says must be written as is, so inputs
+   containing either go to the reference.
+3. **The mention set** (RDFC-1.0 §4.4.3 step 2, "the quads in which they appear"). pyld lists a
+   quad once for each position a blank node holds in it (``_:x <p> _:x .``), so that quad is hashed
+   twice. The reference keeps a set, as rdf-canonize and pyoxigraph do (:class:`_Rdfc10`).
+4. **Repeated entries in Hn** (§4.8.3 step 3.1.2). rdf-canonize and pyld append a related blank
+   node to the list once per quad that relates it, so the same node can appear twice for one hash
+   (e.g. two quads in a graph named by a blank node). pyoxigraph keeps a set. The reference
+   follows rdf-canonize. pyoxigraph is used only if no Hn could repeat an entry or if no two
+   blank nodes share a first-degree hash: without such a tie, §4.8 never runs.
+5. **Language tags.** pyoxigraph lower-cases them; pyld and rdf-canonize keep them as written.
+   In a quad without blank nodes the original spelling is put back after canonicalization. In a
+   quad with a blank node the tag is part of what gets hashed, so the reference is used.
+6. **Syntax.** pyoxigraph also reads RDF 1.2 (triple terms, ``@lang--dir``) and checks IRIs
+   (RFC 3987) and language tags (BCP 47) more strictly than the N-Quads 1.1 grammar. Such inputs
+   go to the reference, which decides whether they are valid.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pyld.canon import URDNA2015
@@ -64,6 +72,11 @@ __all__ = [
 
 _XSD_STRING: Final = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+# pyld's dataset shape: {"type": "IRI" | "blank node" | "literal", "value": ..., ...} per term.
+Term = dict[str, str]
+Triple = dict[str, Term]
+PyldDataset = dict[str, list[Triple]]
 
 # --- N-Quads 1.1 grammar (https://www.w3.org/TR/n-quads/#sec-grammar) --------------------------
 
@@ -94,22 +107,14 @@ _ECHAR: Final = {
     "t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"
 }
 # An IRI is absolute (RFC 3987 §2.2 scheme) and, once UCHARs are decoded, still writable
-# between angle brackets: pyld writes IRIs raw, so anything else would produce invalid N-Quads.
+# between angle brackets without escapes (RDFC-1.0 §A writes IRIs as they are).
 _ABSOLUTE_IRI: Final = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>"{}|^`\\]*')
 
-# --- when the fast path must defer to the reference -------------------------------------------
-
-# Characters pyoxigraph escapes and pyld writes raw (divergence 2); \b \f \u \U escapes, which
-# can encode them, counted only after an odd run of backslashes (``"C:\\users"`` in N-Quads is a
-# backslash followed by "u" and stays fast); RDF 1.2 triple terms (divergence 4). False positives
-# only cost speed.
-_NEEDS_REFERENCE: Final = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|(?<!\\)(?:\\\\)*\\[bfuU]|<<"
-)
-# A language tag right after a closing quote. Inside a literal a quote is always escaped, so
-# ``\"@x`` inside a value can match too: a false positive only makes the case map ambiguous.
-_LANGUAGE_TAG: Final = re.compile(r'"[ \t]*@([A-Za-z0-9-]+)')
-_UPPERCASE_TAG: Final = re.compile(r'"[ \t]*@[A-Za-z0-9-]*[A-Z]')
+# RDFC-1.0 §A: BS HT LF FF CR " \ as ECHAR, the other C0 controls and DEL as upper-case UCHAR,
+# every other character as itself.
+_RDFC_ESCAPES: Final = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]} | {
+    0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\"
+}
 
 
 def _invalid(line_number: int, reason: str) -> ContextError:
@@ -121,7 +126,7 @@ def _invalid(line_number: int, reason: str) -> ContextError:
 
 
 def _unescape(text: str, line_number: int) -> str:
-    """Decode ECHAR and UCHAR in one left-to-right pass (N-Quads §7.2), rejecting surrogates."""
+    """Decode ECHAR and UCHAR in a single left-to-right pass, rejecting non-characters."""
     if "\\" not in text:
         return text
 
@@ -136,19 +141,19 @@ def _unescape(text: str, line_number: int) -> str:
     return _ESCAPE.sub(decode, text)
 
 
-def _iri(raw: str, line_number: int) -> dict[str, str]:
+def _iri(raw: str, line_number: int) -> Term:
     value = _unescape(raw, line_number)
     if _ABSOLUTE_IRI.fullmatch(value) is None:
         raise _invalid(line_number, f"<{raw}> is not an absolute IRI")
     return {"type": "IRI", "value": value}
 
 
-def _parse_nquads(nquads: str) -> dict[str, list[dict[str, Any]]]:
+def _parse_nquads(nquads: str) -> PyldDataset:
     """Parse N-Quads 1.1 into pyld's dataset shape: graph name -> list of triples.
 
-    Blank node labels are replaced by fresh ``_:r<n>`` labels: the canonical form does not depend
-    on input labels, and pyld skips renaming any label that already starts with ``_:c14n``.
-    Duplicate quads are dropped, as an RDF dataset is a set.
+    Blank nodes get fresh labels ``_:r<n>``. The canonical form does not depend on input labels,
+    and pyld would not rename a label that already starts with ``_:c14n``. Duplicate quads are
+    dropped, because an RDF dataset is a set.
     """
     try:
         nquads.encode("utf-8")
@@ -158,13 +163,13 @@ def _parse_nquads(nquads: str) -> dict[str, list[dict[str, Any]]]:
         ) from exc
     labels: dict[str, str] = {}
 
-    def bnode(label: str) -> dict[str, str]:
+    def bnode(label: str) -> Term:
         fresh = labels.get(label)
         if fresh is None:
             fresh = labels[label] = f"_:r{len(labels)}"
         return {"type": "blank node", "value": fresh}
 
-    dataset: dict[str, list[dict[str, Any]]] = {}
+    dataset: PyldDataset = {}
     seen: set[tuple[str, ...]] = set()
     for line_number, line in enumerate(_EOL.split(nquads), start=1):
         match = _QUAD.fullmatch(line)
@@ -174,7 +179,7 @@ def _parse_nquads(nquads: str) -> dict[str, list[dict[str, Any]]]:
             raise _invalid(line_number, "not a quad")
         s_iri, s_bn, p, o_iri, o_bn, o_lex, o_dt, o_lang, g_iri, g_bn = match.groups()
         subject = _iri(s_iri, line_number) if s_iri is not None else bnode(s_bn)
-        obj: dict[str, str]
+        obj: Term
         if o_iri is not None:
             obj = _iri(o_iri, line_number)
         elif o_bn is not None:
@@ -196,105 +201,216 @@ def _parse_nquads(nquads: str) -> dict[str, list[dict[str, Any]]]:
             graph = bnode(g_bn)["value"]
         else:
             graph = "@default"
-        triple = {"subject": subject, "predicate": _iri(p, line_number), "object": obj}
-        key = (
-            graph,
-            subject["type"],
-            subject["value"],
-            triple["predicate"]["value"],
-            obj["type"],
-            obj["value"],
-            obj.get("datatype", ""),
-            obj.get("language", ""),
-        )
-        if key in seen:
-            continue
-        seen.add(key)
-        dataset.setdefault(graph, []).append(triple)
+        predicate = _iri(p, line_number)
+        key = (graph, *subject.values(), predicate["value"], *obj.values())
+        if key not in seen:
+            seen.add(key)
+            dataset.setdefault(graph, []).append(
+                {"subject": subject, "predicate": predicate, "object": obj}
+            )
     return dataset
 
 
-class _Urdna2015(URDNA2015):  # type: ignore[misc]
-    """pyld's URDNA2015 with each quad listed once per blank node (divergence 5).
+def _write_term(term: Term, label: Callable[[str], str]) -> str:
+    """One term in canonical N-Quads form (RDFC-1.0 §A)."""
+    kind = term["type"]
+    if kind == "IRI":
+        return f"<{term['value']}>"
+    if kind == "blank node":
+        return label(term["value"])
+    text = '"' + term["value"].translate(_RDFC_ESCAPES) + '"'
+    if term["datatype"] == _RDF_LANGSTRING:
+        return f"{text}@{term['language']}"
+    if term["datatype"] != _XSD_STRING:
+        return f"{text}^^<{term['datatype']}>"
+    return text
 
-    RDFC-1.0 §4.4.3 step 2 maps a blank node to *the quads it appears in*. pyld appends a quad
-    once per position the blank node holds, so ``_:x <p> _:x .`` is hashed twice in the Hash
-    First Degree Quads (§4.6) and its neighbours are counted twice in Hash N-Degree Quads (§4.8).
-    rdf-canonize (jsonld.js) and pyoxigraph keep a set. The two methods below are the only
-    readers of the map; each de-duplicates a blank node's list, by identity, before first use.
+
+def _write_quad(quad: Triple, label: Callable[[str], str]) -> str:
+    parts = [_write_term(quad[key], label) for key in ("subject", "predicate", "object")]
+    if "name" in quad:
+        parts.append(_write_term(quad["name"], label))
+    return " ".join(parts) + " .\n"
+
+
+def _same(value: str) -> str:
+    return value
+
+
+class _Rdfc10(URDNA2015):  # type: ignore[misc]
+    """pyld's URDNA2015 corrected to RDFC-1.0 (divergences 2 and 3 in the module docstring).
+
+    pyld keeps the orchestration, Hash Related Blank Node and Hash N-Degree Quads. This class
+    replaces Hash First Degree Quads (§4.6), the only step that hashes literals, and writes the
+    output itself, both with RDFC-1.0 §A escaping. It also makes each blank node's quad list a
+    set before first use.
     """
 
-    def _quads_once(self, id_: str) -> None:
+    def canonical_nquads(self, dataset: PyldDataset) -> str:
+        """Canonical N-Quads of ``dataset`` (which pyld relabels in place)."""
+        self.main(dataset, {"format": "application/n-quads"})  # labels issued; text discarded
+        return "".join(sorted(_write_quad(quad, _same) for quad in self.quads))
+
+    def _quads_once(self, id_: str) -> list[Triple]:
         info = self.blank_node_info[id_]
         if "unique" not in info:
             info["quads"] = list({id(quad): quad for quad in info["quads"]}.values())
             info["unique"] = True
+        quads: list[Triple] = info["quads"]
+        return quads
 
     def hash_first_degree_quads(self, id_: str) -> str:
-        self._quads_once(id_)
-        result: str = super().hash_first_degree_quads(id_)
-        return result
+        info = self.blank_node_info[id_]
+        if "hash" not in info:
+
+            def a_or_z(label: str) -> str:
+                return "_:a" if label == id_ else "_:z"
+
+            nquads = sorted(_write_quad(quad, a_or_z) for quad in self._quads_once(id_))
+            info["hash"] = hashlib.sha256("".join(nquads).encode("utf-8")).hexdigest()
+        digest: str = info["hash"]
+        return digest
 
     def create_hash_to_related(self, id_: str, issuer: Any) -> dict[str, list[str]]:
         self._quads_once(id_)
-        result: dict[str, list[str]] = super().create_hash_to_related(id_, issuer)
-        return result
+        related: dict[str, list[str]] = super().create_hash_to_related(id_, issuer)
+        return related
 
 
 def canonicalize_nquads_reference(nquads: str) -> str:
-    """Canonicalize N-Quads with pyld's URDNA2015 (= RDFC-1.0 with SHA-256): the reference.
+    """Canonicalize N-Quads with pyld's URDNA2015, corrected to RDFC-1.0: the reference.
 
-    This is what ``jsonld.normalize(doc, {"algorithm": "URDNA2015", "format":
-    "application/n-quads"})`` produces for the JSON-LD document the N-Quads came from. pyld's own
-    N-Quads reader is bypassed because it corrupts some literals (see the module docstring).
+    Produces what ``jsonld.normalize(doc, {"algorithm": "URDNA2015", ...})`` produces for the
+    JSON-LD document the N-Quads came from, except where pyld departs from RDFC-1.0 (module
+    docstring, items 1–3).
 
     Raises:
         ContextError: ``RUNID_JSONLD_INVALID`` if the text is not N-Quads 1.1.
     """
-    dataset = _parse_nquads(nquads)
-    result: str = _Urdna2015().main(
-        dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"}
-    )
-    return result
+    return _Rdfc10().canonical_nquads(_parse_nquads(nquads))
 
 
-def _reference_reason(nquads: str) -> tuple[str | None, dict[str, str]]:
-    """Decide whether pyoxigraph's result would be byte-identical to the reference.
+# --- the fast path, and when it must not be taken -------------------------------------------
 
-    Returns ``(reason, restore)``: ``reason`` says why the reference must be used (``None`` when
-    the fast path is safe), ``restore`` maps lower-cased language tags back to the spelling in
-    the input (only for tags that contain upper case; see divergence 3 in the module docstring).
-    """
-    if _NEEDS_REFERENCE.search(nquads) is not None:
-        return "literal escaping, UCHAR escape or RDF 1.2 syntax", {}
-    if '"' not in nquads:
-        return None, {}
-    restore: dict[str, str] = {}
+# Where pyoxigraph's result could differ, found by scanning the text (false positives only cost
+# speed): U+FFFE or U+FFFF (divergence 2); a \u or \U escape (it could encode those, or an IRI
+# character); RDF 1.2 triple terms (divergence 6). An escape only counts after an odd number of
+# backslashes: ``"C:\\users"`` in N-Quads is a backslash followed by "u", and stays fast.
+_NEEDS_REFERENCE: Final = re.compile(r"[\ufffe\uffff]|(?<!\\)(?:\\\\)*\\[uU]|<<")
+# A language tag right after a closing quote. A quote inside a literal is always escaped, so
+# ``\"@x`` in a value can also match here. Such a false match can only make a tag look ambiguous.
+_LANGUAGE_TAG: Final = re.compile(r'"[ \t]*@([A-Za-z0-9-]+)')
+_UPPERCASE_TAG: Final = re.compile(r'"[ \t]*@[A-Za-z0-9-]*[A-Z]')
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Whether pyoxigraph is byte-exact for one input, and what it needs to be."""
+
+    reason: str | None  # why the reference must run instead; None when pyoxigraph is exact
+    dataset: Any = None  # the parsed pyoxigraph.Dataset, when reason is None
+    restore: dict[str, str] = field(default_factory=dict)  # lower-cased tag -> original spelling
+
+
+def _language_tags(nquads: str) -> tuple[str | None, dict[str, str]]:
+    """Check language tags (divergence 5). Returns a reason to refuse, or the tags to restore."""
     spellings: dict[str, set[str]] = {}
     for tag in _LANGUAGE_TAG.findall(nquads):
-        spellings.setdefault(tag.lower(), set()).add(tag)
         if "--" in tag:
             return "RDF 1.2 directional language tag", {}
+        spellings.setdefault(tag.lower(), set()).add(tag)
+    restore: dict[str, str] = {}
     for lower, seen in spellings.items():
         if len(seen) > 1:
-            # Two spellings of one tag: distinct terms for pyld, one term for pyoxigraph.
-            return "language tag spelled with different cases", {}
+            # Two spellings of one tag: distinct literals for pyld, one literal for pyoxigraph.
+            return "language tag spelled in more than one case", {}
         (spelling,) = seen
         if spelling != lower:
             restore[lower] = spelling
     if restore:
         for line in _EOL.split(nquads):
             if "_:" in line and _UPPERCASE_TAG.search(line) is not None:
-                # The tag is part of what RDFC-1.0 hashes for this blank node.
                 return "upper-case language tag in a quad with a blank node", {}
     return None, restore
+
+
+def _related_lists_may_repeat(nquads: str) -> bool:
+    """Could an Hn of RDFC-1.0 §4.8.3 step 3 list one blank node twice (divergence 4)?
+
+    That needs two quads that both mention blank nodes N and R, with R at the same position and,
+    unless R names the graph, with the same predicate. Only lines with two blank nodes matter.
+    """
+    seen: set[tuple[str, str, str, str]] = set()
+    for line in _EOL.split(nquads):
+        if line.count("_:") < 2 or _BLANK_LINE.fullmatch(line) is not None:
+            continue
+        match = _QUAD.fullmatch(line)
+        if match is None:
+            return True  # not N-Quads 1.1: the reference will say so
+        mentions = [
+            (label, position)
+            for label, position in ((match[2], "s"), (match[5], "o"), (match[10], "g"))
+            if label is not None
+        ]
+        for node, _ in mentions:
+            for related, position in mentions:
+                if related != node:
+                    key = (node, related, position, "" if position == "g" else match[3])
+                    if key in seen:
+                        return True
+                    seen.add(key)
+    return False
+
+
+def _first_degree_tie(quads: Iterable[Any]) -> bool:
+    """Do two blank nodes have the same first-degree information (RDFC-1.0 §4.6)?
+
+    Compares the sorted quads each blank node is mentioned in, with ``a`` for itself and ``z``
+    for other blank nodes. That is the input to the first-degree hash, but compared directly
+    instead of hashed. Lower-cased tags can only create extra ties, which is the safe direction.
+    """
+    mentions: dict[str, list[tuple[str, ...]]] = {}
+    for quad in quads:
+        terms = (quad.subject, quad.predicate, quad.object, quad.graph_name)
+        for node in {t.value for t in terms if isinstance(t, _ox.BlankNode)}:
+            mentions.setdefault(node, []).append(
+                tuple(
+                    ("a" if t.value == node else "z") if isinstance(t, _ox.BlankNode) else str(t)
+                    for t in terms
+                )
+            )
+    signatures = [tuple(sorted(quads_of_node)) for quads_of_node in mentions.values()]
+    return len(set(signatures)) < len(signatures)
+
+
+def _plan(nquads: str) -> _Plan:
+    """Decide whether pyoxigraph's canonical form of ``nquads`` is the reference's, byte for byte.
+
+    The cheap checks run first and read only the text; the parse and the tie check run only if
+    those pass.
+    """
+    if _ox is None:
+        return _Plan("pyoxigraph is not installed")
+    if _NEEDS_REFERENCE.search(nquads) is not None:
+        return _Plan("U+FFFE/U+FFFF, a UCHAR escape, or RDF 1.2 syntax")
+    reason, restore = _language_tags(nquads) if '"' in nquads else (None, {})
+    if reason is not None:
+        return _Plan(reason)
+    try:
+        # Encode here: pyoxigraph mistakes a str holding a lone surrogate for a file object.
+        dataset = _ox.Dataset(_ox.parse(nquads.encode("utf-8"), format=_ox.RdfFormat.N_QUADS))
+    except (SyntaxError, ValueError):
+        return _Plan("pyoxigraph rejects it (stricter IRIs and BCP 47 tags than N-Quads 1.1)")
+    if _related_lists_may_repeat(nquads) and _first_degree_tie(dataset):
+        return _Plan("a repeated Hn entry in a dataset that needs Hash N-Degree Quads")
+    return _Plan(None, dataset, restore)
 
 
 def _restore_language_tags(lines: list[str], restore: dict[str, str]) -> None:
     """Put back the case of language tags that pyoxigraph lower-cased, in place.
 
     In a serialized quad the last ``"`` closes the object literal: quotes inside a literal are
-    escaped and IRIs and blank node labels cannot contain one.
+    escaped, and IRIs and blank node labels cannot contain one.
     """
     for index, line in enumerate(lines):
         quote = line.rfind('"')
@@ -307,35 +423,27 @@ def _restore_language_tags(lines: list[str], restore: dict[str, str]) -> None:
 
 
 def canonicalize_nquads_fast(nquads: str) -> str:
-    """Canonicalize N-Quads with pyoxigraph's RDFC-1.0; byte-identical to the reference.
+    """Canonicalize N-Quads with pyoxigraph's RDFC-1.0. The output is byte-identical to the reference.
 
-    Inputs on which pyoxigraph would differ from pyld (rare in credentials: control characters in
-    strings, one language tag in several cases, upper-case tags on blank-node quads, RDF 1.2
-    syntax) are handed to :func:`canonicalize_nquads_reference`.
+    Inputs on which pyoxigraph would differ are passed to :func:`canonicalize_nquads_reference`.
+    These are rare in credentials: U+FFFE/U+FFFF, a language tag in several cases or an upper-case
+    tag on a blank-node quad, RDF 1.2 syntax, or ties resolved in the presence of repeated Hn
+    entries. The same happens if pyoxigraph is not installed.
 
     Raises:
         ContextError: ``RUNID_JSONLD_INVALID`` if the text is not N-Quads 1.1.
-        RuntimeError: if pyoxigraph is not installed.
     """
-    if _ox is None:
-        raise RuntimeError("pyoxigraph is not installed; use canonicalize_nquads_reference")
-    reason, restore = _reference_reason(nquads)
-    if reason is not None:
+    plan = _plan(nquads)
+    if plan.reason is not None:
         return canonicalize_nquads_reference(nquads)
-    try:
-        dataset = _ox.Dataset(_ox.parse(nquads, format=_ox.RdfFormat.N_QUADS))
-    except (SyntaxError, ValueError):
-        # pyoxigraph validates IRIs (RFC 3987) and language tags (BCP 47) more strictly than the
-        # N-Quads grammar; the reference decides whether the input is acceptable.
-        return canonicalize_nquads_reference(nquads)
-    dataset.canonicalize(_ox.CanonicalizationAlgorithm.RDFC_1_0)
+    plan.dataset.canonicalize(_ox.CanonicalizationAlgorithm.RDFC_1_0)
     # str(Dataset) is N-Quads, one quad per "\n"-terminated line, in no particular order.
     # Split on "\n" only: U+2028 or U+0085 may appear raw inside a literal.
-    lines = str(dataset).split("\n")
+    lines = str(plan.dataset).split("\n")
     lines.pop()
-    if restore:
-        _restore_language_tags(lines, restore)
-    # RDFC-1.0 §4.4 step 6: sort in code point order (Python's str order = UTF-8 byte order).
+    if plan.restore:
+        _restore_language_tags(lines, plan.restore)
+    # RDFC-1.0 §4.4.3 step 6: sort in code point order (Python's str order = UTF-8 byte order).
     lines.sort()
     return "".join(line + "\n" for line in lines)
 
@@ -353,8 +461,8 @@ ACTIVE_IMPLEMENTATION, _ACTIVE = _select()
 def canonicalize_nquads(nquads: str) -> str:
     """Canonicalize N-Quads (RDFC-1.0) with the implementation chosen at import.
 
-    pyoxigraph when importable, unless ``VC_RUNID_RDFC=reference`` was set before import; the
-    output is the same bytes either way. See :data:`ACTIVE_IMPLEMENTATION`.
+    The fast path is used when pyoxigraph is importable, unless ``VC_RUNID_RDFC=reference`` was
+    set before import. The output is the same bytes either way. See ``ACTIVE_IMPLEMENTATION``.
 
     Raises:
         ContextError: ``RUNID_JSONLD_INVALID`` if the text is not N-Quads 1.1.

@@ -268,9 +268,12 @@ def render_run_report(report: VerificationReport) -> str:
 def _progress_bar(total: int) -> tuple[Any, Any]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
+    console = _stderr_console()
+    # Off when stderr is not a terminal: a bar is for people, and it would put a stray line
+    # before the one-line ``CODE: message`` that scripts read.
     progress = Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        console=_stderr_console(), transient=True,
+        console=console, transient=True, disable=not console.is_terminal,
     )
     task = progress.add_task("hashing", total=total)
     return progress, lambda n: progress.advance(task, n)

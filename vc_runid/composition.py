@@ -256,7 +256,10 @@ def _component_at(subject: dict[str, Any], path: str) -> dict[str, Any] | None:
         name, _, index = part.partition("[")
         node = node.get(name) if isinstance(node, dict) else None
         if index:
-            position = int(index.rstrip("]"))
+            digits = index.rstrip("]")
+            if not digits.isdigit():
+                return None
+            position = int(digits)
             node = node[position] if isinstance(node, list) and position < len(node) else None
     return node if isinstance(node, dict) else None
 
@@ -270,7 +273,11 @@ def check_disclosure(subject: dict[str, Any], disclosure: Disclosure, content: b
         )
     if component.get("salted") and disclosure.salt is None:
         raise RunError(f"{disclosure.path} is salted but no salt was disclosed", code=ErrorCode.DISCLOSURE_MISMATCH)
-    salt = decode_salt(disclosure.salt) if component.get("salted") and disclosure.salt else None
+    try:
+        salt = decode_salt(disclosure.salt) if component.get("salted") and disclosure.salt else None
+    except RunError as exc:
+        # A malformed salt is a wrong disclosure, not a wrong manifest.
+        raise RunError(f"{disclosure.path}: {exc.message}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
     if disclosure.path.startswith("tools["):
         content = jcs(_json_object(content, disclosure.path))
     if not digests_equal(component_digest(content, salt), component["digestMultibase"]):

@@ -74,7 +74,10 @@ def init_home(home: Path, key_type: KeyType = KeyType.ED25519, domain: str | Non
         created = True
     if domain is not None:
         config = home / _CONFIG_FILE
-        config.write_text(json.dumps({"didWeb": did_web_from_domain(domain)}, indent=2))
+        try:
+            config.write_text(json.dumps({"didWeb": did_web_from_domain(domain)}, indent=2))
+        except OSError as exc:
+            raise UsageError(f"cannot write {config}: {exc.strerror or exc}") from exc
     return load_issuer(home), created
 
 
@@ -87,9 +90,20 @@ def load_issuer(home: Path, key_file: Path | None = None) -> Issuer:
             f"no issuer key in {home} (run `vc-runid init` first)", code=ErrorCode.KEY_NOT_FOUND
         )
     key = store.load(ISSUER_KEY_NAME)
-    config = home / _CONFIG_FILE
-    did_web = json.loads(config.read_text()).get("didWeb") if config.exists() else None
-    return Issuer.from_key(key, did_web)
+    return Issuer.from_key(key, _configured_did_web(home / _CONFIG_FILE))
+
+
+def _configured_did_web(config: Path) -> str | None:
+    if not config.exists():
+        return None
+    try:
+        settings = json.loads(config.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{config} is unreadable or not JSON: {exc}") from exc
+    did_web = settings.get("didWeb") if isinstance(settings, dict) else None
+    if did_web is not None and not (isinstance(did_web, str) and did_web.startswith("did:web:")):
+        raise UsageError(f"{config}: didWeb must be a did:web DID, got {did_web!r}")
+    return did_web
 
 
 def _with_issuer(credential: dict[str, Any], issuer: Issuer) -> dict[str, Any]:
@@ -121,10 +135,12 @@ def issue_credential(
     if suite is not None:
         credential = suite.prepare_document(credential)
     check_credential(credential)
+    # Before any proof work: otherwise a context or term error in the document surfaces as a
+    # malformed proof configuration (which shares the document's @context).
+    expand_safe(credential, loader)
     if proof_format in (ProofFormat.JOSE, ProofFormat.JWT_V1):
         if proofs_of(credential):
             raise UsageError("a credential secured with JOSE must not also carry an embedded proof")
-        expand_safe(credential, loader)
         if proof_format is ProofFormat.JOSE:
             return jose.issue_vc_jose(credential, issuer.key, issuer.verification_method)
         return jose.issue_vc_jwt_v1(credential, issuer.key, issuer.verification_method)

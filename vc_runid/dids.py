@@ -145,6 +145,8 @@ class DidResolver:
         if did.startswith("did:key:"):
             return resolve_did_key(did)
         document = self._documents.get(did)
+        if document is not None and not isinstance(document, Mapping):
+            raise DidError(f"the stored DID document of {did} is not an object", code=ErrorCode.DID_INVALID)
         if document is None:
             hint = " (add its did.json with --did-store DIR)" if did.startswith("did:web:") else ""
             raise DidError(
@@ -162,7 +164,7 @@ class DidResolver:
             raise DidError(f"DID document id {document.get('id')!r} is not {did}", code=ErrorCode.DID_INVALID)
         embedded: dict[str, Mapping[str, Any]] = {}
         for section in ("verificationMethod", ASSERTION, AUTHENTICATION):
-            for entry in document.get(section) or []:
+            for entry in _entries(document, section):
                 if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
                     embedded[_absolute(did, entry["id"])] = entry
         method = embedded.get(vm_url)
@@ -175,7 +177,7 @@ class DidResolver:
             )
         authorized = {
             _absolute(did, e if isinstance(e, str) else str(e.get("id")))
-            for e in document.get(relationship) or []
+            for e in _entries(document, relationship)
         }
         if vm_url not in authorized:
             raise DidError(
@@ -185,6 +187,19 @@ class DidResolver:
             )
         controller = str(method.get("controller", did))
         return VerificationMethod(vm_url, str(method.get("type")), controller, _method_key(method))
+
+
+def _entries(document: Mapping[str, Any], section: str) -> list[Any]:
+    """A verification method or relationship section, which DID Core §5 requires to be a set."""
+    value = document.get(section)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DidError(
+            f"{section} in the DID document of {document.get('id')} must be a list",
+            code=ErrorCode.DID_INVALID,
+        )
+    return value
 
 
 def _absolute(did: str, ref: str) -> str:

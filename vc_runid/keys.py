@@ -204,8 +204,14 @@ class KeyStore:
 
     def save(self, name: str, pair: KeyPair) -> Path:
         path = self.path(name)
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         data = json.dumps(pair.jwk, indent=2).encode()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise KeyMaterialError(
+                f"cannot create the key store at {self.directory}: {exc.strerror or exc}",
+                code=ErrorCode.USAGE,
+            ) from exc
         try:
             # O_EXCL: two concurrent `init`s must not both "create" and one silently lose its key.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -214,6 +220,8 @@ class KeyStore:
                 f"a key named {name!r} already exists at {path}; refusing to overwrite it",
                 code=ErrorCode.KEY_EXISTS,
             ) from exc
+        except OSError as exc:
+            raise KeyMaterialError(f"cannot write {path}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         return path

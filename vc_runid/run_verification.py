@@ -118,6 +118,7 @@ def verify_run(
         if decl_doc is None:
             return report
         report.id, report.issuer, report.format = decl_report.id, decl_report.issuer, decl_report.format
+        report.document = decl_doc  # the declaration as verified (decoded from a JWT where needed)
         run_id, composition = record.run("declaration.run", lambda: declaration_subject(decl_doc), "a run declaration")
         report.run_id = run_id
         for disclosure, content in disclosures:

@@ -18,10 +18,14 @@ def utc_now() -> datetime:
 
 
 def format_datetime(moment: datetime) -> str:
-    """UTC with a ``Z`` suffix; fractions, when present, as exactly six digits (a form peers accept)."""
+    """UTC with a ``Z`` suffix; a fraction, when present, as 3 or 6 digits — the shortest exact form."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware datetime (UTC)")
     moment = moment.astimezone(UTC)
+    # didkit re-serializes fractions with 3, 6 or 9 digits (dropping trailing zero groups) before
+    # checking a signature, so ".123000" must be written ".123" for its signature to verify there.
+    if moment.microsecond % 1000 == 0 and moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -27,7 +27,15 @@ from .documents import (
     proofs_of,
     read_document,
 )
-from .errors import ContextError, DataModelError, ErrorCode, ProofError, RunIdError, ValidityError
+from .errors import (
+    ContextError,
+    DataModelError,
+    ErrorCode,
+    ProofError,
+    RunIdError,
+    UsageError,
+    ValidityError,
+)
 from .proofs import suite_for
 from .timeutil import parse_datetime, utc_now
 
@@ -87,6 +95,11 @@ class Verifier:
     now: datetime = field(default_factory=utc_now)
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
 
+    def __post_init__(self) -> None:
+        # Every date in a credential carries a time zone; a naive clock cannot be compared with it.
+        if self.now.tzinfo is None:
+            raise UsageError("the verification time must be timezone-aware (e.g. UTC)")
+
     def verify_credential(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
         return _CredentialRun(self).verify(credential)
 
@@ -140,6 +153,15 @@ def _validity(credential: dict[str, Any], version: VcVersion, now: datetime) -> 
                 code=ErrorCode.CREDENTIAL_EXPIRED,
             )
     return f"valid at {now.isoformat()}"
+
+
+def _token_validity(jwt: jose.Jwt, now: datetime) -> None:
+    """VC-JOSE-COSE §3.1.1: ``nbf``/``exp`` claims, when present, bound the token's validity too."""
+    not_before, expires = jose.token_validity(jwt)
+    if not_before is not None and now < not_before:
+        raise ValidityError(f"token not valid before {not_before.isoformat()} (nbf)", code=ErrorCode.CREDENTIAL_NOT_YET_VALID)
+    if expires is not None and now > expires:
+        raise ValidityError(f"token expired at {expires.isoformat()} (exp)", code=ErrorCode.CREDENTIAL_EXPIRED)
 
 
 def _contexts_allowed(document: dict[str, Any], loader: DocumentLoader) -> str:
@@ -221,7 +243,7 @@ class _CredentialRun:
 
     def _verify(self, data: dict[str, Any] | str | bytes) -> None:
         document: dict[str, Any] | str = (
-            data if isinstance(data, dict) else self.record.run("parse", lambda: read_document(data))
+            data if isinstance(data, dict) else self.record.run("parse", lambda: read_document(data), "strict JSON or a compact JWS")
         )
         if isinstance(document, dict) and document.get("type") == "EnvelopedVerifiableCredential":
             envelope = document
@@ -236,20 +258,28 @@ class _CredentialRun:
         version = self.record.run("data-model", lambda: check_credential(credential), "well-formed credential")
         self.report.id = credential.get("id") if isinstance(credential.get("id"), str) else None
         self.report.issuer = issuer_id(credential)
-        loader = self.verifier.loader
-        self.record.run("contexts", lambda: _contexts_allowed(credential, loader))
-        self.record.run("json-ld", lambda: expand_safe(credential, loader) and None, "every term is defined")
+        self.record.run("contexts", lambda: _contexts_allowed(credential, self.verifier.loader))
         return version
+
+    def _json_ld(self, credential: dict[str, Any]) -> None:
+        loader = self.verifier.loader
+        self.record.run("json-ld", lambda: expand_safe(credential, loader) and None, "every term is defined")
 
     def _verify_data_integrity(self, credential: dict[str, Any]) -> None:
         version = self._common(credential)
         proofs = self.record.run("proofs", lambda: unique_proofs(credential, "credential"), "present, no duplicates")
+        labels = ["proof" if len(proofs) == 1 else f"proof[{i}]" for i in range(len(proofs))]
+        # Proof types first: an unsupported proof type is RUNID_PROOF_TYPE_UNSUPPORTED, not an
+        # "undefined term" from the safe-mode expansion of a proof no context describes.
+        suites = [
+            self.record.run(f"{label}.type", lambda: suite_for(proof), "supported")
+            for label, proof in zip(labels, proofs, strict=True)
+        ]
+        self._json_ld(credential)
         issuer = self.report.issuer
         unsecured = {k: v for k, v in credential.items() if k != "proof"}
         formats = []
-        for index, proof in enumerate(proofs):
-            label = "proof" if len(proofs) == 1 else f"proof[{index}]"
-            suite = self.record.run(f"{label}.type", lambda: suite_for(proof), "supported")
+        for label, proof, suite in zip(labels, proofs, suites, strict=True):
             formats.append(suite.name)
             self.record.run(f"{label}.purpose", lambda: check_proof_purpose(proof, "assertionMethod"), "assertionMethod")
             self.record.soft(
@@ -277,6 +307,7 @@ class _CredentialRun:
         credential, profile = self.record.run("jwt-claims", lambda: jose.credential_from_jwt(jwt), "credential claims consistent")
         self.report.format = profile
         version = self._common(credential)
+        self._json_ld(credential)
         kid = self.record.run("proof.kid", lambda: jose.kid_of(jwt), "kid names a verification method")
         method = self.record.run(
             "proof.issuer-key",
@@ -290,6 +321,8 @@ class _CredentialRun:
         )
         self.report.proofs_checked += 1
         self.record.soft("validity-period", lambda: _validity(credential, version, self.verifier.now))
+        if profile == "vc-jose":
+            self.record.soft("jwt-validity", lambda: _token_validity(jwt, self.verifier.now), "nbf/exp consistent with the verification time")
         self._status_warning(credential)
 
     def _status_warning(self, credential: dict[str, Any]) -> None:

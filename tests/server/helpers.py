@@ -1,0 +1,66 @@
+"""Shared request bodies and checks for the service tests."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from vc_runid.server.commands import checkpoint_key
+from vc_runid.server.log import verify_receipt
+from vc_runid.transparency import parse_signed_checkpoint
+
+COMPOSITION: dict[str, Any] = {
+    "model": {"modelId": "llama-3.1-8b-instruct", "provider": "local", "revision": "r1"},
+    "input": {"digestMultibase": "uEiCvZBZBqvVCLLCsoTrbqVVjK0_WCmXVCgCbmFCoq1QxSQ", "salted": True},
+}
+
+
+def declare(client: httpx.Client, composition: dict[str, Any] | None = None) -> httpx.Response:
+    return client.post("/runs", json={"composition": composition or COMPOSITION})
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def output_body(started: datetime | None = None, completed: datetime | None = None) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "output": {"digestMultibase": "uEiDn1HzjwXFWtcWszHm-GqYpxAK-TzyWpYmqEBn8s3L3Jw", "mediaType": "text/plain", "size": 5},
+        "startedAt": stamp(started or now),
+        "completedAt": stamp(completed or now),
+        "usage": {"inputTokens": 3, "outputTokens": 5},
+        "observed": {"modelId": "llama-3.1-8b-instruct", "provider": "local"},
+    }
+
+
+def declare_and_wait(client: httpx.Client) -> dict[str, Any]:
+    """Declare, then make sure the service clock has moved past validFrom."""
+    response = declare(client)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def bind(client: httpx.Client, run_id: str, **kw: Any) -> httpx.Response:
+    return client.post(f"/runs/{run_id}/output", json=output_body(**kw))
+
+
+def log_size(client: httpx.Client) -> int:
+    note = client.get("/log/checkpoint").text
+    return parse_signed_checkpoint(note)[0].tree_size
+
+
+def receipt_verifies(secured: Any, receipt: dict[str, Any]) -> bool:
+    key_name, key = checkpoint_key(receipt["checkpoint"], None)
+    return verify_receipt(secured, receipt, key_name, key)
+
+
+def later(seconds: float = 0.0) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def b64decode_all(values: list[str]) -> list[bytes]:
+    return [base64.b64decode(v) for v in values]

@@ -1,0 +1,147 @@
+"""A client for the vc-runid issuer service, so the executor never holds the issuer key.
+
+    from vc_runid.client import IssuerClient
+    from vc_runid import CompositionBuilder, output_digest
+
+    composition, disclosures = CompositionBuilder().model("gpt-4o", provider="openai").input("hi").build()
+    with IssuerClient("http://127.0.0.1:8080", token="runid_…") as issuer:
+        declaration, receipt = issuer.declare(composition)
+        started = utc_now()
+        answer = my_model("hi")
+        binding, _ = issuer.bind(declaration["credentialSubject"]["id"], output_digest(answer.encode()),
+                                 started_at=started, completed_at=utc_now())
+
+Errors come back as ``RunIdError`` with the service's stable code (problem+json ``code``).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .binding import Observed, OutputDigest, Usage
+from .composition import RunComposition
+from .declaration import SecuredCredential
+from .errors import ErrorCode, RunIdError
+from .timeutil import format_datetime
+
+Receipt = dict[str, Any]
+
+
+class ServiceError(RunIdError):
+    """The service refused a request; ``status`` is the HTTP status, ``code`` the RUNID code."""
+
+    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class IssuerClient:
+    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
+
+    def __enter__(self) -> IssuerClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                code = ErrorCode(body.get("code"))
+                message = str(body.get("detail") or body.get("title"))
+            except (ValueError, AttributeError):
+                code, message = ErrorCode.USAGE, f"HTTP {response.status_code}: {response.text[:200]}"
+            raise ServiceError(response.status_code, code, message)
+        return response
+
+    # -- runs --
+
+    def declare(self, composition: RunComposition, *, format: str = "di") -> tuple[SecuredCredential, Receipt]:
+        """Have the service declare a run; returns (declaration, log receipt)."""
+        body = {"composition": composition.model_dump(mode="json", exclude_none=True), "format": format}
+        data = self._call("POST", "/runs", json=body).json()
+        return data["declaration"], data["receipt"]
+
+    def bind(
+        self,
+        run_id: str,
+        output: OutputDigest,
+        *,
+        started_at: datetime,
+        completed_at: datetime,
+        usage: Usage | None = None,
+        observed: Observed | None = None,
+    ) -> tuple[SecuredCredential, Receipt]:
+        """Have the service bind the run's output; returns (binding, log receipt)."""
+        body: dict[str, Any] = {
+            "output": output.model_dump(mode="json", exclude_none=True),
+            "startedAt": format_datetime(started_at),
+            "completedAt": format_datetime(completed_at),
+        }
+        if usage is not None:
+            body["usage"] = usage.model_dump(mode="json", exclude_none=True)
+        if observed is not None:
+            body["observed"] = observed.model_dump(mode="json", exclude_none=True)
+        data = self._call("POST", f"/runs/{run_id}/output", json=body).json()
+        return data["binding"], data["receipt"]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/runs/{run_id}").json())
+
+    # -- VC API --
+
+    def issue(self, credential: dict[str, Any], **options: Any) -> tuple[dict[str, Any], Receipt]:
+        body: dict[str, Any] = {"credential": credential}
+        if options:
+            body["options"] = options
+        data = self._call("POST", "/credentials/issue", json=body).json()
+        return data["verifiableCredential"], data["receipt"]
+
+    def verify(self, credential: SecuredCredential) -> dict[str, Any]:
+        """The service's verification result (it does not raise for an invalid credential)."""
+        response = self._http.post("/credentials/verify", json={"verifiableCredential": credential})
+        return dict(response.json())
+
+    # -- the log --
+
+    def checkpoint(self) -> str:
+        return self._call("GET", "/log/checkpoint").text
+
+    def log_key(self) -> str:
+        return self._call("GET", "/log/key").text
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> dict[str, Any]:
+        params = {"index": index} if size is None else {"index": index, "size": size}
+        return dict(self._call("GET", "/log/proof/inclusion", params=params).json())
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        params = {"from": old_size} if new_size is None else {"from": old_size, "to": new_size}
+        data = self._call("GET", "/log/proof/consistency", params=params).json()
+        return [base64.b64decode(h) for h in data["consistencyProof"]]
+
+    def entries(self, start: int = 0, end: int | None = None) -> list[dict[str, Any]]:
+        """All entries from ``start`` to ``end`` (default: the current size), page by page."""
+        out: list[dict[str, Any]] = []
+        while True:
+            params: dict[str, int] = {"start": start} if end is None else {"start": start, "end": end}
+            page = self._call("GET", "/log/entries", params=params).json()
+            out.extend(page["entries"])
+            stop = page["treeSize"] if end is None else min(end, page["treeSize"])
+            if not page["entries"] or page["end"] >= stop:
+                return out
+            start = page["end"]
+
+
+__all__ = ["IssuerClient", "ServiceError"]

@@ -1,0 +1,665 @@
+"""The issuer service as a FastAPI application: VC API issue/verify, run declaration and output
+binding, and the public, verifiable run log.
+
+    from pathlib import Path
+    import uvicorn
+    from vc_runid.server.app import create_app
+
+    uvicorn.run(create_app(Path(".runid")), host="127.0.0.1", port=8080)
+
+Every refusal is an RFC 9457 problem+json body carrying a stable ``RUNID_…`` code, and a refused
+request writes nothing. Request bodies are limited to :data:`MAX_BODY_BYTES`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..binding import Observed, OutputDigest, Usage, bind
+from ..composition import RunComposition
+from ..contexts import default_loader
+from ..credentials import Issuer, ProofFormat, init_home, issue_credential
+from ..declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential, declare
+from ..dids import DidResolver
+from ..documents import check_presentation
+from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
+from ..jose import envelop
+from ..timeutil import format_datetime, parse_datetime, utc_now
+from ..verification import VerificationReport, Verifier
+from .log import Receipt, RunLog, b64, new_entry
+from .storage import ForbiddenError, RunRow, Storage, open_storage
+from .tokens import check_token
+
+#: Largest request body accepted, in bytes (1 MiB). Larger → 413 ``RUNID_INPUT_TOO_LARGE``.
+MAX_BODY_BYTES = 1 << 20
+#: Most log entries one ``GET /log/entries`` returns.
+MAX_ENTRIES_PER_PAGE = 1000
+
+PROBLEM_BASE = "https://w3id.org/vc-runid/problems#"
+PROBLEM_JSON = "application/problem+json"
+
+# Formats a run may be declared in. ecdsa-rdfc-2019 needs a P-256 issuer key; the log's
+# checkpoints need Ed25519, so the service key is Ed25519 and ecdsa is not offered.
+RunFormat = Literal["di", "di-2020", "jose", "jwt-1.1"]
+IssueFormat = Literal["di", "di-2020", "jose"]
+
+
+# --- problem+json --------------------------------------------------------------------------------
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with vc-runid's stable error code."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+
+
+def problem(status: int, code: ErrorCode | str, title: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    code = str(code)
+    body = Problem(type=PROBLEM_BASE + code, title=title, status=status, code=code, detail=detail)
+    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_STATUS_BY_CODE: dict[ErrorCode, tuple[int, str]] = {
+    ErrorCode.RUN_NOT_FOUND: (404, "Run not found"),
+    ErrorCode.ALREADY_BOUND: (409, "Run already bound"),
+    ErrorCode.RUN_EXISTS: (409, "Run already declared"),
+    ErrorCode.INPUT_TOO_LARGE: (413, "Request body too large"),
+    ErrorCode.INPUT_NOT_JSON: (400, "Malformed JSON"),
+    ErrorCode.INPUT_DUPLICATE_KEY: (400, "Malformed JSON"),
+    ErrorCode.DECLARED_AFTER_START: (422, "Run started before it was declared"),
+    ErrorCode.TIME_ORDER: (422, "Times contradict each other"),
+}
+
+
+def error_response(exc: RunIdError) -> JSONResponse:
+    if isinstance(exc, ForbiddenError):
+        return problem(403, exc.code, "Not your run", exc.message)
+    status, title = _STATUS_BY_CODE.get(exc.code, (422, "Unprocessable request"))
+    return problem(status, exc.code, title, exc.message)
+
+
+def _unauthorized(detail: str) -> RunIdError:
+    # TODO: a dedicated RUNID_UNAUTHORIZED code; USAGE until errors.py has one.
+    return _AuthError(detail)
+
+
+class _AuthError(UsageError):
+    pass
+
+
+# --- request and response models ----------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssueOptions(_Strict):
+    format: IssueFormat = "di"
+
+
+class IssueRequest(_Strict):
+    credential: dict[str, Any]
+    options: IssueOptions | None = None
+
+
+class IssueResponse(BaseModel):
+    verifiableCredential: dict[str, Any]
+    receipt: Receipt
+
+
+class VerifyOptions(BaseModel):
+    # VC API clients send e.g. {"checks": ["proof"]}; every check is always run.
+    model_config = ConfigDict(extra="allow")
+    checks: list[str] | None = None
+    challenge: str | None = None
+    domain: str | None = None
+
+
+class VerifyRequest(_Strict):
+    verifiableCredential: dict[str, Any] | str
+    options: VerifyOptions | None = None
+
+
+class PresentationVerifyRequest(_Strict):
+    verifiablePresentation: dict[str, Any]
+    options: VerifyOptions | None = None
+
+
+class VerifyError(BaseModel):
+    check: str
+    code: str | None
+    message: str
+
+
+class VerifyResponse(BaseModel):
+    verified: bool
+    checks: list[str]
+    warnings: list[str]
+    errors: list[VerifyError]
+    report: dict[str, Any]
+
+
+class DeclareRequest(_Strict):
+    composition: RunComposition
+    format: RunFormat = "di"
+
+
+class RunResponse(BaseModel):
+    runId: str
+    declaration: dict[str, Any] | str
+    receipt: Receipt
+
+
+class BindRequest(_Strict):
+    output: OutputDigest
+    startedAt: str
+    completedAt: str
+    usage: Usage | None = None
+    observed: Observed | None = None
+
+
+class BindResponse(BaseModel):
+    runId: str
+    binding: dict[str, Any] | str
+    receipt: Receipt
+
+
+class RunRecord(BaseModel):
+    runId: str
+    status: Literal["declared", "bound"]
+    declaration: dict[str, Any] | str
+    declarationIndex: int
+    declaredAt: str
+    binding: dict[str, Any] | str | None = None
+    bindingIndex: int | None = None
+    boundAt: str | None = None
+
+
+class InclusionResponse(BaseModel):
+    leafIndex: int
+    treeSize: int
+    inclusionProof: list[str]
+    checkpoint: str | None = Field(None, description="signed checkpoint, when treeSize is the current size")
+
+
+class ConsistencyResponse(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: int = Field(alias="from")
+    to: int
+    consistencyProof: list[str]
+
+
+class LogEntry(BaseModel):
+    index: int
+    kind: str
+    credentialId: str | None
+    runId: str | None
+    loggedAt: str
+    leafHash: str
+    entry: Any = Field(description="the secured credential; its RFC 8785 JSON is the leaf data")
+
+
+class LogEntries(BaseModel):
+    start: int
+    end: int
+    treeSize: int
+    entries: list[LogEntry]
+
+
+# --- the body limit ------------------------------------------------------------------------------
+
+_Scope = MutableMapping[str, Any]
+_Message = MutableMapping[str, Any]
+_Receive = Callable[[], Awaitable[_Message]]
+_Send = Callable[[_Message], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413 before the app reads them: by the
+    declared Content-Length when there is one, else by counting (chunked uploads)."""
+
+    def __init__(self, app: Callable[[_Scope, _Receive, _Send], Awaitable[None]], limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = problem(
+            413, ErrorCode.INPUT_TOO_LARGE, "Request body too large",
+            f"request bodies are limited to {self.limit} bytes",
+        )
+        headers = dict(scope.get("headers") or [])
+        if b"json" not in headers.get(b"content-type", b"") and scope.get("method") in ("POST", "PUT"):
+            # Every body this API takes is JSON; read it as JSON whatever type the client said.
+            kept = [(k, v) for k, v in scope.get("headers", []) if k != b"content-type"]
+            scope = {**scope, "headers": [*kept, (b"content-type", b"application/json")]}
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                if int(declared) > self.limit:
+                    await too_large(scope, receive, send)
+                    return
+            except ValueError:
+                await problem(400, ErrorCode.INPUT_NOT_JSON, "Bad request", "invalid Content-Length")(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # No length: buffer up to the limit, then replay to the app.
+        chunks: list[bytes] = []
+        total = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > self.limit:
+                await too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> _Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+# --- the application ----------------------------------------------------------------------------
+
+
+class Service:
+    """What the endpoints share: the issuer, the database and the log."""
+
+    def __init__(self, home: Path, database: str | None, domain: str | None) -> None:
+        self.issuer: Issuer = init_home(home, domain=domain)[0]
+        self.storage: Storage = open_storage(home, database)
+        self.log = RunLog(self.storage, self.issuer)
+        documents = {self.issuer.did: self.issuer.did_document()} if self.issuer.did.startswith("did:web:") else {}
+        self.resolver = DidResolver(documents)
+        self.loader = default_loader()
+
+    def verifier(self) -> Verifier:
+        return Verifier(resolver=self.resolver, loader=self.loader, now=utc_now())
+
+    def close(self) -> None:
+        self.log.close()
+        self.storage.close()
+
+
+def _format_of(secured: SecuredCredential) -> ProofFormat:
+    """The proof format a declaration was issued in; its binding uses the same."""
+    if isinstance(secured, str):
+        from ..jose import parse_jwt
+
+        return ProofFormat.JWT_V1 if "vc" in parse_jwt(secured).payload else ProofFormat.JOSE
+    proof = secured.get("proof")
+    proof = proof[0] if isinstance(proof, list) else proof
+    return ProofFormat.DI_2020 if isinstance(proof, dict) and proof.get("type") == "Ed25519Signature2020" else ProofFormat.DI
+
+
+def _load(text: str) -> SecuredCredential:
+    value = json.loads(text)
+    assert isinstance(value, (dict, str))
+    return value
+
+
+def _verify_response(report: VerificationReport) -> JSONResponse:
+    body = VerifyResponse(
+        verified=report.valid,
+        checks=[c.name for c in report.checks if c.passed],
+        warnings=list(report.warnings),
+        errors=[VerifyError(check=c.name, code=c.code, message=c.message) for c in report.failures]
+        or ([] if report.valid else [VerifyError(check="proof", code=ErrorCode.PROOF_MISSING.value, message="no proof was checked")]),
+        report=report.model_dump(mode="json"),
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if report.valid else 422)
+
+
+_bearer = HTTPBearer(auto_error=False, description="a client token from `vc-runid tokens create`")
+
+
+def _client(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    """The client a request's bearer token belongs to; 401 otherwise (before the body is used)."""
+    if credentials is None:
+        raise _unauthorized("a bearer token is required")
+    name = check_token(request.app.state.service.storage, credentials.credentials)
+    if name is None:
+        raise _unauthorized("the bearer token is unknown or revoked")
+    return name
+
+
+Client = Annotated[str, Depends(_client)]
+
+
+def create_app(home: Path, database: str | None = None, domain: str | None = None) -> FastAPI:
+    """The issuer service for the key in ``home`` and the database ``database`` (default: SQLite
+    in ``home``). With ``domain`` the issuer is ``did:web:<domain>`` and serves its DID document."""
+    service = Service(home, database, domain)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        # Signing is synchronous work in the thread pool; let enough requests queue for the
+        # writer to batch them.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 128
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="vc-runid issuer service",
+        version="0.1.0",
+        description=(
+            "Declares AI runs before they execute and binds their outputs after, as W3C Verifiable "
+            "Credentials signed by an issuer independent of the executor; every credential issued "
+            f"is appended to a verifiable Merkle log. Request bodies are limited to {MAX_BODY_BYTES} bytes."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
+    @app.exception_handler(RunIdError)
+    async def _runid_error(_: Request, exc: RunIdError) -> JSONResponse:
+        if isinstance(exc, _AuthError):
+            return problem(401, exc.code, "Unauthorized", exc.message, {"WWW-Authenticate": "Bearer"})
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem(400, ErrorCode.INPUT_NOT_JSON, "Malformed JSON", "the request body is not valid JSON")
+        first = errors[0] if errors else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        detail = f"{where}: {first.get('msg', 'invalid')}"
+        path = request.url.path
+        if path.startswith("/runs"):
+            code = ErrorCode.MANIFEST_INVALID  # TODO: RUNID_REQUEST_INVALID / RUNID_COMPOSITION_INVALID
+        elif path.startswith("/credentials"):
+            code = ErrorCode.NOT_A_CREDENTIAL
+        elif path.startswith("/presentations"):
+            code = ErrorCode.NOT_A_PRESENTATION
+        else:
+            code = ErrorCode.USAGE
+        if path.endswith("/verify"):
+            body = VerifyResponse(verified=False, checks=[], warnings=[],
+                                  errors=[VerifyError(check="request", code=code.value, message=detail)], report={})
+            return JSONResponse(body.model_dump(mode="json"), status_code=422)
+        return problem(422, code, "Invalid request", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = ErrorCode.RUN_NOT_FOUND if exc.status_code == 404 else ErrorCode.USAGE
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+
+    problems: dict[int | str, dict[str, Any]] = {
+        s: {"model": Problem, "content": {PROBLEM_JSON: {}}} for s in (400, 401, 413, 422)
+    }
+
+    # -- VC API --
+
+    @app.post("/credentials/issue", status_code=201, response_model=IssueResponse, responses=problems, tags=["VC API"])
+    def issue(body: IssueRequest, client: Client) -> dict[str, Any]:
+        """Issue a credential (VC API). Run credentials are refused here: they must go through
+        ``/runs``, where the service, not the caller, sets the time."""
+        types = body.credential.get("type")
+        if {DECLARATION_TYPE, BINDING_TYPE} & set(types if isinstance(types, list) else [types]):
+            raise DataModelError(
+                "run declarations and bindings are issued through /runs and /runs/{id}/output",
+                code=ErrorCode.USAGE,
+            )
+        now = utc_now()
+        fmt = ProofFormat((body.options or IssueOptions()).format)
+        secured = issue_credential(body.credential, service.issuer, proof_format=fmt, created=now, loader=service.loader)
+        vc = envelop(secured) if isinstance(secured, str) else secured
+        credential_id = vc.get("id") if isinstance(vc.get("id"), str) else None
+        _, receipt = service.log.append(
+            new_entry("credential", vc, credential_id=credential_id, run_id=None, client=client, logged_at=now)
+        )
+        return {"verifiableCredential": vc, "receipt": receipt}
+
+    @app.post("/credentials/verify", response_model=VerifyResponse, tags=["VC API"],
+              responses={422: {"model": VerifyResponse, "description": "the credential does not verify"}})
+    def verify(body: VerifyRequest) -> JSONResponse:
+        """Verify a credential (VC API); public. 200 when valid, 422 with the report when not."""
+        return _verify_response(service.verifier().verify_credential(body.verifiableCredential))
+
+    @app.post("/presentations/verify", response_model=VerifyResponse, tags=["VC API"],
+              responses={422: {"model": VerifyResponse, "description": "the presentation does not verify"}})
+    def verify_presentation(body: PresentationVerifyRequest) -> JSONResponse:
+        """Verify the credentials a presentation carries. The presentation's own proof (holder
+        binding, challenge, domain) is NOT checked yet; a request that asks for a challenge or
+        domain check is therefore refused as unverified rather than silently passed."""
+        vp = body.verifiablePresentation
+        report = VerificationReport(kind="presentation")
+        try:
+            check_presentation(vp)
+        except RunIdError as exc:
+            from ..verification import CheckResult
+
+            report.checks.append(CheckResult(name="data-model", passed=False, code=exc.code.value, message=exc.message))
+            return _verify_response(report)
+        from ..verification import CheckResult
+
+        report.checks.append(CheckResult(name="data-model", passed=True, message="well-formed presentation"))
+        enclosed = vp.get("verifiableCredential", [])
+        for i, vc in enumerate(enclosed if isinstance(enclosed, list) else [enclosed]):
+            child = service.verifier().verify_credential(vc)
+            for check in child.checks:
+                report.checks.append(check.model_copy(update={"name": f"verifiableCredential[{i}].{check.name}"}))
+            report.proofs_checked += child.proofs_checked
+            if not child.valid and not child.failures:
+                report.checks.append(CheckResult(name=f"verifiableCredential[{i}]", passed=False,
+                                                 code=ErrorCode.PROOF_MISSING.value, message="no proof was checked"))
+        options = body.options or VerifyOptions()
+        if options.challenge is not None or options.domain is not None:
+            report.checks.append(CheckResult(
+                name="presentation.proof", passed=False, code=ErrorCode.PROOF_TYPE_UNSUPPORTED.value,
+                message="presentation proofs (challenge/domain) are not verified by this service yet"))
+        elif "proof" in vp:
+            report.warnings.append("the presentation's own proof was not checked (not supported yet)")
+        return _verify_response(report)
+
+    # -- runs --
+
+    @app.post("/runs", status_code=201, response_model=RunResponse, responses=problems, tags=["Runs"])
+    def declare_run(body: DeclareRequest, client: Client) -> dict[str, Any]:
+        """Declare a run before it starts. The service stamps ``validFrom`` with its own clock,
+        signs the declaration, appends it to the log and returns it with its receipt."""
+        now = utc_now()
+        declaration = declare(body.composition, service.issuer, declared_at=now, proof_format=ProofFormat(body.format))
+        run_id, credential_id = _ids(declaration)
+        _, receipt = service.log.append(new_entry(
+            "declaration", declaration, credential_id=credential_id, run_id=run_id, client=client, logged_at=now,
+            declaration=json.dumps(declaration), declared_at=format_datetime(now),
+        ))
+        return {"runId": run_id, "declaration": declaration, "receipt": receipt}
+
+    @app.post("/runs/{run_id}/output", status_code=201, response_model=BindResponse,
+              responses={**problems, 403: problems[401], 404: problems[401], 409: problems[401]}, tags=["Runs"])
+    def bind_output(run_id: str, body: BindRequest, client: Client) -> dict[str, Any]:
+        """Bind a run's output. Refused when the run is unknown (404), another client's (403),
+        already bound (409) or the times contradict the declaration or the service clock (422)."""
+        row = _run(run_id)
+        if row.client != client:
+            raise ForbiddenError(f"run {run_id} was declared by another client")
+        if row.binding is not None:
+            raise RunError(f"run {run_id} is already bound", code=ErrorCode.ALREADY_BOUND)
+        started = _time(body.startedAt, "startedAt")
+        completed = _time(body.completedAt, "completedAt")
+        declared = parse_datetime(row.declared_at, "declaredAt")
+        now = utc_now()
+        if started < declared:
+            raise RunError(
+                f"startedAt {body.startedAt} is before the run was declared ({row.declared_at})",
+                code=ErrorCode.DECLARED_AFTER_START,
+            )
+        if completed < started:
+            raise RunError(f"completedAt {body.completedAt} is before startedAt {body.startedAt}", code=ErrorCode.TIME_ORDER)
+        if completed > now:
+            # TODO: a dedicated RUNID_TIME_IN_FUTURE code.
+            raise RunError(
+                f"completedAt {body.completedAt} is in the future of the service clock ({format_datetime(now)})",
+                code=ErrorCode.TIME_ORDER,
+            )
+        declaration = _load(row.declaration)
+        binding = bind(
+            declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
+            output=body.output, started_at=started, completed_at=completed, bound_at=now,
+            usage=body.usage, observed=body.observed, proof_format=_format_of(declaration),
+        )
+        _, binding_id = _ids(binding)
+        _, receipt = service.log.append(new_entry(
+            "binding", binding, credential_id=binding_id, run_id=run_id, client=client, logged_at=now,
+            binding=json.dumps(binding),
+        ))
+        return {"runId": run_id, "binding": binding, "receipt": receipt}
+
+    @app.get("/runs/{run_id}", response_model=RunRecord, responses={404: problems[401]}, tags=["Runs"])
+    def get_run(run_id: str) -> dict[str, Any]:
+        """A run's declaration and, once bound, its binding, with their log indices."""
+        row = _run(run_id)
+        return {
+            "runId": row.run_id,
+            "status": "bound" if row.binding is not None else "declared",
+            "declaration": _load(row.declaration),
+            "declarationIndex": row.declaration_index,
+            "declaredAt": row.declared_at,
+            "binding": _load(row.binding) if row.binding is not None else None,
+            "bindingIndex": row.binding_index,
+            "boundAt": row.bound_at,
+        }
+
+    def _run(run_id: str) -> RunRow:
+        row = service.storage.get_run(run_id)
+        if row is None:
+            raise RunError(f"no run {run_id} was declared here", code=ErrorCode.RUN_NOT_FOUND)
+        return row
+
+    # -- the log --
+
+    @app.get("/log/checkpoint", response_class=PlainTextResponse, tags=["Log"])
+    def checkpoint() -> str:
+        """The current signed checkpoint (c2sp.org/tlog-checkpoint; origin and key name are the
+        issuer DID)."""
+        return service.log.checkpoint()
+
+    @app.get("/log/key", response_class=PlainTextResponse, tags=["Log"])
+    def log_key() -> str:
+        """The checkpoint verifier key (signed-note vkey form) for auditors to pin."""
+        return service.log.vkey()
+
+    @app.get("/log/proof/inclusion", response_model=InclusionResponse, tags=["Log"])
+    def inclusion(index: Annotated[int, Query(ge=0)], size: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+        current = service.log.size()
+        _check_range(index < (size or current) and (size or current) <= current,
+                      f"index {index} / size {size} outside the log (size {current})")
+        tree_size, proof = service.log.inclusion_proof(index, size)
+        note = service.log.checkpoint() if tree_size == current else None
+        if note is not None and not note.split("\n", 2)[1] == str(tree_size):
+            note = None  # the log grew in between; the caller asks for the checkpoint it needs
+        return {"leafIndex": index, "treeSize": tree_size, "inclusionProof": [b64(h) for h in proof], "checkpoint": note}
+
+    @app.get("/log/proof/consistency", response_model=ConsistencyResponse, tags=["Log"])
+    def consistency(
+        from_: Annotated[int, Query(alias="from", ge=0)], to: Annotated[int | None, Query(ge=0)] = None
+    ) -> dict[str, Any]:
+        current = service.log.size()
+        new = current if to is None else to
+        _check_range(from_ <= new <= current, f"from {from_} / to {to} outside the log (size {current})")
+        size, proof = service.log.consistency_proof(from_, new)
+        return {"from": from_, "to": size, "consistencyProof": [b64(h) for h in proof]}
+
+    @app.get("/log/entries", response_model=LogEntries, tags=["Log"])
+    def entries(start: Annotated[int, Query(ge=0)] = 0, end: Annotated[int | None, Query(ge=0)] = None) -> dict[str, Any]:
+        """Entries ``start`` ≤ index < ``end`` (at most 1000 per page)."""
+        current = service.log.size()
+        stop = min(current, end if end is not None else current, start + MAX_ENTRIES_PER_PAGE)
+        _check_range(start <= max(stop, start), "bad range")
+        rows = service.log.entries(start, stop) if start < stop else []
+        return {
+            "start": start, "end": max(stop, start), "treeSize": current,
+            "entries": [
+                {"index": r.index, "kind": r.kind, "credentialId": r.credential_id, "runId": r.run_id,
+                 "loggedAt": r.logged_at, "leafHash": b64(r.leaf_hash), "entry": json.loads(r.entry)}
+                for r in rows
+            ],
+        }
+
+    @app.get("/.well-known/did.json", tags=["DID"])
+    def did_document() -> JSONResponse:
+        """The issuer's did:web document, when the service has a domain."""
+        if not service.issuer.did.startswith("did:web:"):
+            return problem(404, ErrorCode.DID_UNRESOLVED, "Not found",
+                           f"the issuer is {service.issuer.did}; no did:web document is served")
+        return JSONResponse(service.issuer.did_document(), media_type="application/did+json")
+
+    return app
+
+
+def _ids(secured: SecuredCredential) -> tuple[str, str]:
+    """(run id, credential id) of a secured run credential."""
+    if isinstance(secured, str):
+        from ..jose import credential_from_jwt, parse_jwt
+
+        document, _ = credential_from_jwt(parse_jwt(secured))
+    else:
+        document = secured
+    return str(document["credentialSubject"]["id"]), str(document["id"])
+
+
+def _time(value: str, field: str) -> datetime:
+    try:
+        return parse_datetime(value, field)
+    except RunIdError as exc:
+        raise RunError(exc.message, code=ErrorCode.TIME_ORDER) from exc
+
+
+def _check_range(ok: bool, detail: str) -> None:
+    if not ok:
+        raise UsageError(detail, code=ErrorCode.LOG_INCLUSION_INVALID)
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` / multi-worker serving: settings from the environment
+    (``RUNID_SERVER_HOME``, ``RUNID_SERVER_DATABASE``, ``RUNID_SERVER_DOMAIN``)."""
+    import os
+
+    return create_app(
+        Path(os.environ["RUNID_SERVER_HOME"]),
+        os.environ.get("RUNID_SERVER_DATABASE") or None,
+        os.environ.get("RUNID_SERVER_DOMAIN") or None,
+    )
+
+
+__all__ = ["MAX_BODY_BYTES", "create_app", "app_from_env", "problem"]

@@ -1,0 +1,266 @@
+"""CLI for the issuer service, mounted by the main ``vc-runid`` command:
+
+    app.add_typer(server_app)                    # vc-runid serve …
+    app.add_typer(tokens_app, name="tokens")     # vc-runid tokens create|revoke|list
+    app.add_typer(log_app, name="log")           # vc-runid log verify|audit
+
+``python -m vc_runid.server`` runs ``serve`` alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ..credentials import init_home
+from ..errors import ErrorCode, InputError, RunIdError, UsageError
+from ..keys import KeyType, PublicKey, default_home
+from ..timeutil import utc_now
+from ..transparency import parse_signed_checkpoint, parse_vkey
+from .log import verify_checkpoints
+
+server_app = typer.Typer(help="Run the issuer service.", no_args_is_help=True, add_completion=False)
+tokens_app = typer.Typer(help="Client tokens for the issuer service.", no_args_is_help=True, add_completion=False)
+log_app = typer.Typer(help="Audit the issuer's run log.", no_args_is_help=True, add_completion=False)
+
+HomeOption = Annotated[Path | None, typer.Option("--home", help="Service home: issuer key and SQLite database.")]
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database", help="postgresql://… (several instances) instead of SQLite in the home.")
+]
+
+
+def _fail(error: RunIdError) -> NoReturn:
+    typer.echo(str(error), err=True)
+    raise typer.Exit(2 if error.code is ErrorCode.USAGE else 1)
+
+
+def _home(home: Path | None) -> Path:
+    return home if home is not None else default_home()
+
+
+@server_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    home: HomeOption = None,
+    database: DatabaseOption = None,
+    domain: Annotated[str | None, typer.Option(help="Serve as did:web:<domain> (and its did.json).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (signing is CPU-bound: one per core).")] = 1,
+) -> None:
+    """Start the issuer service (FastAPI + uvicorn)."""
+    import uvicorn
+
+    directory = _home(home)
+    try:
+        # Create the key once, here, so that several workers never race to create it.
+        issuer, created = init_home(directory, KeyType.ED25519, domain=domain)
+        from .storage import open_storage
+
+        open_storage(directory, database).close()  # creates the schema once
+    except RunIdError as exc:
+        _fail(exc)
+    typer.echo(f"{'created' if created else 'using'} issuer {issuer.did} in {directory}", err=True)
+    os.environ["RUNID_SERVER_HOME"] = str(directory)
+    os.environ["RUNID_SERVER_DATABASE"] = database or ""
+    os.environ["RUNID_SERVER_DOMAIN"] = domain or ""
+    uvicorn.run(
+        "vc_runid.server.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def serve_main() -> None:
+    typer.run(serve)
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def _storage(home: Path | None, database: str | None) -> Any:
+    from .storage import open_storage
+
+    return open_storage(_home(home), database)
+
+
+@tokens_app.command("create")
+def tokens_create(name: str, home: HomeOption = None, database: DatabaseOption = None) -> None:
+    """Create a client token. It is printed once; only its SHA-256 is stored."""
+    from .tokens import create_token
+
+    storage = _storage(home, database)
+    try:
+        token = create_token(storage, name)
+    except RunIdError as exc:
+        _fail(exc)
+    finally:
+        storage.close()
+    typer.echo(token)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: str, home: HomeOption = None, database: DatabaseOption = None) -> None:
+    """Revoke a client's token: its requests get 401 from now on."""
+    from .tokens import revoke_token
+
+    storage = _storage(home, database)
+    try:
+        if not revoke_token(storage, name):
+            _fail(UsageError(f"no live token named {name!r}"))
+    finally:
+        storage.close()
+    typer.echo(f"revoked {name}", err=True)
+
+
+@tokens_app.command("list")
+def tokens_list(home: HomeOption = None, database: DatabaseOption = None) -> None:
+    """List clients (never the tokens themselves)."""
+    from .tokens import list_tokens
+
+    storage = _storage(home, database)
+    try:
+        for row in list_tokens(storage):
+            typer.echo(f"{row.name}\t{row.created_at}\t{'revoked' if row.revoked else 'active'}")
+    finally:
+        storage.close()
+
+
+# --- log ------------------------------------------------------------------------------------------
+
+
+def checkpoint_key(note: str, vkey_text: str | None) -> tuple[str, Ed25519PublicKey]:
+    """The key to verify a checkpoint with: a pinned vkey, else — for a did:key issuer — the key the
+    origin DID itself encodes (did:web needs ``--vkey``: its key is not in its name)."""
+    if vkey_text:
+        return parse_vkey(vkey_text.strip())
+    checkpoint, _ = parse_signed_checkpoint(note)  # only to read the origin; verified after
+    origin = checkpoint.origin
+    if origin.startswith("did:key:"):
+        public = PublicKey.from_multikey(origin.removeprefix("did:key:"))
+        if isinstance(public.key, Ed25519PublicKey):
+            return origin, public.key
+    raise UsageError(f"checkpoint origin {origin!r} does not carry its key; pass --vkey (GET /log/key)")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+
+
+@log_app.command("verify")
+def log_verify(
+    old: Annotated[Path, typer.Option("--from", help="The older signed checkpoint (a file).")],
+    new: Annotated[Path, typer.Option("--to", help="The newer signed checkpoint (a file).")],
+    proof: Annotated[Path | None, typer.Option("--proof", help="Consistency proof JSON (GET /log/proof/consistency).")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Fetch the consistency proof from this service.")] = None,
+    vkey_text: Annotated[str | None, typer.Option("--vkey", help="The log's verifier key (GET /log/key).")] = None,
+) -> None:
+    """Check that the log at checkpoint --to extends the log at --from: nothing rewritten or dropped."""
+    try:
+        old_note, new_note = _read(old), _read(new)
+        key_name, key = checkpoint_key(new_note, vkey_text)
+        old_size = parse_signed_checkpoint(old_note)[0].tree_size
+        new_size = parse_signed_checkpoint(new_note)[0].tree_size
+        if proof is not None:
+            data = json.loads(_read(proof))
+        elif url is not None:
+            import httpx
+
+            response = httpx.get(f"{url.rstrip('/')}/log/proof/consistency", params={"from": old_size, "to": new_size})
+            response.raise_for_status()
+            data = response.json()
+        elif old_size == new_size:
+            data = {"consistencyProof": []}
+        else:
+            raise UsageError("pass --proof FILE or --url URL for the consistency proof")
+        hashes = [base64.b64decode(h) for h in data.get("consistencyProof", [])]
+        _, _, ok = verify_checkpoints(old_note, new_note, hashes, key_name, key)
+    except RunIdError as exc:
+        _fail(exc)
+    except (ValueError, OSError) as exc:
+        _fail(InputError(f"consistency proof: {exc}", code=ErrorCode.LOG_CONSISTENCY_INVALID))
+    if not ok:
+        _fail(InputError(
+            f"the checkpoint at size {new_size} does not extend the one at size {old_size}: history was rewritten",
+            code=ErrorCode.LOG_CONSISTENCY_INVALID,
+        ))
+    typer.echo(f"consistent: size {old_size} -> {new_size}, both checkpoints signed by {key_name}")
+
+
+@log_app.command("audit")
+def log_audit(
+    home: HomeOption = None,
+    database: DatabaseOption = None,
+    url: Annotated[str | None, typer.Option("--url", help="Audit a running service over HTTP instead.")] = None,
+    grace: Annotated[float, typer.Option(help="Seconds a declared run may stay unbound before it is listed.")] = 86400,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Omission detection: every binding has a logged declaration before it; runs declared but
+    unbound past the grace period are listed; the entries match the signed checkpoint."""
+    from .audit import AuditEntry, audit_entries, entries_from_rows
+
+    try:
+        if url is not None:
+            from ..client import IssuerClient
+
+            with IssuerClient(url) as client:
+                note = client.checkpoint()
+                size = parse_signed_checkpoint(note)[0].tree_size
+                raw = client.entries(0, size)
+            entries = [
+                AuditEntry(e["index"], e["kind"], e["entry"], base64.b64decode(e["leafHash"])) for e in raw
+            ]
+        else:
+            from .log import RunLog
+            from .storage import open_storage
+
+            directory = _home(home)
+            issuer = init_home(directory)[0]
+            storage = open_storage(directory, database)
+            try:
+                run_log = RunLog(storage, issuer)
+                note = run_log.checkpoint()
+                size = parse_signed_checkpoint(note)[0].tree_size
+                entries = list(entries_from_rows(storage.entries(0, size)))
+                run_log.close()
+            finally:
+                storage.close()
+        key_name, key = checkpoint_key(note, None) if note.startswith("did:key:") else (None, None)
+        if key is None and url is not None:
+            from ..client import IssuerClient
+
+            with IssuerClient(url) as client:
+                key_name, key = parse_vkey(client.log_key().strip())
+        elif key is None:
+            key_name, key = issuer.did, issuer.key.private_key.public_key()  # type: ignore[union-attr,assignment]
+        report = audit_entries(
+            entries, now=utc_now(), grace=timedelta(seconds=grace), checkpoint=note, key_name=key_name, public_key=key
+        )
+    except RunIdError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps({**report.model_dump(mode="json"), "valid": report.valid}, indent=2))
+    else:
+        typer.echo(f"log: {report.treeSize} entries, {report.declarations} declarations, {report.bindings} bindings")
+        for check in report.checks:
+            typer.echo(f"  {'ok  ' if check.passed else 'FAIL'} {check.name}{f' [{check.code}]' if check.code else ''}: {check.message}")
+        for run in report.unbound:
+            typer.echo(f"  unbound past grace: {run.runId} (declared {run.declaredAt}, entry {run.declarationIndex})")
+    if not report.valid:
+        raise typer.Exit(1)
+
+
+__all__ = ["checkpoint_key", "log_app", "serve", "serve_main", "server_app", "tokens_app"]

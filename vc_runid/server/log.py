@@ -1,0 +1,279 @@
+"""The issuer's persistent run log: an RFC 9162 Merkle tree over every credential issued, kept in
+the service database, with C2SP signed-note checkpoints signed by the issuer key.
+
+A leaf is ``log_leaf_data(secured)``: the RFC 8785 JSON of the secured credential exactly as the
+service returned it (a JSON object for Data Integrity, a JSON string for a compact JWS). An
+auditor who holds a credential recomputes its leaf hash without asking the service.
+
+Writes go through one writer thread per process (group commit): request threads queue their
+entry and wait; the writer takes everything queued, commits it in one transaction, and only then
+answers each request with its receipt. Several processes or instances may write to the same
+database — the database lock orders them and each writer catches up on the others' leaves
+inside its transaction before it appends.
+"""
+
+from __future__ import annotations
+
+import base64
+import queue
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict
+
+from ..credentials import Issuer
+from ..declaration import SecuredCredential
+from ..digests import jcs
+from ..errors import ErrorCode, KeyMaterialError, RunIdError
+from ..transparency import (
+    Checkpoint,
+    MerkleTree,
+    leaf_hash,
+    sign_checkpoint,
+    verify_consistency,
+    verify_inclusion,
+    verify_signed_checkpoint,
+    vkey,
+)
+from .storage import LogRow, Outcome, PendingEntry, Storage
+
+#: How many queued entries one transaction may take (bounds a transaction's size, not latency).
+MAX_BATCH = 512
+
+
+def log_leaf_data(secured: SecuredCredential) -> bytes:
+    """The bytes a credential contributes to the log: RFC 8785 JSON of it as returned."""
+    return jcs(secured)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class Receipt(BaseModel):
+    """Where a credential sits in the log, and the proof of it against a signed checkpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    leafIndex: int
+    treeSize: int
+    checkpoint: str  # the signed note (c2sp.org/tlog-checkpoint)
+    inclusionProof: list[str]  # base64 sibling hashes, leaf upwards (RFC 9162 §2.1.3)
+
+
+def verify_receipt(
+    secured: SecuredCredential, receipt: Receipt | dict[str, Any], key_name: str, public_key: Ed25519PublicKey
+) -> bool:
+    """Whether ``receipt`` proves ``secured`` is in the log whose checkpoint ``public_key`` signed."""
+    r = receipt if isinstance(receipt, Receipt) else Receipt.model_validate(receipt)
+    checkpoint = verify_signed_checkpoint(r.checkpoint, key_name, public_key)
+    if checkpoint.tree_size != r.treeSize:
+        return False
+    proof = [base64.b64decode(p) for p in r.inclusionProof]
+    return verify_inclusion(leaf_hash(log_leaf_data(secured)), r.leafIndex, r.treeSize, proof, checkpoint.root_hash)
+
+
+@dataclass
+class _Job:
+    entry: PendingEntry
+    future: Future[tuple[int, Receipt]]
+
+
+class RunLog:
+    """The tree in memory (rebuilt from the database at start), the writer thread, the signer."""
+
+    def __init__(self, storage: Storage, issuer: Issuer) -> None:
+        private = issuer.key.private_key
+        if not isinstance(private, Ed25519PrivateKey):
+            raise KeyMaterialError(
+                "the log signs checkpoints with Ed25519 (signed-note); the issuer key is not Ed25519",
+                code=ErrorCode.KEY_INVALID,
+            )
+        self.storage = storage
+        self.origin = issuer.did  # tlog-checkpoint: the key name SHOULD be the origin
+        self.key_name = issuer.did
+        self._private = private
+        self.public_key = private.public_key()
+        self._tree = MerkleTree(h for _, h in storage.leaf_hashes())
+        self._tree_lock = threading.Lock()
+        self._signed: tuple[int, str] | None = None
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._writer = threading.Thread(target=self._write_loop, name="runlog-writer", daemon=True)
+        self._writer.start()
+
+    # -- writing --
+
+    def append(self, entry: PendingEntry, timeout: float = 60.0) -> tuple[int, Receipt]:
+        """Queue ``entry``, wait until it is committed, return (index, receipt). Raises the
+        ``RunIdError`` that refused it (nothing written), or whatever failed the transaction."""
+        job = _Job(entry, Future())
+        self._queue.put(job)
+        return job.future.result(timeout)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            stop = False
+            while len(jobs) < MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                jobs.append(more)
+            self._commit(jobs)
+            if stop:
+                return
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        try:
+            with self._tree_lock:
+                known = self._tree.size
+            others, outcomes = self.storage.commit_batch(known, [j.entry for j in jobs])
+        except BaseException as exc:  # noqa: BLE001 - the transaction failed: nothing was written
+            for job in jobs:
+                job.future.set_exception(exc)
+            return
+        try:
+            ours = [(o, j.entry.leaf_hash) for o, j in zip(outcomes, jobs, strict=True) if isinstance(o, int)]
+            with self._tree_lock:
+                self._apply(others)
+                self._apply(ours)
+                size = self._tree.size
+                checkpoint = self._checkpoint_locked(size)
+                receipts = {
+                    index: Receipt(
+                        leafIndex=index,
+                        treeSize=size,
+                        checkpoint=checkpoint,
+                        inclusionProof=[b64(h) for h in self._tree.inclusion_proof(index, size)],
+                    )
+                    for index, _ in ours
+                }
+        except BaseException as exc:  # noqa: BLE001 - committed, but we cannot prove it here
+            for job in jobs:
+                job.future.set_exception(exc)
+            return
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome, RunIdError):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result((outcome, receipts[outcome]))
+
+    def _apply(self, leaves: Iterable[tuple[int, bytes]]) -> None:
+        """Add committed leaves to the tree; leaves it already has (a reader caught up first)
+        must be identical, else the database and the tree disagree."""
+        for index, h in sorted(leaves):
+            if index == self._tree.size:
+                self._tree.append(h)
+            elif index < self._tree.size:
+                if self._tree.leaf(index) != h:
+                    raise RuntimeError(f"log leaf {index} differs between the database and the tree")
+            else:
+                raise RuntimeError(f"log leaf {index} arrived before leaf {self._tree.size}")
+
+    # -- reading --
+
+    def refresh(self) -> int:
+        """Catch up on leaves other instances committed; returns the size."""
+        with self._tree_lock:
+            known = self._tree.size
+        new = self.storage.leaf_hashes(known)
+        with self._tree_lock:
+            self._apply(new)
+            return self._tree.size
+
+    def _checkpoint_locked(self, size: int) -> str:
+        if self._signed is None or self._signed[0] != size:
+            checkpoint = Checkpoint(origin=self.origin, tree_size=size, root_hash=self._tree.root(size))
+            self._signed = (size, sign_checkpoint(checkpoint, self.key_name, self._private))
+        return self._signed[1]
+
+    def checkpoint(self) -> str:
+        """The signed checkpoint at the current size."""
+        self.refresh()
+        with self._tree_lock:
+            return self._checkpoint_locked(self._tree.size)
+
+    def vkey(self) -> str:
+        return vkey(self.key_name, self.public_key)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> tuple[int, list[bytes]]:
+        current = self.refresh()
+        with self._tree_lock:
+            size = current if size is None else size
+            return size, self._tree.inclusion_proof(index, size)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> tuple[int, list[bytes]]:
+        current = self.refresh()
+        with self._tree_lock:
+            new_size = current if new_size is None else new_size
+            return new_size, self._tree.consistency_proof(old_size, new_size)
+
+    def size(self) -> int:
+        return self.refresh()
+
+    def entries(self, start: int, end: int) -> list[LogRow]:
+        return self.storage.entries(start, end)
+
+
+def new_entry(
+    kind: str,
+    secured: SecuredCredential,
+    *,
+    credential_id: str | None,
+    run_id: str | None,
+    client: str,
+    logged_at: datetime,
+    **run_fields: Any,
+) -> PendingEntry:
+    from ..timeutil import format_datetime
+
+    data = log_leaf_data(secured)
+    return PendingEntry(
+        kind=kind,  # type: ignore[arg-type]
+        leaf_hash=leaf_hash(data),
+        entry=data.decode("utf-8"),
+        credential_id=credential_id,
+        run_id=run_id,
+        client=client,
+        logged_at=format_datetime(logged_at),
+        **run_fields,
+    )
+
+
+def verify_checkpoints(
+    old_note: str, new_note: str, proof: Sequence[bytes], key_name: str, public_key: Ed25519PublicKey
+) -> tuple[Checkpoint, Checkpoint, bool]:
+    """Both checkpoints signed by the key, and ``proof`` shows the new one extends the old."""
+    old = verify_signed_checkpoint(old_note, key_name, public_key)
+    new = verify_signed_checkpoint(new_note, key_name, public_key)
+    if old.origin != new.origin:
+        return old, new, False
+    return old, new, verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash, list(proof))
+
+
+__all__ = [
+    "MAX_BATCH",
+    "Outcome",
+    "Receipt",
+    "RunLog",
+    "log_leaf_data",
+    "new_entry",
+    "verify_checkpoints",
+    "verify_receipt",
+]

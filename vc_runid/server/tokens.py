@@ -1,0 +1,52 @@
+"""Client tokens for the issuer service: random bearer secrets, stored only as SHA-256.
+
+A token names its client; a client can only bind runs it declared itself. The token is shown once
+when created — the service cannot show it again, it only keeps the hash. 32 random bytes make a
+salt pointless: a SHA-256 of a uniformly random 256-bit secret cannot be brute-forced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from ..errors import UsageError
+from ..timeutil import format_datetime, utc_now
+from .storage import Storage, TokenRow
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_PREFIX = "runid_"
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(storage: Storage, name: str) -> str:
+    """Create a token for client ``name`` and return it (the only time it is visible)."""
+    if not _NAME.fullmatch(name):
+        raise UsageError(f"invalid client name {name!r}: letters, digits, '.', '_', '-' (max 64)")
+    token = _PREFIX + secrets.token_urlsafe(32)
+    storage.add_token(name, token_digest(token), format_datetime(utc_now().replace(microsecond=0)))
+    return token
+
+
+def revoke_token(storage: Storage, name: str) -> bool:
+    """Revoke client ``name``'s token; False if there was no live token of that name."""
+    return storage.revoke_token(name)
+
+
+def check_token(storage: Storage, token: str | None) -> str | None:
+    """The client name a presented bearer token belongs to, or None (unknown or revoked)."""
+    if not token or len(token) > 256:
+        return None
+    # Looked up by its hash: the lookup's timing can only leak bits of a SHA-256, not the token.
+    return storage.token_client(token_digest(token))
+
+
+def list_tokens(storage: Storage) -> list[TokenRow]:
+    return storage.tokens()
+
+
+__all__ = ["check_token", "create_token", "list_tokens", "revoke_token", "token_digest"]
