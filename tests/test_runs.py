@@ -80,7 +80,8 @@ def ticking_clock(
     return now
 
 
-def verifier() -> Verifier:
+def auditor() -> Verifier:
+    """An offline verifier (did:key, pinned contexts) an hour after the runs."""
     return Verifier(now=VERIFY_AT)
 
 
@@ -132,6 +133,11 @@ def a_run(issuer: Issuer) -> Run:
     return do_run(issuer, observed={"modelId": "gpt-4o"})
 
 
+def subject_of(current: Run) -> dict[str, Any]:
+    assert isinstance(current.declaration, dict)
+    return dict(current.declaration["credentialSubject"])
+
+
 def codes(report: runid.VerificationReport) -> list[str]:
     return report.error_codes
 
@@ -166,7 +172,9 @@ def issue_binding(
 
 
 @pytest.mark.parametrize("proof_format", list(ProofFormat), ids=lambda f: f.value)
-def test_run_pair_verifies_as_bound_in_every_proof_format(proof_format: ProofFormat) -> None:
+def test_run_pair_verifies_as_bound_in_every_proof_format(
+    proof_format: ProofFormat, no_network: list[tuple[object, ...]]
+) -> None:
     issuer = issuer_for(proof_format)
     current = do_run(issuer, proof_format=proof_format, observed={"modelId": "gpt-4o"})
     assert isinstance(current.declaration, str) == (
@@ -174,7 +182,7 @@ def test_run_pair_verifies_as_bound_in_every_proof_format(proof_format: ProofFor
     )
 
     report = verify_run(
-        current.declaration, current.binding, verifier=verifier(), output=OUTPUT.encode()
+        current.declaration, current.binding, verifier=auditor(), output=OUTPUT.encode()
     )
 
     assert report.valid, report.failures
@@ -185,23 +193,24 @@ def test_run_pair_verifies_as_bound_in_every_proof_format(proof_format: ProofFor
     for rule in ("link", "run-id", "time-order", "composition", "output"):
         assert report.passed(rule), rule
     assert report.proofs_checked == 2
+    assert no_network == []  # declared, bound and verified offline
 
 
 def test_declaration_alone_verifies_as_declared_not_yet_bound(a_run: Run) -> None:
-    report = verify_run(a_run.declaration, verifier=verifier())
+    report = verify_run(a_run.declaration, verifier=auditor())
     assert report.valid, report.failures
     assert report.status == DECLARED == "declared, not yet bound"
     assert report.run_id == a_run.run_id
 
 
 def test_binding_without_its_declaration_is_invalid(a_run: Run) -> None:
-    report = verify_run(None, a_run.binding, verifier=verifier())
+    report = verify_run(None, a_run.binding, verifier=auditor())
     assert not report.valid
     assert codes(report) == [ErrorCode.BINDING_WITHOUT_DECLARATION.value]
 
 
 def test_output_given_for_a_declaration_without_binding_is_an_output_mismatch(a_run: Run) -> None:
-    report = verify_run(a_run.declaration, verifier=verifier(), output=OUTPUT.encode())
+    report = verify_run(a_run.declaration, verifier=auditor(), output=OUTPUT.encode())
     assert not report.valid
     assert codes(report) == [ErrorCode.OUTPUT_MISMATCH.value]
 
@@ -211,7 +220,7 @@ def test_declaration_modified_after_signing_fails_its_proof_and_the_link(a_run: 
     assert isinstance(tampered, dict)
     tampered["credentialSubject"]["model"]["modelId"] = "gpt-3.5-turbo"
 
-    report = verify_run(tampered, a_run.binding, verifier=verifier())
+    report = verify_run(tampered, a_run.binding, verifier=auditor())
 
     assert not report.valid
     failed = {c.name: c.code for c in report.failures}
@@ -258,7 +267,7 @@ def test_binding_paired_with_another_runs_declaration_is_a_declaration_mismatch(
     issuer: Issuer, a_run: Run
 ) -> None:
     other = do_run(issuer)
-    report = verify_run(other.declaration, a_run.binding, verifier=verifier())
+    report = verify_run(other.declaration, a_run.binding, verifier=auditor())
     assert not report.valid
     assert ErrorCode.DECLARATION_MISMATCH.value in codes(report)
     # Each credential is genuine on its own: only the pairing is wrong.
@@ -273,7 +282,7 @@ def test_reissued_declaration_with_the_same_id_but_other_content_is_a_declaratio
     altered["credentialSubject"]["executor"] = {"name": "another-agent"}
     resigned = issue_credential(altered, issuer, created=T0)
 
-    report = verify_run(resigned, a_run.binding, verifier=verifier())
+    report = verify_run(resigned, a_run.binding, verifier=auditor())
 
     assert codes(report) == [ErrorCode.DECLARATION_MISMATCH.value]
     assert report.failures[0].name == "link"
@@ -288,7 +297,7 @@ def test_binding_for_another_run_id_is_a_run_id_mismatch(issuer: Issuer, a_run: 
         completed=T0 + timedelta(seconds=3),
         bound=T0 + timedelta(seconds=4),
     )
-    report = verify_run(a_run.declaration, binding, verifier=verifier())
+    report = verify_run(a_run.declaration, binding, verifier=auditor())
     assert report.passed("link")
     assert codes(report) == [ErrorCode.RUN_ID_MISMATCH.value]
 
@@ -320,14 +329,14 @@ def test_time_order_violations_are_refused_by_the_verifier(
         completed=T0 + timedelta(seconds=completed),
         bound=T0 + timedelta(seconds=bound),
     )
-    report = verify_run(a_run.declaration, binding, verifier=verifier())
+    report = verify_run(a_run.declaration, binding, verifier=auditor())
     assert codes(report) == [code.value]
     assert report.failures[0].name == "time-order"
 
 
 def test_run_started_at_the_moment_of_declaration_is_in_order(issuer: Issuer, a_run: Run) -> None:
     binding = issue_binding(a_run, issuer, started=T0, completed=T0, bound=T0)
-    report = verify_run(a_run.declaration, binding, verifier=verifier())
+    report = verify_run(a_run.declaration, binding, verifier=auditor())
     assert report.valid, report.failures
 
 
@@ -369,7 +378,7 @@ def test_observations_that_contradict_the_declaration_are_composition_drift(
     issuer: Issuer, observed: dict[str, Any], expected: list[str]
 ) -> None:
     current = do_run(issuer, observed=observed)
-    report = verify_run(current.declaration, current.binding, verifier=verifier())
+    report = verify_run(current.declaration, current.binding, verifier=auditor())
     assert codes(report) == expected
     assert report.valid is (not expected)
 
@@ -381,14 +390,14 @@ def test_observations_that_contradict_the_declaration_are_composition_drift(
 
 def test_output_matching_the_bound_digest_passes(a_run: Run) -> None:
     report = verify_run(
-        a_run.declaration, a_run.binding, verifier=verifier(), output=OUTPUT.encode()
+        a_run.declaration, a_run.binding, verifier=auditor(), output=OUTPUT.encode()
     )
     assert report.valid and report.passed("output")
 
 
 def test_output_not_matching_the_bound_digest_is_an_output_mismatch(a_run: Run) -> None:
     tampered = OUTPUT.replace("17", "1700").encode()
-    report = verify_run(a_run.declaration, a_run.binding, verifier=verifier(), output=tampered)
+    report = verify_run(a_run.declaration, a_run.binding, verifier=auditor(), output=tampered)
     assert codes(report) == [ErrorCode.OUTPUT_MISMATCH.value]
 
 
@@ -410,7 +419,7 @@ def test_disclosed_component_with_its_salt_matches_the_declaration(
     report = verify_run(
         a_run.declaration,
         a_run.binding,
-        verifier=verifier(),
+        verifier=auditor(),
         disclosures=[(disclosure, content.encode())],
     )
     assert report.valid, report.failures
@@ -420,7 +429,7 @@ def test_disclosed_component_with_its_salt_matches_the_declaration(
 def test_disclosure_is_checked_against_a_declaration_alone(a_run: Run) -> None:
     disclosure = a_run.disclosures.components["instructions[0]"]
     report = verify_run(
-        a_run.declaration, verifier=verifier(), disclosures=[(disclosure, SYSTEM_PROMPT.encode())]
+        a_run.declaration, verifier=auditor(), disclosures=[(disclosure, SYSTEM_PROMPT.encode())]
     )
     assert report.valid and report.status == DECLARED
 
@@ -458,7 +467,7 @@ def test_wrong_disclosure_is_a_disclosure_mismatch(
     report = verify_run(
         a_run.declaration,
         a_run.binding,
-        verifier=verifier(),
+        verifier=auditor(),
         disclosures=[(disclosure, content.encode())],
     )
     assert codes(report) == [ErrorCode.DISCLOSURE_MISMATCH.value]
@@ -467,7 +476,7 @@ def test_wrong_disclosure_is_a_disclosure_mismatch(
 def test_disclosed_tool_that_is_not_json_is_a_disclosure_mismatch(a_run: Run) -> None:
     disclosure = a_run.disclosures.components["tools[0]"]
     report = verify_run(
-        a_run.declaration, verifier=verifier(), disclosures=[(disclosure, b"search")]
+        a_run.declaration, verifier=auditor(), disclosures=[(disclosure, b"search")]
     )
     assert codes(report) == [ErrorCode.DISCLOSURE_MISMATCH.value]
 
@@ -478,7 +487,7 @@ def test_disclosed_tool_that_is_not_json_is_a_disclosure_mismatch(a_run: Run) ->
 
 
 def test_salted_digest_is_salt_then_content(a_run: Run) -> None:
-    subject = a_run.declaration["credentialSubject"]  # type: ignore[index]
+    subject = subject_of(a_run)
     salt = decode_salt(a_run.disclosures.components["instructions[0]"].salt or "")
     assert subject["instructions"][0] == {
         "role": "system",
@@ -489,14 +498,10 @@ def test_salted_digest_is_salt_then_content(a_run: Run) -> None:
 
 
 def test_salted_digests_of_the_same_prompt_differ_between_declarations(issuer: Issuer) -> None:
-    first, second = do_run(issuer), do_run(issuer)
+    first, second = subject_of(do_run(issuer)), subject_of(do_run(issuer))
     for path in ("instructions", "tools"):
-        a = first.declaration["credentialSubject"][path][0]["digestMultibase"]  # type: ignore[index]
-        b = second.declaration["credentialSubject"][path][0]["digestMultibase"]  # type: ignore[index]
-        assert a != b
-    a_input = first.declaration["credentialSubject"]["input"]["digestMultibase"]  # type: ignore[index]
-    b_input = second.declaration["credentialSubject"]["input"]["digestMultibase"]  # type: ignore[index]
-    assert a_input != b_input
+        assert first[path][0]["digestMultibase"] != second[path][0]["digestMultibase"]
+    assert first["input"]["digestMultibase"] != second["input"]["digestMultibase"]
 
 
 def test_unsalted_builder_gives_the_plain_digest_multibase() -> None:
@@ -520,7 +525,7 @@ def test_unsalted_component_can_be_disclosed_without_a_salt(issuer: Issuer) -> N
     report = verify_run(
         current.declaration,
         current.binding,
-        verifier=verifier(),
+        verifier=auditor(),
         disclosures=[(disclosure, SYSTEM_PROMPT.encode())],
     )
     assert report.valid, report.failures
@@ -541,7 +546,7 @@ def write_workspace(directory: Path, *, extra: str = "") -> Path:
     (directory / "input.txt").write_text(USER_INPUT)
     manifest = directory / "manifest.yaml"
     manifest.write_text(
-        "model: {id: gpt-4o-2024-08-06, provider: openai, weights: ./weights}   # weights: optional\n"
+        "model: {id: gpt-4o-2024-08-06, provider: openai, weights: ./weights}\n"
         "parameters: {temperature: 0.2, max_tokens: 256, seed: 7}\n"
         "instructions: [prompts/system.txt]\n"
         "retrieval: [docs/a.md, docs/b.md]\n"
@@ -583,7 +588,8 @@ def test_weights_digest_of_a_directory_is_in_the_declaration(
 ) -> None:
     composition, disclosures = compose_from_manifest(write_workspace(tmp_path))
     declaration = declare(composition, issuer, declared_at=T0)
-    weights = declaration["credentialSubject"]["model"]["weights"]  # type: ignore[index]
+    assert isinstance(declaration, dict)
+    weights = declaration["credentialSubject"]["model"]["weights"]
     tree = hash_weights(tmp_path / "weights")
     assert weights == {"digestMultibase": tree.root, "fileCount": 2, "size": tree.total_bytes}
     assert (
@@ -627,34 +633,38 @@ def test_run_body_raising_leaves_the_run_declared_unbound_and_reraises(
     tmp_path: Path, issuer: Issuer
 ) -> None:
     store = RunStore.in_home(tmp_path)
-    with pytest.raises(ModelCrashed), runid.run(
-        full_composition(), issuer=issuer, store=store, clock=ticking_clock()
-    ) as current:
+    with (
+        pytest.raises(ModelCrashed),
+        runid.run(full_composition(), issuer=issuer, store=store, clock=ticking_clock()) as current,
+    ):
         raise ModelCrashed("out of memory")
     assert current.binding is None
     record = store.get(current.run_id)
     assert record.status == "declared" and record.binding is None
     assert record.declaration == current.declaration
-    assert verify_run(record.declaration, verifier=verifier()).status == DECLARED
+    assert verify_run(record.declaration, verifier=auditor()).status == DECLARED
 
 
 def test_run_body_without_record_output_is_refused_and_stays_unbound(
     tmp_path: Path, issuer: Issuer
 ) -> None:
     store = RunStore.in_home(tmp_path)
-    with pytest.raises(RunIdError) as excinfo, runid.run(
-        full_composition(), issuer=issuer, store=store, clock=ticking_clock()
-    ) as current:
+    with (
+        pytest.raises(RunIdError) as excinfo,
+        runid.run(full_composition(), issuer=issuer, store=store, clock=ticking_clock()) as current,
+    ):
         pass
     assert excinfo.value.code is ErrorCode.USAGE
     assert store.get(current.run_id).binding is None
 
 
 def test_record_output_twice_is_already_bound(issuer: Issuer) -> None:
-    with pytest.raises(RunIdError) as excinfo:
-        with runid.run(full_composition(), issuer=issuer, clock=ticking_clock()) as current:
-            current.record_output(OUTPUT)
-            current.record_output("a second answer")
+    with (
+        pytest.raises(RunIdError) as excinfo,
+        runid.run(full_composition(), issuer=issuer, clock=ticking_clock()) as current,
+    ):
+        current.record_output(OUTPUT)
+        current.record_output("a second answer")
     assert excinfo.value.code is ErrorCode.ALREADY_BOUND
     assert current.output == OUTPUT.encode()
 
@@ -778,7 +788,8 @@ def test_chat_request_other_messages_are_the_input_in_order() -> None:
 def test_chat_request_tools_are_digests_of_their_jcs_form() -> None:
     composition, _ = composition_from_chat_request(CHAT_REQUEST, salted=False)
     canonical = (
-        '{"function":{"name":"get_balance","parameters":{"properties":{"account":{"type":"string"}},'
+        '{"function":{"name":"get_balance","parameters":'
+        '{"properties":{"account":{"type":"string"}},'
         '"type":"object"}},"type":"function"}'
     )
     assert [(t.name, t.digestMultibase) for t in composition.tools] == [
@@ -809,7 +820,7 @@ def test_chat_request_run_verifies_and_its_developer_prompt_can_be_disclosed(
     report = verify_run(
         current.declaration,
         current.binding,
-        verifier=verifier(),
+        verifier=auditor(),
         disclosures=[(disclosure, b"Answer in EUR.")],
     )
     assert report.valid, report.failures
@@ -845,7 +856,7 @@ def test_run_callable_binds_the_return_value(issuer: Issuer) -> None:
     expected_output = b'{"balance":17,"currency":"EUR","question":"balance?"}'
     assert current.output == expected_output
     report = verify_run(
-        current.declaration, current.binding, verifier=verifier(), output=expected_output
+        current.declaration, current.binding, verifier=auditor(), output=expected_output
     )
     assert report.valid, report.failures
 
@@ -858,5 +869,5 @@ def test_run_callable_string_result_is_the_output_as_is(issuer: Issuer) -> None:
     )
     assert result == OUTPUT and current.output == OUTPUT.encode()
     assert verify_run(
-        current.declaration, current.binding, verifier=verifier(), output=OUTPUT.encode()
+        current.declaration, current.binding, verifier=auditor(), output=OUTPUT.encode()
     ).valid

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from vc_runid import KeyType, init_home
+from vc_runid import KeyType, init_home, verify_credential
 from vc_runid.cli import app
 from vc_runid.digests import hash_weights
 
@@ -67,6 +67,7 @@ class Cli:
         if process:
             done = subprocess.run(
                 [sys.executable, "-m", "vc_runid", *argv],
+                check=False,
                 cwd=self.cwd,
                 env={**os.environ, **env},
                 capture_output=True,
@@ -177,18 +178,33 @@ def test_declare_bind_verify_with_the_manifest_of_the_issue(cli: Cli, workspace:
     assert cli.show(run_id)["status"] == "bound"
 
 
-@pytest.mark.parametrize("proof_format", ["di-2020", "jose", "jwt-1.1", "ecdsa"])
+FORMATS = [
+    # (--format, the format the verification report names for both credentials)
+    ("di-2020", "Ed25519Signature2020"),
+    ("jose", "vc-jose"),
+    ("jwt-1.1", "vc-jwt-1.1"),
+    ("ecdsa", "ecdsa-rdfc-2019"),
+]
+
+
+@pytest.mark.parametrize(("proof_format", "reported"), FORMATS, ids=[f for f, _ in FORMATS])
 def test_declare_bind_verify_in_other_formats(
-    tmp_path: Path, workspace: Path, proof_format: str
+    tmp_path: Path, workspace: Path, proof_format: str, reported: str
 ) -> None:
     home = tmp_path / "home"
     init_home(home, KeyType.P256 if proof_format == "ecdsa" else KeyType.ED25519)
     cli = Cli(home, workspace)
     declare(cli, "--format", proof_format)
-    bind(cli)
-    result = cli("verify", "declaration.json", "binding.json", "--output", "output.txt", home=False)
+    bind(cli)  # no --format: the binding is secured like its declaration
+    result = cli(
+        "verify", "declaration.json", "binding.json", "--output", "output.txt", "--json", home=False
+    )
     assert result.returncode == 0, result.stdout
-    assert "VALID (bound)" in result.stdout
+    report = json.loads(result.stdout)
+    assert report["status"] == "bound"
+    assert report["format"] == reported
+    binding = verify_credential((workspace / "binding.json").read_bytes())
+    assert binding.valid and binding.format == reported
 
 
 def test_verify_json_report_names_every_run_rule(cli: Cli) -> None:
@@ -364,7 +380,8 @@ def test_binding_with_started_before_the_declaration_is_declared_after_start(cli
 # ------------------------------------------------------------------------------------------
 
 ECHO_ENV = (
-    "import os, sys; print('hi'); print(os.environ['RUNID_RUN_ID']); print(os.environ['RUNID_DECLARATION']); "
+    "import os, sys; print('hi'); "
+    "print(os.environ['RUNID_RUN_ID']); print(os.environ['RUNID_DECLARATION']); "
     "sys.exit(int(sys.argv[1]))"
 )
 

@@ -13,11 +13,7 @@ from typing import Any
 
 from pyld import jsonld
 
-try:  # TEMP until _rdfc lands
-    from ._rdfc import canonicalize_nquads
-except ImportError:
-    def canonicalize_nquads(nquads: str) -> str:
-        return jsonld.normalize(nquads, {"algorithm": "URDNA2015", "inputFormat": "application/n-quads", "format": "application/n-quads"})
+from ._rdfc import canonicalize_nquads
 from .contexts import DocumentLoader, default_loader
 from .errors import ContextError, ErrorCode, RunIdError
 
@@ -88,7 +84,9 @@ def expand_safe(document: dict[str, Any], loader: DocumentLoader | None = None) 
     try:
         expanded = jsonld.expand(
             document,
-            {"documentLoader": loader, "contextResolver": loader.resolver()},  # type: ignore[typeddict-unknown-key]
+            # base None: pyld would otherwise resolve relative IRIs against an example.org base
+            # and they would pass as absolute.
+            {"documentLoader": loader, "contextResolver": loader.resolver(), "base": None},
             on_property_dropped=on_dropped,
         )
     except RunIdError:
@@ -117,7 +115,7 @@ def canonicalize(document: dict[str, Any], loader: DocumentLoader | None = None)
                 "format": "application/n-quads",
                 "documentLoader": loader,
                 "contextResolver": loader.resolver(),
-            },  # type: ignore[typeddict-unknown-key]
+            },
         )
     except RunIdError:
         raise

@@ -10,6 +10,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .credentials import ProofFormat, init_home
 from .demo_model import MODEL_ID, WEIGHTS_DIR, BigramModel
@@ -29,7 +30,7 @@ SEARCH_TOOL = {
     "description": "Search the project documentation.",
     "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
 }
-PARAMETERS = {"temperature": 0.7, "max_tokens": 24, "seed": 7}
+PARAMETERS: dict[str, Any] = {"temperature": 0.7, "max_tokens": 24, "seed": 7}
 
 MANIFEST = f"""# A run manifest: every path is relative to this file.
 model: {{id: {MODEL_ID}, provider: local, weights: ./weights}}

@@ -121,8 +121,12 @@ def compose_from_manifest(
     for entry in manifest.instructions:
         item = entry if isinstance(entry, ManifestInstruction) else ManifestInstruction(path=entry)
         builder.instruction(_read(base, item.path, "instruction"), role=item.role)
-    for entry in manifest.retrieval:
-        doc = entry if isinstance(entry, ManifestRetrieved) else ManifestRetrieved(path=entry)
+    for retrieval_entry in manifest.retrieval:
+        doc = (
+            retrieval_entry
+            if isinstance(retrieval_entry, ManifestRetrieved)
+            else ManifestRetrieved(path=retrieval_entry)
+        )
         builder.retrieved(doc.id or doc.path, _read(base, doc.path, "retrieval"))
     for tool in manifest.tools:
         builder.tool(_tool_definition(base, tool))

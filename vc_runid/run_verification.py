@@ -112,7 +112,7 @@ def verify_run(
                 "declaration",
                 RunError("a binding without its declaration proves nothing", code=ErrorCode.BINDING_WITHOUT_DECLARATION),
             )
-        decl_report = verifier.verify_credential(declaration)  # type: ignore[arg-type]
+        decl_report = verifier.verify_credential(declaration)
         _merge(report, decl_report, "declaration")
         decl_doc = decl_report.document
         if decl_doc is None:

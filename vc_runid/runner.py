@@ -12,19 +12,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from . import jose
 from .binding import Observed, OutputDigest, Usage, bind, output_digest
 from .composition import Disclosures, RunComposition
 from .credentials import Issuer, ProofFormat
-from .declaration import SecuredCredential, declaration_subject, declare, new_run_id
+from .declaration import SecuredCredential, declare, new_run_id
 from .errors import ErrorCode, RunError, UsageError
 from .store import RunStore
 from .timeutil import format_datetime, utc_now
 
 Clock = Callable[[], datetime]
-P = ParamSpec("P")
 R = TypeVar("R")
 
 
@@ -117,16 +116,20 @@ def run(
 
 
 def run_callable(
-    fn: Callable[P, R],
+    fn: Callable[..., R],
     composition: RunComposition | tuple[RunComposition, Disclosures],
-    *args: P.args,
-    **kwargs: P.kwargs,
+    *args: Any,
+    **kwargs: Any,
 ) -> tuple[R, Run]:
     """Run any callable under a declaration. Keyword options for ``run`` go in ``runid_options``.
 
     The callable's return value is the output: ``bytes`` or ``str`` as is, anything else as JSON.
     """
-    options: dict[str, Any] = kwargs.pop("runid_options")  # type: ignore[assignment]
+    # Not a ParamSpec: PEP 612 allows no extra keyword (``runid_options``) next to ``P.kwargs``,
+    # so a typed caller could not pass the options at all.
+    options = kwargs.pop("runid_options", None)
+    if not isinstance(options, dict) or "issuer" not in options:
+        raise UsageError("run_callable needs runid_options={'issuer': ..., ...} (the options of run)")
     with run(composition, **options) as current:
         result = fn(*args, **kwargs)
         current.record_output(_as_output(result))

@@ -145,15 +145,16 @@ def postgres() -> Iterator[Postgres]:
     cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def server(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+@pytest.fixture(scope="module")
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """One service per backend per module: tests only ever look at what they added to the log."""
     database = request.getfixturevalue("postgres").new_database() if backend == "postgresql" else None
-    srv = Server(tmp_path / "home", database)
+    srv = Server(tmp_path_factory.mktemp(backend) / "home", database)
     yield srv
     srv.kill(signal.SIGTERM)
 
