@@ -49,7 +49,7 @@ def free_port() -> int:
 
 class ThrowawayPostgres:
     def __init__(self) -> None:
-        bindir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[-1]).parent
+        bindir = Path(max(glob.glob("/usr/lib/postgresql/*/bin/initdb"))).parent
         self.dir = Path(tempfile.mkdtemp(prefix="runid-bench-pg-"))
         self.port = free_port()
         prefix: list[str] = []
@@ -73,7 +73,7 @@ class ThrowawayPostgres:
         return f"{base}/{name}"
 
     def stop(self) -> None:
-        subprocess.run(self.stop_cmd, capture_output=True)
+        subprocess.run(self.stop_cmd, capture_output=True, check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

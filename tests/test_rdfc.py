@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
 import random
 import re
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph
@@ -105,6 +111,24 @@ def test_selected_implementation_is_reported() -> None:
     assert _rdfc.ACTIVE_IMPLEMENTATION in {"pyld", f"pyoxigraph {pyoxigraph.__version__}"}
 
 
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [("reference", "pyld"), ("", f"pyoxigraph {pyoxigraph.__version__}")],
+)
+def test_vc_runid_rdfc_environment_variable_selects_at_import(setting: str, expected: str) -> None:
+    probe = "from vc_runid._rdfc import ACTIVE_IMPLEMENTATION as a; print(a)"
+    env = {**os.environ, "VC_RUNID_RDFC": setting}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.stdout.strip() == expected
+
+
 # --- 2. randomized differential corpus ----------------------------------------------------------
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -112,7 +136,15 @@ RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 EX = "http://example.org/"
 
 # A literal is drawn from one of these alphabets; "plain" ones keep the fast path in play.
-PLAIN_ALPHABET = list("abcXYZ019 -_:.,/@<>#") + ["é", "中", "ß", "😀", "\U0010fffd", "\u2028", "\x85"]
+PLAIN_ALPHABET = list("abcXYZ019 -_:.,/@<>#") + [
+    "é",
+    "中",
+    "ß",
+    "😀",
+    "\U0010fffd",
+    "\u2028",
+    "\x85",
+]
 ESCAPE_ALPHABET = ["\n", "\r", "\t", '"', "\\", "\\n", "\\u0041", "\\\\", "'"]
 CONTROL_ALPHABET = [chr(c) for c in range(0x20)] + ["\x7f", "\ufffe", "\uffff", "\x9f"]
 LANGUAGES = ["en", "de", "fr-ch", "zh-hant-tw", "en-US", "EN", "de-CH-1996", "sr-Latn", "x-private"]
@@ -142,8 +174,12 @@ def random_literal(rng: random.Random) -> dict[str, str]:
     value = random_string(rng)
     roll = rng.random()
     if roll < 0.25:
-        return {"type": "literal", "value": value, "datatype": RDF_LANGSTRING,
-                "language": rng.choice(LANGUAGES)}
+        return {
+            "type": "literal",
+            "value": value,
+            "datatype": RDF_LANGSTRING,
+            "language": rng.choice(LANGUAGES),
+        }
     if roll < 0.55:
         return {"type": "literal", "value": value, "datatype": rng.choice(DATATYPES)}
     return {"type": "literal", "value": value, "datatype": XSD + "string"}
@@ -199,8 +235,11 @@ class Builder:
         data: dict[str, list[dict[str, Any]]] = {}
         for s, p, o, g in self.quads:
             name = "@default" if g is None else label(g) if isinstance(g, int) else g
-            triple = {"subject": term(s), "predicate": {"type": "IRI", "value": p},
-                      "object": term(o)}
+            triple = {
+                "subject": term(s),
+                "predicate": {"type": "IRI", "value": p},
+                "object": term(o),
+            }
             data.setdefault(name, []).append(triple)
         return data
 
@@ -227,10 +266,14 @@ def add_clique(b: Builder) -> None:
 def add_isomorphic_copies(b: Builder) -> None:
     """The same small blank-node graph two or three times, optionally hung off one shared IRI."""
     size = b.rng.randrange(1, 5)
-    edges = [(b.rng.randrange(size), b.rng.choice(PREDICATES), b.rng.randrange(size))
-             for _ in range(b.rng.randrange(1, 6))]
-    values = [(b.rng.randrange(size), b.rng.choice(PREDICATES), random_literal(b.rng))
-              for _ in range(b.rng.randrange(0, 3))]
+    edges = [
+        (b.rng.randrange(size), b.rng.choice(PREDICATES), b.rng.randrange(size))
+        for _ in range(b.rng.randrange(1, 6))
+    ]
+    values = [
+        (b.rng.randrange(size), b.rng.choice(PREDICATES), random_literal(b.rng))
+        for _ in range(b.rng.randrange(0, 3))
+    ]
     hub = iri(b.rng) if b.rng.random() < 0.5 else None
     g = b.some_graph()
     for _copy in range(b.rng.choice([2, 2, 3])):
@@ -263,9 +306,12 @@ def add_graph_named_by_a_blank_node(b: Builder) -> None:
 
 def add_ground(b: Builder) -> None:
     for _ in range(b.rng.randrange(1, 5)):
-        b.add(iri(b.rng), b.rng.choice(PREDICATES),
-              b.random_object([]) if b.rng.random() < 0.5 else random_literal(b.rng),
-              b.some_graph() if b.rng.random() < 0.5 else None)
+        b.add(
+            iri(b.rng),
+            b.rng.choice(PREDICATES),
+            b.random_object([]) if b.rng.random() < 0.5 else random_literal(b.rng),
+            b.some_graph() if b.rng.random() < 0.5 else None,
+        )
 
 
 SHAPES = [
@@ -292,8 +338,9 @@ def input_labels(rng: random.Random) -> Callable[[int], str]:
 
     def label(n: int) -> str:
         kind = style if style != "mixed" else ("b", "c14n", "unicode")[(n + offset) % 3]
-        return {"b": f"_:b{n}", "c14n": f"_:c14n{(n * 7 + offset) % 97}",
-                "unicode": f"_:é{n}·x"}[kind]
+        return {"b": f"_:b{n}", "c14n": f"_:c14n{(n * 7 + offset) % 97}", "unicode": f"_:é{n}·x"}[
+            kind
+        ]
 
     return label
 
@@ -362,11 +409,17 @@ def test_other_spellings_of_the_same_dataset_canonicalize_alike(
     plain = '_:a <http://example.org/p> "A\\tB" <http://example.org/g> .\n_:a <http://example.org/q> "x" .\n'
     spellings = [
         # UCHAR escapes, explicit xsd:string, extra whitespace, comments, CRLF, no final EOL.
-        '_:z <http://example.org/\\u0070> "\\u0041\\u0009\\U00000042" <http://example.org/g>.\r\n'
-        '# comment\r\n'
-        '  _:z\t<http://example.org/q>  "x"^^<http://www.w3.org/2001/XMLSchema#string> . # c',
-        '_:a <http://example.org/q> "x" .\n\n_:a <http://example.org/p> "A\\u0009B" <http://example.org/g> .\n'
-        '_:a <http://example.org/q> "x" .\n',  # a duplicate quad: a dataset is a set
+        (
+            '_:z <http://example.org/\\u0070> "\\u0041\\u0009\\U00000042" <http://example.org/g>.\r\n'
+            "# comment\r\n"
+            '  _:z\t<http://example.org/q>  "x"^^<http://www.w3.org/2001/XMLSchema#string> . # c'
+        ),
+        # A repeated quad: a dataset is a set.
+        (
+            '_:a <http://example.org/q> "x" .\n\n'
+            '_:a <http://example.org/p> "A\\u0009B" <http://example.org/g> .\n'
+            '_:a <http://example.org/q> "x" .\n'
+        ),
     ]
     expected = canonicalize_nquads_reference(plain)
     assert expected.startswith("_:c14n0 ")
@@ -409,14 +462,17 @@ def test_input_labels_that_look_canonical_are_renamed() -> None:
     )
 
 
+SELF_LOOP = (
+    "_:x <http://example.org/q> _:x <http://example.org/a> .\n"
+    '_:y <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "" _:g .\n'
+)
+
+
 def test_blank_node_twice_in_one_quad_is_hashed_once() -> None:
     # RDFC-1.0 §4.4.3 step 2: the blank node to quads map lists the quads a blank node is in, so
     # _:x <q> _:x <a> is hashed once for _:x (§4.6). Stock pyld 3.3 hashes it twice and would
     # order _:x last; rdf-canonize (jsonld.js) and pyoxigraph order it first, as here.
-    nquads = (
-        "_:x <http://example.org/q> _:x <http://example.org/a> .\n"
-        '_:y <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "" _:g .\n'
-    )
+    nquads = SELF_LOOP
     first_degree = {
         name: hashlib.sha256(serialized.encode()).hexdigest()
         for name, serialized in {
@@ -438,15 +494,31 @@ def test_blank_node_twice_in_one_quad_is_hashed_once() -> None:
 # RDFC-1.0 §A: ECHAR for BS HT LF FF CR " \, upper-case UCHAR for the other C0 controls and DEL,
 # every other character as itself (U+FFFE and U+FFFF included).
 RDFC_ESCAPES = {chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F]} | {
-    "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\",
-    "\u0085": "\u0085", "\u2028": "\u2028", "\ufffe": "\ufffe", "\uffff": "\uffff", "\U0001f600": "\U0001f600",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+    '"': '\\"',
+    "\\": "\\\\",
+    "\u0085": "\u0085",
+    "\u2028": "\u2028",
+    "\ufffe": "\ufffe",
+    "\uffff": "\uffff",
+    "\U0001f600": "\U0001f600",
 }
 
 
-@pytest.mark.parametrize(("char", "written"), RDFC_ESCAPES.items(), ids=lambda c: f"U+{ord(c[0]):04X}")
-def test_literal_characters_are_written_as_rdfc_1_0_section_a_requires(char: str, written: str) -> None:
+@pytest.mark.parametrize(
+    ("char", "written"), RDFC_ESCAPES.items(), ids=lambda c: f"U+{ord(c[0]):04X}"
+)
+def test_literal_characters_are_written_as_rdfc_1_0_section_a_requires(
+    char: str, written: str
+) -> None:
     # The input is what pyld's to_rdf writes: it escapes only \ " LF CR TAB.
-    pyld_escaped = char.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    pyld_escaped = (
+        char.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    )
     nquads = f'_:a <http://example.org/p> "x{pyld_escaped}" .\n_:b <http://example.org/p> "x" .\n'
     canonical = both(nquads)
     assert f'"x{written}" .\n' in canonical
@@ -475,17 +547,20 @@ def test_pyoxigraph_escapes_noncharacters_so_they_go_to_the_reference(char: str)
     assert both(nquads) == f'_:c14n0 <http://example.org/p> "{char}" .\n'
 
 
+REPEATED_RELATED = (
+    "_:n <http://example.org/p> _:m _:g .\n"
+    "_:m <http://example.org/p> _:n _:g .\n"
+    "_:x <http://example.org/p> _:y _:h .\n"
+    "_:y <http://example.org/p> _:w _:h .\n"
+)
+
+
 def test_repeated_related_blank_node_follows_rdf_canonize() -> None:
     # Found by the differential corpus. For _:n, Hash N-Degree Quads (§4.8.3 step 3) relates _:g
     # once per quad of graph _:g, so Hn lists _:g twice. rdf-canonize and pyld keep both entries;
     # pyoxigraph keeps a set and labels differently. _:n and _:m tie on their first-degree hash,
     # so §4.8 runs, and the fast path must use the reference.
-    nquads = (
-        "_:n <http://example.org/p> _:m _:g .\n"
-        "_:m <http://example.org/p> _:n _:g .\n"
-        "_:x <http://example.org/p> _:y _:h .\n"
-        "_:y <http://example.org/p> _:w _:h .\n"
-    )
+    nquads = REPEATED_RELATED
     assert _rdfc._plan(nquads).reason is not None
     reference = both(nquads)
     alone = pyoxigraph.Dataset(pyoxigraph.parse(nquads, format=pyoxigraph.RdfFormat.N_QUADS))
@@ -532,15 +607,17 @@ def test_upper_case_language_tags_pyoxigraph_cannot_keep_go_to_the_reference(nqu
 
 
 def test_iri_valid_in_nquads_but_not_rfc3987_is_decided_by_the_reference() -> None:
-    nquads = '_:a <http://example.org/p> <http://example.org/100%zz> .\n'
-    assert both(nquads) == '_:c14n0 <http://example.org/p> <http://example.org/100%zz> .\n'
+    nquads = "_:a <http://example.org/p> <http://example.org/100%zz> .\n"
+    assert both(nquads) == "_:c14n0 <http://example.org/p> <http://example.org/100%zz> .\n"
 
 
 INVALID = [
     ("relative IRI", "<s> <http://e.org/p> <http://e.org/o> .\n"),
     ("missing dot", "<http://e.org/s> <http://e.org/p> <http://e.org/o>\n"),
-    ("two quads on a line",
-     '<http://e.org/s> <http://e.org/p> "a" . <http://e.org/s> <http://e.org/p> "b" .\n'),
+    (
+        "two quads on a line",
+        '<http://e.org/s> <http://e.org/p> "a" . <http://e.org/s> <http://e.org/p> "b" .\n',
+    ),
     ("literal subject", '"s" <http://e.org/p> <http://e.org/o> .\n'),
     ("literal graph name", '<http://e.org/s> <http://e.org/p> "o" "g" .\n'),
     ("blank node predicate", "<http://e.org/s> _:p <http://e.org/o> .\n"),
@@ -551,11 +628,15 @@ INVALID = [
     ("space in IRI", "<http://e.org/a b> <http://e.org/p> <http://e.org/o> .\n"),
     ("escaped space in IRI", "<http://e.org/a\\u0020b> <http://e.org/p> <http://e.org/o> .\n"),
     ("language tag with underscore", '<http://e.org/s> <http://e.org/p> "x"@en_US .\n'),
-    ("rdf:langString without a tag",
-     '<http://e.org/s> <http://e.org/p> "x"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString> .\n'),
+    (
+        "rdf:langString without a tag",
+        '<http://e.org/s> <http://e.org/p> "x"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#langString> .\n',
+    ),
     ("unterminated string", '<http://e.org/s> <http://e.org/p> "x .\n'),
-    ("RDF 1.2 triple term",
-     "<http://e.org/s> <http://e.org/p> <<( <http://e.org/a> <http://e.org/b> <http://e.org/c> )>> .\n"),
+    (
+        "RDF 1.2 triple term",
+        "<http://e.org/s> <http://e.org/p> <<( <http://e.org/a> <http://e.org/b> <http://e.org/c> )>> .\n",
+    ),
     ("RDF 1.2 base direction", '<http://e.org/s> <http://e.org/p> "x"@en--rtl .\n'),
     ("quad on a continuation line", '<http://e.org/s> <http://e.org/p>\n"x" .\n'),
 ]
@@ -575,3 +656,45 @@ def test_invalid_nquads_is_rejected_with_jsonld_invalid(
 def test_empty_dataset_is_empty_text(canonicalize: Canonicalizer) -> None:
     assert canonicalize("") == ""
     assert canonicalize("# only a comment\n\n") == ""
+
+
+# --- against rdf-canonize, the Digital Bazaar RDFC-1.0 used by jsonld-signatures ---------------
+
+RDF_CANONIZE = Path(__file__).resolve().parents[1] / "interop/js/node_modules/rdf-canonize"
+RDF_CANONIZE_SCRIPT = """
+const lib = process.argv[1] + '/lib/';
+const RDFC10Sync = require(lib + 'RDFC10Sync');
+const NQuads = require(lib + 'NQuads');
+let input = '';
+process.stdin.on('data', chunk => input += chunk);
+process.stdin.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(input).map(
+  nquads => new RDFC10Sync({maxDeepIterations: 1000}).main(NQuads.parse(nquads))))));
+"""
+
+
+@pytest.mark.interop
+def test_reference_agrees_with_rdf_canonize() -> None:
+    node = shutil.which("node")
+    if node is None or not (RDF_CANONIZE / "lib" / "RDFC10Sync.js").is_file():
+        pytest.skip("needs node and interop/js/node_modules (npm ci --prefix interop/js)")
+    # Neutral input labels: rdf-canonize, like stock pyld, keeps labels starting with _:c14n.
+    inputs = [
+        pyld_nquads(random_builder(seed).dataset(lambda n: f"_:b{n}"), random.Random(seed))
+        for seed in range(CORPUS_SIZE)
+    ]
+    inputs += [  # the regression cases above
+        SELF_LOOP,
+        REPEATED_RELATED,
+        '_:a <http://example.org/p> "\\b\\f\\u0001\\u007F\\t\\uFFFE" .\n',
+        '_:a <http://example.org/p> "x"@en-US .\n_:a <http://example.org/path> "C:\\\\new" .\n',
+    ]
+    done = subprocess.run(
+        [node, "-e", RDF_CANONIZE_SCRIPT, str(RDF_CANONIZE)],
+        input=json.dumps(inputs),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    for nquads, theirs in zip(inputs, json.loads(done.stdout), strict=True):
+        assert canonicalize_nquads_reference(nquads) == theirs, nquads

@@ -24,7 +24,7 @@ from vc_runid.credentials import Issuer, ProofFormat
 from vc_runid.documents import MAX_DOCUMENT_BYTES
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.keys import KeyPair, KeyType
-from vc_runid.multiformats import b64url_encode
+from vc_runid.multiformats import b64url_decode, b64url_encode
 from vc_runid.proofs import EDDSA_RDFC_2022, ProofOptions
 from vc_runid.verification import CheckResult, VerificationReport, Verifier, verify_credential
 
@@ -175,7 +175,7 @@ class Kit:
         return copy.deepcopy(credential)
 
     def mutated(self, mutate: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
-        signed = self.signed()
+        signed: dict[str, Any] = self.signed()
         mutate(signed)
         return signed
 
@@ -205,7 +205,8 @@ class Kit:
             ProofOptions(verification_method or self.issuer.verification_method, **options),
             Verifier().loader,
         )
-        return {**document, "proof": proof}
+        secured: dict[str, Any] = {**document, "proof": proof}
+        return secured
 
     def token(self, header: dict[str, Any], signature: bytes = b"\0" * 64) -> str:
         payload = {**self.unsigned(ProofFormat.JOSE), "issuer": self.issuer.did}
@@ -246,7 +247,7 @@ def _proof_of_another_document(kit: Kit) -> dict[str, Any]:
 
 def _tampered_jwt(kit: Kit) -> str:
     header, payload, signature = kit.signed(ProofFormat.JOSE).split(".")
-    credential = json.loads(jose.b64url_decode(payload))
+    credential = json.loads(b64url_decode(payload))
     credential["credentialSubject"]["name"] = "Mallory"
     return ".".join([header, b64url_encode(json.dumps(credential).encode()), signature])
 

@@ -104,7 +104,14 @@ _BLANK_LINE: Final = re.compile(f"{_WS}(?:#.*)?")
 _EOL: Final = re.compile(r"\r\n|\r|\n")
 _ESCAPE: Final = re.compile(r'\\(?:([tbnrf"\'\\])|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))')
 _ECHAR: Final = {
-    "t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"
+    "t": "\t",
+    "b": "\b",
+    "n": "\n",
+    "r": "\r",
+    "f": "\f",
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
 }
 # An IRI is absolute (RFC 3987 §2.2 scheme) and, once UCHARs are decoded, still writable
 # between angle brackets without escapes (RDFC-1.0 §A writes IRIs as they are).
@@ -113,7 +120,13 @@ _ABSOLUTE_IRI: Final = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>"{}|^`
 # RDFC-1.0 §A: BS HT LF FF CR " \ as ECHAR, the other C0 controls and DEL as upper-case UCHAR,
 # every other character as itself.
 _RDFC_ESCAPES: Final = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]} | {
-    0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\"
+    0x08: "\\b",
+    0x09: "\\t",
+    0x0A: "\\n",
+    0x0C: "\\f",
+    0x0D: "\\r",
+    0x22: '\\"',
+    0x5C: "\\\\",
 }
 
 

@@ -69,7 +69,7 @@ def _loader(options: list[str] | None) -> DocumentLoader:
     return DocumentLoader(dict(parse_context_option(o) for o in options))
 
 
-def _resolver(did_store: Path | None, home: Path | None = None) -> DidResolver:
+def _resolver(did_store: Path | None) -> DidResolver:
     documents: dict[str, Any] = {}
     if did_store is not None:
         documents.update(load_did_store(did_store))
@@ -95,9 +95,12 @@ def _read_bytes(path: Path) -> bytes:
 def _write(out: Path | None, text: str) -> None:
     if out is None:
         typer.echo(text)
-    else:
+        return
+    try:
         out.write_text(text + "\n")
-        typer.echo(f"wrote {out}", err=True)
+    except OSError as exc:
+        fail(UsageError(f"cannot write {out}: {exc.strerror or exc}"))
+    typer.echo(f"wrote {out}", err=True)
 
 
 def render_report(report: VerificationReport, title: str) -> str:
@@ -553,3 +556,6 @@ def main() -> None:
     except RunIdError as exc:  # last line of defence: one line, never a traceback
         typer.echo(str(exc), err=True)
         sys.exit(2 if exc.code is ErrorCode.USAGE else 1)
+    except Exception as exc:  # a bug of ours: still one line, and a non-zero exit, never "valid"
+        typer.echo(f"{ErrorCode.INTERNAL.value}: unexpected {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)

@@ -22,7 +22,10 @@ def read_secured(path: Path) -> SecuredCredential:
 
 
 def write_secured(path: Path, secured: SecuredCredential) -> None:
-    path.write_text((secured if isinstance(secured, str) else json.dumps(secured, indent=2)) + "\n")
+    try:
+        path.write_text((secured if isinstance(secured, str) else json.dumps(secured, indent=2)) + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def peek_types(secured: SecuredCredential) -> list[str]:

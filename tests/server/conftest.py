@@ -110,7 +110,7 @@ class Postgres:
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "pg.log"), "-w", "start"])
 
     def _run(self, command: list[str]) -> None:
-        result = subprocess.run(self.as_postgres + command, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(self.as_postgres + command, capture_output=True, text=True, timeout=120, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"{command[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
 

@@ -21,7 +21,15 @@ from vc_runid.transparency import MerkleTree, leaf_hash, verify_signed_checkpoin
 from vc_runid.verification import verify_credential
 
 from .conftest import Server
-from .helpers import COMPOSITION, b64decode_all, bind, declare, declare_and_wait, log_size, receipt_verifies
+from .helpers import (
+    COMPOSITION,
+    b64decode_all,
+    bind,
+    declare,
+    declare_and_wait,
+    log_size,
+    receipt_verifies,
+)
 
 
 def _entries(client: httpx.Client) -> list[dict[str, Any]]:

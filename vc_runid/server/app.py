@@ -14,6 +14,7 @@ request writes nothing. Request bodies are limited to :data:`MAX_BODY_BYTES`.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -48,6 +49,12 @@ MAX_BODY_BYTES = 1 << 20
 MAX_ENTRIES_PER_PAGE = 1000
 
 PROBLEM_BASE = "https://w3id.org/vc-runid/problems#"
+
+# pyld's JSON-LD processing is not thread-safe: under concurrent signing it intermittently fails
+# with "invalid scoped context" or a KeyError from a shared cache (seen about 1 in 3,000 requests
+# under load). Signing and verifying are CPU-bound under the GIL anyway, so serialising them in
+# one process costs little; use --workers for parallelism.
+_JSONLD = threading.Lock()
 PROBLEM_JSON = "application/problem+json"
 
 # Formats a run may be declared in. ecdsa-rdfc-2019 needs a P-256 issuer key; the log's
@@ -440,7 +447,8 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
             )
         now = utc_now()
         fmt = ProofFormat((body.options or IssueOptions()).format)
-        secured = issue_credential(body.credential, service.issuer, proof_format=fmt, created=now, loader=service.loader)
+        with _JSONLD:
+            secured = issue_credential(body.credential, service.issuer, proof_format=fmt, created=now, loader=service.loader)
         vc = envelop(secured) if isinstance(secured, str) else secured
         credential_id = vc.get("id") if isinstance(vc.get("id"), str) else None
         _, receipt = service.log.append(
@@ -452,7 +460,9 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
               responses={422: {"model": VerifyResponse, "description": "the credential does not verify"}})
     def verify(body: VerifyRequest) -> JSONResponse:
         """Verify a credential (VC API); public. 200 when valid, 422 with the report when not."""
-        return _verify_response(service.verifier().verify_credential(body.verifiableCredential))
+        with _JSONLD:
+            report = service.verifier().verify_credential(body.verifiableCredential)
+        return _verify_response(report)
 
     @app.post("/presentations/verify", response_model=VerifyResponse, tags=["VC API"],
               responses={422: {"model": VerifyResponse, "description": "the presentation does not verify"}})
@@ -474,7 +484,8 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
         report.checks.append(CheckResult(name="data-model", passed=True, message="well-formed presentation"))
         enclosed = vp.get("verifiableCredential", [])
         for i, vc in enumerate(enclosed if isinstance(enclosed, list) else [enclosed]):
-            child = service.verifier().verify_credential(vc)
+            with _JSONLD:
+                child = service.verifier().verify_credential(vc)
             for check in child.checks:
                 report.checks.append(check.model_copy(update={"name": f"verifiableCredential[{i}].{check.name}"}))
             report.proofs_checked += child.proofs_checked
@@ -497,7 +508,8 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
         """Declare a run before it starts. The service stamps ``validFrom`` with its own clock,
         signs the declaration, appends it to the log and returns it with its receipt."""
         now = utc_now()
-        declaration = declare(body.composition, service.issuer, declared_at=now, proof_format=ProofFormat(body.format))
+        with _JSONLD:
+            declaration = declare(body.composition, service.issuer, declared_at=now, proof_format=ProofFormat(body.format))
         run_id, credential_id = _ids(declaration)
         _, receipt = service.log.append(new_entry(
             "declaration", declaration, credential_id=credential_id, run_id=run_id, client=client, logged_at=now,
@@ -533,11 +545,12 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
                 code=ErrorCode.TIME_ORDER,
             )
         declaration = _load(row.declaration)
-        binding = bind(
-            declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
-            output=body.output, started_at=started, completed_at=completed, bound_at=now,
-            usage=body.usage, observed=body.observed, proof_format=_format_of(declaration),
-        )
+        with _JSONLD:
+            binding = bind(
+                declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
+                output=body.output, started_at=started, completed_at=completed, bound_at=now,
+                usage=body.usage, observed=body.observed, proof_format=_format_of(declaration),
+            )
         _, binding_id = _ids(binding)
         _, receipt = service.log.append(new_entry(
             "binding", binding, credential_id=binding_id, run_id=run_id, client=client, logged_at=now,
@@ -586,7 +599,7 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
                       f"index {index} / size {size} outside the log (size {current})")
         tree_size, proof = service.log.inclusion_proof(index, size)
         note = service.log.checkpoint() if tree_size == current else None
-        if note is not None and not note.split("\n", 2)[1] == str(tree_size):
+        if note is not None and note.split("\n", 2)[1] != str(tree_size):
             note = None  # the log grew in between; the caller asks for the checkpoint it needs
         return {"leafIndex": index, "treeSize": tree_size, "inclusionProof": [b64(h) for h in proof], "checkpoint": note}
 
@@ -662,4 +675,4 @@ def app_from_env() -> FastAPI:
     )
 
 
-__all__ = ["MAX_BODY_BYTES", "create_app", "app_from_env", "problem"]
+__all__ = ["MAX_BODY_BYTES", "app_from_env", "create_app", "problem"]

@@ -68,7 +68,7 @@ def _document(secured: Any) -> dict[str, Any]:
     if isinstance(secured, str):
         return credential_from_jwt(parse_jwt(secured))[0]
     if not isinstance(secured, dict):
-        raise ValueError("not a credential")
+        raise TypeError("not a credential")
     return secured
 
 
@@ -125,7 +125,7 @@ def audit_entries(
                 if run_id in bound:
                     problems["unique"].append(f"run {run_id} bound again at {item.index}")
                 bound.add(run_id)
-        except (RunIdError, ValueError, KeyError) as exc:
+        except (RunIdError, ValueError, TypeError, KeyError) as exc:
             problems["bindings" if item.kind == "binding" else "unique"].append(
                 f"entry {item.index}: unreadable {item.kind}: {exc}"
             )

@@ -245,7 +245,7 @@ def log_audit(
             with IssuerClient(url) as client:
                 key_name, key = parse_vkey(client.log_key().strip())
         elif key is None:
-            key_name, key = issuer.did, issuer.key.private_key.public_key()  # type: ignore[union-attr,assignment]
+            key_name, key = issuer.did, issuer.key.private_key.public_key()  # type: ignore[assignment]
         report = audit_entries(
             entries, now=utc_now(), grace=timedelta(seconds=grace), checkpoint=note, key_name=key_name, public_key=key
         )

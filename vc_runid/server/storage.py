@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -147,10 +147,8 @@ class Storage(ABC):
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
-                try:
+                with suppress(Exception):  # closing on shutdown: nothing to report
                     conn.close()
-                except Exception:  # noqa: BLE001 - closing on shutdown, nothing to report
-                    pass
             self._all.clear()
         self._local = threading.local()
 
