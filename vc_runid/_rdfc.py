@@ -87,9 +87,10 @@ _PN_CHARS_BASE: Final = (
 _PN_CHARS_U: Final = _PN_CHARS_BASE + "_:"
 _PN_CHARS: Final = _PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
 _UCHAR: Final = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
-_IRIREF: Final = r'<((?:[^\x00-\x20<>"{}|^`\\]|' + _UCHAR + r")*)>"
+# Runs of plain characters are matched whole (possessively): one step per character is slow.
+_IRIREF: Final = r'<((?:[^\x00-\x20<>"{}|^`\\]++|' + _UCHAR + r")*+)>"
 _BNODE: Final = f"_:([{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)"
-_STRING: Final = r'"((?:[^"\\\n\r]|\\[tbnrf"\'\\]|' + _UCHAR + r')*)"'
+_STRING: Final = r'"((?:[^"\\\n\r]++|\\[tbnrf"\'\\]|' + _UCHAR + r')*+)"'
 _LANGTAG: Final = r"@([a-zA-Z]+(?:-[a-zA-Z0-9]+)*)"
 _WS: Final = r"[ \t]*"
 
@@ -154,10 +155,14 @@ def _unescape(text: str, line_number: int) -> str:
     return _ESCAPE.sub(decode, text)
 
 
-def _iri(raw: str, line_number: int) -> Term:
-    value = _unescape(raw, line_number)
-    if _ABSOLUTE_IRI.fullmatch(value) is None:
-        raise _invalid(line_number, f"<{raw}> is not an absolute IRI")
+def _iri(raw: str, line_number: int, known: dict[str, str]) -> Term:
+    """An IRI term; ``known`` remembers IRIs already checked (predicates repeat on every line)."""
+    value = known.get(raw)
+    if value is None:
+        value = _unescape(raw, line_number)
+        if _ABSOLUTE_IRI.fullmatch(value) is None:
+            raise _invalid(line_number, f"<{raw}> is not an absolute IRI")
+        known[raw] = value
     return {"type": "IRI", "value": value}
 
 
@@ -175,6 +180,7 @@ def _parse_nquads(nquads: str) -> PyldDataset:
             "N-Quads text is not valid Unicode (lone surrogate)", code=ErrorCode.JSONLD_INVALID
         ) from exc
     labels: dict[str, str] = {}
+    iris: dict[str, str] = {}
 
     def bnode(label: str) -> Term:
         fresh = labels.get(label)
@@ -191,10 +197,10 @@ def _parse_nquads(nquads: str) -> PyldDataset:
                 continue
             raise _invalid(line_number, "not a quad")
         s_iri, s_bn, p, o_iri, o_bn, o_lex, o_dt, o_lang, g_iri, g_bn = match.groups()
-        subject = _iri(s_iri, line_number) if s_iri is not None else bnode(s_bn)
+        subject = _iri(s_iri, line_number, iris) if s_iri is not None else bnode(s_bn)
         obj: Term
         if o_iri is not None:
-            obj = _iri(o_iri, line_number)
+            obj = _iri(o_iri, line_number, iris)
         elif o_bn is not None:
             obj = bnode(o_bn)
         else:
@@ -203,18 +209,18 @@ def _parse_nquads(nquads: str) -> PyldDataset:
                 obj["datatype"] = _RDF_LANGSTRING
                 obj["language"] = o_lang
             elif o_dt is not None:
-                obj["datatype"] = _iri(o_dt, line_number)["value"]
+                obj["datatype"] = _iri(o_dt, line_number, iris)["value"]
                 if obj["datatype"] == _RDF_LANGSTRING:
                     raise _invalid(line_number, "rdf:langString literal without a language tag")
             else:
                 obj["datatype"] = _XSD_STRING
         if g_iri is not None:
-            graph = _iri(g_iri, line_number)["value"]
+            graph = _iri(g_iri, line_number, iris)["value"]
         elif g_bn is not None:
             graph = bnode(g_bn)["value"]
         else:
             graph = "@default"
-        predicate = _iri(p, line_number)
+        predicate = _iri(p, line_number, iris)
         key = (graph, *subject.values(), predicate["value"], *obj.values())
         if key not in seen:
             seen.add(key)

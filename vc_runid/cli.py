@@ -12,7 +12,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -35,6 +35,9 @@ from .store import RunStore
 from .timeutil import format_datetime
 from .verification import VerificationReport, Verifier
 
+if TYPE_CHECKING:
+    from .client import IssuerClient
+
 app = typer.Typer(
     help="vc-runid: a verifiable identity for every AI run (W3C Verifiable Credentials).",
     no_args_is_help=True,
@@ -44,6 +47,13 @@ app = typer.Typer(
 did_app = typer.Typer(help="Show the issuer's DID, or produce a did:web document to host.", no_args_is_help=True)
 app.add_typer(did_app, name="did")
 
+IssuerOption = Annotated[
+    str | None,
+    typer.Option("--issuer", help="URL of an independent vc-runid issuer service (else the local key signs)."),
+]
+TokenOption = Annotated[
+    str | None, typer.Option("--token", envvar="RUNID_TOKEN", help="Bearer token for --issuer.")
+]
 HomeOption = Annotated[
     Path | None,
     typer.Option("--home", help="Key store and run store directory (default: $RUNID_HOME, else ./.runid)."),
@@ -325,19 +335,45 @@ def _compose(manifest: Path) -> tuple[RunComposition, Disclosures]:
     return compose_from_manifest(manifest)
 
 
+def _remote(issuer_url: str | None, token: str | None) -> IssuerClient | None:
+    """The independent issuer service, when one is named: the executor then never holds a key."""
+    if issuer_url is None:
+        return None
+    from .client import IssuerClient
+
+    if not token:
+        raise UsageError("--issuer needs --token (or RUNID_TOKEN)")
+    return IssuerClient(issuer_url, token)
+
+
 def _declare_into_store(
-    manifest: Path, home: Path, proof_format: ProofFormat
+    manifest: Path, home: Path, proof_format: ProofFormat, remote: IssuerClient | None = None
 ) -> tuple[Run, RunStore]:
+    """Declare (locally, or through the issuer service) and keep the run and its salts locally."""
     composition, disclosures = _compose(manifest)
-    issuer = load_issuer(home)
     store = RunStore.in_home(home)
-    run_id = new_run_id()
-    declared_at = utc_now()
-    declaration = declare(composition, issuer, declared_at=declared_at, proof_format=proof_format, run_id=run_id)
+    if remote is not None:
+        declaration, receipt = remote.declare(composition, format=proof_format.value)
+        document = declaration if isinstance(declaration, dict) else _decoded(declaration)
+        run_id = str(document["credentialSubject"]["id"])
+        declared_at = issued_at(document)
+        (home / "receipts").mkdir(parents=True, exist_ok=True)
+        (home / "receipts" / f"{run_id.rsplit(':', 1)[-1]}.declaration.json").write_text(json.dumps(receipt, indent=2))
+    else:
+        issuer = load_issuer(home)
+        run_id = new_run_id()
+        declared_at = utc_now()
+        declaration = declare(composition, issuer, declared_at=declared_at, proof_format=proof_format, run_id=run_id)
     declaration_id = credential_id(declaration)
     disclosures = disclosures.model_copy(update={"runId": run_id})
     store.add_declaration(run_id, declaration_id, declaration, format_datetime(declared_at), disclosures)
     return Run(run_id, declaration_id, declaration, disclosures, started_at=declared_at), store
+
+
+def _decoded(token: str) -> dict[str, Any]:
+    from . import jose
+
+    return jose.credential_from_jwt(jose.parse_jwt(token))[0]
 
 
 @app.command("declare")
@@ -345,11 +381,13 @@ def declare_cmd(
     manifest: Annotated[Path, typer.Argument(help="Run manifest (YAML or JSON); paths are relative to it.")],
     proof_format: Annotated[ProofFormat, typer.Option("--format", help="di, di-2020, ecdsa, jose, jwt-1.1")] = ProofFormat.DI,
     out: Annotated[Path | None, typer.Option("--out", help="Write the declaration here (default: stdout).")] = None,
+    issuer_url: IssuerOption = None,
+    token: TokenOption = None,
     home: HomeOption = None,
 ) -> None:
     """Issue a run declaration before the run starts (and keep it, with its salts, in the run store)."""
     try:
-        current, _ = _declare_into_store(manifest, _home(home), proof_format)
+        current, _ = _declare_into_store(manifest, _home(home), proof_format, _remote(issuer_url, token))
     except RunIdError as exc:
         fail(exc)
     typer.echo(f"declared run {current.run_id}", err=True)
@@ -372,8 +410,11 @@ def _bind_declaration(
     completed: datetime | None,
     observed: Observed | None,
     proof_format: ProofFormat | None,
+    remote: IssuerClient | None = None,
 ) -> SecuredCredential:
     """Verify the declaration, check the times, issue the binding and record it in the store."""
+    if remote is not None:
+        return _bind_remotely(declaration, home, output, media_type, started, completed, observed, remote)
     issuer = load_issuer(home)
     verifier = Verifier(resolver=DidResolver({issuer.did: issuer.did_document()}), now=utc_now())
     report = verify_run(declaration, verifier=verifier)
@@ -408,6 +449,34 @@ def _bind_declaration(
     return binding
 
 
+def _bind_remotely(
+    declaration: SecuredCredential,
+    home: Path,
+    output: bytes,
+    media_type: str | None,
+    started: datetime | None,
+    completed: datetime | None,
+    observed: Observed | None,
+    remote: IssuerClient,
+) -> SecuredCredential:
+    """The service checks the run is known, unbound, declared by this client, and the times."""
+    document = declaration if isinstance(declaration, dict) else _decoded(declaration)
+    run_id = str(document["credentialSubject"]["id"])
+    completed_at = completed or utc_now()
+    binding, receipt = remote.bind(
+        run_id, output_digest(output, media_type), started_at=started or completed_at,
+        completed_at=completed_at, observed=observed,
+    )
+    store = RunStore.in_home(home)
+    declaration_id = credential_id(declaration)
+    if store.find_by_declaration(declaration_id) is None:
+        store.add_declaration(run_id, declaration_id, declaration, format_datetime(issued_at(document)), Disclosures(runId=run_id))
+    store.add_binding(run_id, binding, format_datetime(utc_now()))
+    (home / "receipts").mkdir(parents=True, exist_ok=True)
+    (home / "receipts" / f"{run_id.rsplit(':', 1)[-1]}.binding.json").write_text(json.dumps(receipt, indent=2))
+    return binding
+
+
 def _format_of(declaration: SecuredCredential, report_format: str | None) -> ProofFormat:
     if isinstance(declaration, str):
         return ProofFormat.JOSE if report_format == "vc-jose" else ProofFormat.JWT_V1
@@ -425,6 +494,8 @@ def bind_cmd(
     observed_model: Annotated[str | None, typer.Option("--observed-model", help="The model id the provider reported.")] = None,
     media_type: Annotated[str | None, typer.Option("--media-type")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the binding here (default: stdout).")] = None,
+    issuer_url: IssuerOption = None,
+    token: TokenOption = None,
     home: HomeOption = None,
 ) -> None:
     """Issue the output binding for a declared run."""
@@ -433,6 +504,7 @@ def bind_cmd(
             read_secured(declaration), _home(home), _read_bytes(output), media_type=media_type,
             started=_moment(started, "--started"), completed=_moment(completed, "--completed"),
             observed=Observed(modelId=observed_model) if observed_model else None, proof_format=None,
+            remote=_remote(issuer_url, token),
         )
     except RunIdError as exc:
         fail(exc)
@@ -450,6 +522,8 @@ def run_cmd(
     out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Where declaration.json, binding.json and the output go.")] = None,
     output_file: Annotated[Path | None, typer.Option("--output-file", help="Bind this file instead of the command's stdout.")] = None,
     proof_format: Annotated[ProofFormat, typer.Option("--format")] = ProofFormat.DI,
+    issuer_url: IssuerOption = None,
+    token: TokenOption = None,
     home: HomeOption = None,
 ) -> None:
     """Declare, execute COMMAND (after --), bind its output. The command's exit code is passed on."""
@@ -457,7 +531,8 @@ def run_cmd(
     if not command:
         fail(UsageError("give the command to run after --, e.g. vc-runid run --manifest m.yaml -- python job.py"))
     try:
-        current, _ = _declare_into_store(manifest, _home(home), proof_format)
+        remote = _remote(issuer_url, token)
+        current, _ = _declare_into_store(manifest, _home(home), proof_format, remote)
         directory = out_dir or Path(f"run-{current.run_id.rsplit(':', 1)[-1]}")
         directory.mkdir(parents=True, exist_ok=True)
         declaration_path = directory / "declaration.json"
@@ -482,6 +557,7 @@ def run_cmd(
         binding = _bind_declaration(
             current.declaration, _home(home), output, media_type=None, started=started, completed=completed,
             observed=Observed(exitCode=completed_process.returncode), proof_format=proof_format,
+            remote=remote,
         )
         write_secured(directory / "binding.json", binding)
     except RunIdError as exc:
@@ -548,6 +624,17 @@ def demo(
     except RunIdError as exc:
         fail(exc)
     raise typer.Exit(code)
+
+
+def _mount_service_commands() -> None:
+    from .server.commands import log_app, serve, tokens_app
+
+    app.command("serve")(serve)
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(log_app, name="log")
+
+
+_mount_service_commands()
 
 
 def main() -> None:

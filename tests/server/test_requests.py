@@ -51,9 +51,9 @@ def test_a_missing_or_wrong_token_gets_401_and_writes_nothing(shared_server: Ser
     with httpx.Client(base_url=shared_server.url, headers=headers) as anonymous:
         size = log_size(anonymous)
         response = declare(anonymous)
-        assert_problem(response, 401, "RUNID_USAGE")
+        assert_problem(response, 401, "RUNID_UNAUTHORIZED")
         assert response.headers["www-authenticate"] == "Bearer"
-        assert_problem(anonymous.post("/credentials/issue", json={"credential": {}}), 401, "RUNID_USAGE")
+        assert_problem(anonymous.post("/credentials/issue", json={"credential": {}}), 401, "RUNID_UNAUTHORIZED")
         assert log_size(anonymous) == size
 
 
@@ -65,7 +65,7 @@ def test_a_revoked_token_gets_401(shared_server: Server) -> None:
             assert declare(carol).status_code == 201
             assert revoke_token(storage, "carol")
             size = log_size(carol)
-            assert_problem(declare(carol), 401, "RUNID_USAGE")
+            assert_problem(declare(carol), 401, "RUNID_UNAUTHORIZED")
             assert log_size(carol) == size
     finally:
         storage.close()
@@ -74,7 +74,7 @@ def test_a_revoked_token_gets_401(shared_server: Server) -> None:
 def test_a_client_cannot_bind_another_clients_run(alice: httpx.Client, bob: httpx.Client) -> None:
     run_id = declare_and_wait(alice)["runId"]
     size = log_size(alice)
-    assert_problem(bind(bob, run_id), 403, "RUNID_USAGE")
+    assert_problem(bind(bob, run_id), 403, "RUNID_RUN_FORBIDDEN")
     assert log_size(alice) == size
     assert alice.get(f"/runs/{run_id}").json()["status"] == "declared"
 
@@ -100,7 +100,7 @@ CONTRADICTING_TIMES = [
     # (what, startedAt, completedAt — seconds from now, code)
     ("started before it was declared", -3600, -3500, "RUNID_DECLARED_AFTER_START"),
     ("completed before it started", 0, -1, "RUNID_TIME_ORDER"),
-    ("completed in the service's future", 0, 3600, "RUNID_TIME_ORDER"),
+    ("completed in the service's future", 0, 3600, "RUNID_TIME_IN_FUTURE"),
 ]
 
 
@@ -147,7 +147,7 @@ def test_malformed_json_gets_400(alice: httpx.Client) -> None:
 )
 def test_an_invalid_composition_gets_422(alice: httpx.Client, body: dict[str, Any]) -> None:
     size = log_size(alice)
-    assert_problem(alice.post("/runs", json=body), 422, "RUNID_MANIFEST_INVALID")
+    assert_problem(alice.post("/runs", json=body), 422, "RUNID_REQUEST_INVALID")
     assert log_size(alice) == size
 
 

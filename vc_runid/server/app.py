@@ -91,6 +91,8 @@ _STATUS_BY_CODE: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.INPUT_DUPLICATE_KEY: (400, "Malformed JSON"),
     ErrorCode.DECLARED_AFTER_START: (422, "Run started before it was declared"),
     ErrorCode.TIME_ORDER: (422, "Times contradict each other"),
+    ErrorCode.TIME_IN_FUTURE: (422, "Time is in the service's future"),
+    ErrorCode.LOG_RANGE: (400, "Log range out of bounds"),
 }
 
 
@@ -102,8 +104,7 @@ def error_response(exc: RunIdError) -> JSONResponse:
 
 
 def _unauthorized(detail: str) -> RunIdError:
-    # TODO: a dedicated RUNID_UNAUTHORIZED code; USAGE until errors.py has one.
-    return _AuthError(detail)
+    return _AuthError(detail, code=ErrorCode.UNAUTHORIZED)
 
 
 class _AuthError(UsageError):
@@ -411,7 +412,7 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
         detail = f"{where}: {first.get('msg', 'invalid')}"
         path = request.url.path
         if path.startswith("/runs"):
-            code = ErrorCode.MANIFEST_INVALID  # TODO: RUNID_REQUEST_INVALID / RUNID_COMPOSITION_INVALID
+            code = ErrorCode.REQUEST_INVALID
         elif path.startswith("/credentials"):
             code = ErrorCode.NOT_A_CREDENTIAL
         elif path.startswith("/presentations"):
@@ -539,10 +540,9 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
         if completed < started:
             raise RunError(f"completedAt {body.completedAt} is before startedAt {body.startedAt}", code=ErrorCode.TIME_ORDER)
         if completed > now:
-            # TODO: a dedicated RUNID_TIME_IN_FUTURE code.
             raise RunError(
                 f"completedAt {body.completedAt} is in the future of the service clock ({format_datetime(now)})",
-                code=ErrorCode.TIME_ORDER,
+                code=ErrorCode.TIME_IN_FUTURE,
             )
         declaration = _load(row.declaration)
         with _JSONLD:
@@ -660,7 +660,7 @@ def _time(value: str, field: str) -> datetime:
 
 def _check_range(ok: bool, detail: str) -> None:
     if not ok:
-        raise UsageError(detail, code=ErrorCode.LOG_INCLUSION_INVALID)
+        raise UsageError(detail, code=ErrorCode.LOG_RANGE)
 
 
 def app_from_env() -> FastAPI:

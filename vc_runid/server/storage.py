@@ -309,7 +309,7 @@ class Storage(ABC):
 class ForbiddenError(RunError):
     """A client acted on a run another client declared (HTTP 403)."""
 
-    default_code = ErrorCode.USAGE  # TODO: a dedicated RUNID_RUN_FORBIDDEN code
+    default_code = ErrorCode.RUN_FORBIDDEN
 
 
 def _run_row(r: Sequence[Any]) -> RunRow:
