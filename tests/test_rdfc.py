@@ -346,7 +346,7 @@ def input_labels(rng: random.Random) -> Callable[[int], str]:
 
 
 def pyld_nquads(dataset: dict[str, list[dict[str, Any]]], rng: random.Random) -> str:
-    """Serialize with pyld's own writer (as ``jsonld.to_rdf(..., format=n-quads)`` does), shuffled."""
+    """Serialize with pyld's own writer, as ``to_rdf`` does for N-Quads, then shuffle."""
     text: str = jsonld.JsonLdProcessor.to_nquads(copy.deepcopy(dataset))
     lines = [line + "\n" for line in text.split("\n")[:-1]]  # "\n" only: U+2028 may be raw
     rng.shuffle(lines)

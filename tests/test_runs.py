@@ -871,3 +871,38 @@ def test_run_callable_string_result_is_the_output_as_is(issuer: Issuer) -> None:
     assert verify_run(
         current.declaration, current.binding, verifier=auditor(), output=OUTPUT.encode()
     ).valid
+
+
+# --- the binding's issuer, and digests the declaration derives from its own content -------------
+
+
+def test_binding_by_another_issuer_is_a_binding_issuer_mismatch(a_run: Run) -> None:
+    outsider = Issuer.generate()
+    document = subject_of(a_run)
+    foreign = runid.bind(
+        a_run.declaration,
+        outsider,
+        declaration_id=a_run.declaration_id,
+        run_id=document["id"],
+        output=runid.output_digest(OUTPUT.encode()),
+        started_at=T0 + timedelta(seconds=5),
+        completed_at=T0 + timedelta(seconds=6),
+        bound_at=T0 + timedelta(seconds=7),
+    )
+    report = verify_run(a_run.declaration, foreign, verifier=auditor())
+    assert not report.valid
+    assert codes(report) == ["RUNID_BINDING_ISSUER_MISMATCH"]
+
+
+@pytest.mark.parametrize("component", ["configuration", "retrievalContext"])
+def test_declared_digest_that_disagrees_with_its_own_content_is_invalid(
+    issuer: Issuer, component: str
+) -> None:
+    composition, _ = full_composition()
+    wrong = digest_multibase(b"something else")
+    part = getattr(composition, component).model_copy(update={"digestMultibase": wrong})
+    tampered = composition.model_copy(update={component: part})
+    declaration = runid.declare(tampered, issuer, declared_at=T0)
+    report = verify_run(declaration, verifier=auditor())
+    assert not report.valid
+    assert codes(report) == ["RUNID_DECLARATION_INVALID"]

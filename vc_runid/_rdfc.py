@@ -140,7 +140,7 @@ def _invalid(line_number: int, reason: str) -> ContextError:
 
 
 def _unescape(text: str, line_number: int) -> str:
-    """Decode ECHAR and UCHAR in a single left-to-right pass, rejecting non-characters."""
+    """Decode ECHAR and UCHAR in one pass; refuse escapes of surrogates or beyond U+10FFFF."""
     if "\\" not in text:
         return text
 
@@ -455,7 +455,7 @@ def _restore_language_tags(lines: list[str], restore: dict[str, str]) -> None:
 
 
 def canonicalize_nquads_fast(nquads: str) -> str:
-    """Canonicalize N-Quads with pyoxigraph's RDFC-1.0. The output is byte-identical to the reference.
+    """Canonicalize N-Quads with pyoxigraph's RDFC-1.0, byte-identical to the reference.
 
     Inputs on which pyoxigraph would differ are passed to :func:`canonicalize_nquads_reference`.
     These are rare in credentials: U+FFFE/U+FFFF, a language tag in several cases or an upper-case
@@ -477,7 +477,7 @@ def canonicalize_nquads_fast(nquads: str) -> str:
         _restore_language_tags(lines, plan.restore)
     # RDFC-1.0 §4.4.3 step 6: sort in code point order (Python's str order = UTF-8 byte order).
     lines.sort()
-    return "".join(line + "\n" for line in lines)
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _select() -> tuple[str, Callable[[str], str]]:

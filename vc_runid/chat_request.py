@@ -53,7 +53,8 @@ def composition_from_chat_request(
         builder.parameters(parameters)
     for document_id, content in retrieved:
         builder.retrieved(document_id, content)
-    for tool in request.get("tools") or []:
+    # Legacy `functions` are tool definitions too: dropping them would leave them undeclared.
+    for tool in [*(request.get("tools") or []), *(request.get("functions") or [])]:
         if not isinstance(tool, dict):
             raise RunError("each tool must be a JSON object", code=ErrorCode.MANIFEST_INVALID)
         builder.tool(tool)

@@ -422,6 +422,12 @@ def _bind_declaration(
         first = report.failures[0] if report.failures else None
         detail = f" ({first.name}: {first.code}: {first.message})" if first else ""
         raise RunError(f"the declaration does not verify; refusing to bind it{detail}", code=ErrorCode.DECLARATION_INVALID)
+    if report.issuer != issuer.did:
+        raise RunError(
+            f"the declaration was issued by {report.issuer}, not by this home's issuer {issuer.did}; "
+            "only its issuer can bind it",
+            code=ErrorCode.BINDING_ISSUER_MISMATCH,
+        )
     document = report.document if report.document is not None else {}
     store = RunStore.in_home(home)
     run_id = str(report.run_id)

@@ -67,7 +67,8 @@ def load_manifest(path: Path) -> Manifest:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise RunError(f"manifest {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}",
+        reason = " ".join(str(exc).split())  # one line: errors are a single line on stderr
+        raise RunError(f"manifest {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {reason}",
                        code=ErrorCode.MANIFEST_INVALID) from exc
     if not isinstance(data, dict):
         raise RunError(f"manifest {path} must be a mapping", code=ErrorCode.MANIFEST_INVALID)
@@ -138,7 +139,14 @@ def compose_from_manifest(
         runtime = None
         if software or ex.containerImage or ex.platform:
             runtime = Runtime(software=software, containerImage=ex.containerImage, platform=ex.platform)
-        builder.executor(id=ex.id if ex.id and ex.id.startswith("did:") else None,
-                         name=ex.name or (ex.id if ex.id and not ex.id.startswith("did:") else None),
+        is_iri = ex.id is not None and ":" in ex.id
+        if ex.id is not None and not is_iri and ex.name is not None:
+            raise RunError(
+                f"manifest {path}: field 'executor.id': {ex.id!r} is not a DID or URL; with a name "
+                "given too, it would be lost (use a DID/URL, or put it in name)",
+                code=ErrorCode.MANIFEST_INVALID,
+                detail={"field": "executor.id"},
+            )
+        builder.executor(id=ex.id if is_iri else None, name=ex.name or (None if is_iri else ex.id),
                          runtime=runtime)
     return builder.build()

@@ -1,0 +1,546 @@
+"""Verifiable Presentations: a holder hands run credentials to an auditor, bound to the auditor's
+challenge and domain so that the presentation cannot be replayed to someone else.
+
+    vp = present([declaration, binding], holder, challenge="c0ffee", domain="audit.example")
+    report = verify_presentation(vp, challenge="c0ffee", domain="audit.example", verifier=Verifier())
+    assert report.valid  # the holder's proof, every enclosed credential, every run
+
+Two profiles, as for credentials: VC 2.0 with a ``DataIntegrityProof`` (``eddsa-rdfc-2022``, or
+``ecdsa-rdfc-2019`` for a P-256 holder), which the Digital Bazaar stack verifies; and VC 1.1 with
+``Ed25519Signature2020``, which didkit verifies. Only presentations secured with an embedded proof
+are made or read here (no VP-JWT).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from pydantic import ConfigDict, Field, computed_field
+
+from . import jose
+from .canonical import expand_safe
+from .contexts import ED25519_2020_V1, VC_V1, VC_V2, DocumentLoader, default_loader
+from .credentials import Issuer, ProofFormat
+from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
+from .dids import AUTHENTICATION
+from .documents import (
+    VcVersion,
+    check_credential,
+    check_presentation,
+    contexts_of,
+    proofs_of,
+    read_document,
+)
+from .errors import ContextError, DataModelError, ErrorCode, ProofError, UsageError
+from .proofs import (
+    ECDSA_RDFC_2019,
+    ED25519_SIGNATURE_2020,
+    EDDSA_RDFC_2022,
+    ProofOptions,
+    RdfcSuite,
+    suite_for,
+)
+from .run_verification import verify_run
+from .store import RunStore
+from .timeutil import utc_now
+from .verification import (
+    CheckResult,
+    Failed,
+    Recorder,
+    VerificationReport,
+    Verifier,
+    authorize_method,
+    check_proof_purpose,
+    check_proof_times,
+    unique_proofs,
+)
+
+PRESENTATION_TYPE = "VerifiablePresentation"
+_ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
+
+
+@dataclass(frozen=True)
+class _Profile:
+    version: VcVersion
+    suite: RdfcSuite
+    contexts: tuple[str, ...]
+
+
+# The presentation's own @context: the VC 2.0 context defines DataIntegrityProof; VC 1.1 needs the
+# suite context for Ed25519Signature2020 (which didkit knows built in).
+_PROFILES: dict[ProofFormat, _Profile] = {
+    ProofFormat.DI: _Profile(VcVersion.V2, EDDSA_RDFC_2022, (VC_V2,)),
+    ProofFormat.ECDSA: _Profile(VcVersion.V2, ECDSA_RDFC_2019, (VC_V2,)),
+    ProofFormat.DI_2020: _Profile(VcVersion.V1, ED25519_SIGNATURE_2020, (VC_V1, ED25519_2020_V1)),
+}
+
+
+# --- presenting ----------------------------------------------------------------------------
+
+
+def _types(document: dict[str, Any]) -> list[Any]:
+    value = document.get("type")
+    return value if isinstance(value, list) else [value]
+
+
+def _enclose(credential: SecuredCredential, version: VcVersion, index: int) -> dict[str, Any]:
+    """The form in which ``credential`` travels inside a presentation of ``version``."""
+    where = f"credential {index}"
+    if isinstance(credential, str):
+        _, profile = jose.credential_from_jwt(jose.parse_jwt(credential))
+        if version is VcVersion.V2 and profile == jose.VC_JOSE:
+            # VC 2.0 §4.13: a JOSE-secured credential is carried as an enveloped credential.
+            return jose.envelop(credential)
+        raise UsageError(
+            f"{where} is a {profile} token; a VC {version} presentation with an embedded proof "
+            "can carry only VC-JOSE (VC 2.0) tokens, enveloped"
+        )
+    if not isinstance(credential, dict):
+        raise UsageError(f"{where} is neither a credential object nor a compact JWS")
+    if _ENVELOPED_TYPE in _types(credential):
+        jose.unwrap_envelope(credential)  # refuses anything but a data: URL with a vc+jwt
+        if version is not VcVersion.V2:
+            raise UsageError(
+                f"{where} is an {_ENVELOPED_TYPE}, which only VC 2.0 presentations carry"
+            )
+        return copy.deepcopy(credential)
+    credential_version = check_credential(credential)
+    if credential_version is not version:
+        # The VC 1.1 and 2.0 contexts protect conflicting definitions of the same terms, so one
+        # cannot be nested in the other: JSON-LD processing of the presentation would fail.
+        raise UsageError(
+            f"{where} is a VC {credential_version} credential; a VC {version} presentation "
+            f"carries VC {version} credentials only (present it with the other format)"
+        )
+    if not proofs_of(credential):
+        raise UsageError(f"{where} has no proof: only secured credentials can be presented")
+    # A copy: the caller's credential must not change if someone edits the presentation.
+    return copy.deepcopy(credential)
+
+
+def present(
+    credentials: Sequence[SecuredCredential],
+    holder: Issuer,
+    *,
+    challenge: str,
+    domain: str,
+    proof_format: ProofFormat = ProofFormat.DI,
+    created: datetime | None = None,
+    loader: DocumentLoader | None = None,
+) -> dict[str, Any]:
+    """A Verifiable Presentation of ``credentials``, signed by ``holder`` for ``authentication``
+    and bound to the verifier's ``challenge`` and ``domain`` (Data Integrity §2.1, VC 2.0 §4.13).
+
+    ``proof_format`` ``di`` (default) or ``ecdsa`` makes a VC 2.0 presentation; ``di-2020`` the
+    VC 1.1 one, whose credentials must be VC 1.1 too. JOSE credentials go in as
+    ``EnvelopedVerifiableCredential`` (VC 2.0 only).
+    """
+    profile = _PROFILES.get(proof_format)
+    if profile is None:
+        supported = ", ".join(f.value for f in _PROFILES)
+        raise UsageError(
+            f"a presentation is secured with {supported}, not {proof_format.value} "
+            "(the credentials inside may use any format)"
+        )
+    for name, value in (("challenge", challenge), ("domain", domain)):
+        if not isinstance(value, str) or not value:
+            raise UsageError(f"a presentation needs the verifier's {name} (a non-empty string)")
+    loader = loader or default_loader()
+    presentation: dict[str, Any] = {
+        "@context": list(profile.contexts),
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "type": [PRESENTATION_TYPE],
+        "holder": holder.did,
+    }
+    enclosed = [_enclose(c, profile.version, i) for i, c in enumerate(credentials)]
+    if enclosed:
+        presentation["verifiableCredential"] = enclosed
+    check_presentation(presentation)
+    # Before any proof work, so that an undefined term is named as such (not as a bad proof).
+    expand_safe(presentation, loader)
+    options = ProofOptions(
+        holder.verification_method,
+        proof_purpose=AUTHENTICATION,
+        # Whole seconds: several verifiers (didkit among them) reject other fractional forms.
+        created=(created or utc_now()).replace(microsecond=0),
+        challenge=challenge,
+        domain=domain,
+    )
+    proof = profile.suite.create_proof(presentation, holder.key, options, loader)
+    return {**presentation, "proof": proof}
+
+
+def present_runs(
+    store: RunStore,
+    run_ids: Sequence[str],
+    holder: Issuer,
+    *,
+    challenge: str,
+    domain: str,
+    proof_format: ProofFormat = ProofFormat.DI,
+    created: datetime | None = None,
+    loader: DocumentLoader | None = None,
+) -> dict[str, Any]:
+    """Present the declaration and (if bound) the binding of each run in ``store``.
+
+    A run id may also be a declaration id; an unknown one is ``RUNID_RUN_NOT_FOUND``. A run
+    named twice is presented once.
+    """
+    if not run_ids:
+        raise UsageError("name at least one run to present")
+    credentials: list[SecuredCredential] = []
+    seen: set[str] = set()
+    for run_id in run_ids:
+        record = store.get(run_id)
+        if record.run_id in seen:
+            continue
+        seen.add(record.run_id)
+        credentials.append(record.declaration)
+        if record.binding is not None:
+            credentials.append(record.binding)
+    return present(
+        credentials,
+        holder,
+        challenge=challenge,
+        domain=domain,
+        proof_format=proof_format,
+        created=created,
+        loader=loader,
+    )
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+class PresentationReport(VerificationReport):
+    """The presentation's own checks, one report per enclosed credential, one per run.
+
+    ``checks``, ``failures`` and ``error_codes`` are the presentation's own; ``valid`` is true
+    only when those all pass (at least one proof checked) *and* every enclosed credential and
+    every run is valid.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = "presentation"
+    holder: str | None = None
+    challenge: str | None = None
+    domain: str | None = None
+    credentials: list[VerificationReport] = Field(default_factory=list)
+    runs: list[VerificationReport] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def presentation_valid(self) -> bool:
+        """The presentation's own checks (holder proof, challenge, domain), nothing enclosed."""
+        return bool(self.checks) and self.proofs_checked > 0 and all(c.passed for c in self.checks)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def valid(self) -> bool:
+        return (
+            self.presentation_valid
+            and all(c.valid for c in self.credentials)
+            and all(r.valid for r in self.runs)
+        )
+
+
+# --- verifying -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _VerifyOnce(Verifier):
+    """A verifier that verifies each enclosed credential once: ``verify_run`` re-verifies the
+    declaration and binding it is given, which here are the very objects already verified."""
+
+    seen: dict[int, tuple[Any, VerificationReport]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def wrapping(cls, verifier: Verifier) -> _VerifyOnce:
+        return cls(**{f.name: getattr(verifier, f.name) for f in fields(verifier) if f.init})
+
+    def verify_credential(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
+        cached = self.seen.get(id(credential))
+        if cached is not None and cached[0] is credential:
+            return cached[1]
+        report = super().verify_credential(credential)
+        # The credential is kept with its report, so its id() cannot be reused meanwhile.
+        self.seen[id(credential)] = (credential, report)
+        return report
+
+
+def _contexts_allowed(document: dict[str, Any], loader: DocumentLoader) -> str:
+    for ctx in contexts_of(document):
+        if isinstance(ctx, str) and ctx not in loader.allowed_urls:
+            raise ContextError(
+                f"context {ctx} is not pinned or supplied (refused, not fetched)",
+                code=ErrorCode.CONTEXT_NOT_ALLOWED,
+                detail={"url": ctx},
+            )
+    return "every @context is pinned or supplied"
+
+
+def _enclosed(presentation: dict[str, Any], version: VcVersion) -> list[Any]:
+    value = presentation.get("verifiableCredential")
+    if value is None:
+        return []
+    entries = value if isinstance(value, list) else [value]
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise DataModelError(
+                f"verifiableCredential[{i}] must be a credential object"
+                + (
+                    f" (a JOSE credential travels as an {_ENVELOPED_TYPE})"
+                    if version is VcVersion.V2
+                    else ""
+                ),
+                code=ErrorCode.NOT_A_PRESENTATION,
+            )
+    return entries
+
+
+def _holder_id(presentation: dict[str, Any]) -> str | None:
+    holder = presentation.get("holder")
+    holder = holder.get("id") if isinstance(holder, dict) else holder
+    return holder if isinstance(holder, str) else None
+
+
+def _check_challenge(proof: dict[str, Any], expected: str | None) -> str:
+    # Data Integrity §4.3 (verify proof), step on challenge: a presentation that answers no
+    # challenge, or another verifier's, may be a replay. Not checking is never the default.
+    if expected is None:
+        raise ProofError(
+            "no challenge was expected: a presentation verified without the verifier's own "
+            "challenge could be a replay (pass the challenge you issued)",
+            code=ErrorCode.PROOF_CHALLENGE_MISMATCH,
+        )
+    actual = proof.get("challenge")
+    if actual != expected:
+        raise ProofError(
+            f"the proof answers challenge {actual!r}, not {expected!r}",
+            code=ErrorCode.PROOF_CHALLENGE_MISMATCH,
+        )
+    return f"challenge {expected!r}"
+
+
+def _check_domain(proof: dict[str, Any], expected: str | None) -> str:
+    if expected is None:
+        raise ProofError(
+            "no domain was expected: a presentation verified without the verifier's domain "
+            "could have been made for another verifier (pass your domain)",
+            code=ErrorCode.PROOF_DOMAIN_MISMATCH,
+        )
+    actual = proof.get("domain")
+    # Data Integrity §2.1: domain is a string or an unordered set of strings.
+    domains = actual if isinstance(actual, list) else [actual]
+    if expected not in domains:
+        raise ProofError(
+            f"the proof is for domain {actual!r}, not {expected!r}",
+            code=ErrorCode.PROOF_DOMAIN_MISMATCH,
+        )
+    return f"domain {expected!r}"
+
+
+class _PresentationRun:
+    def __init__(self, verifier: Verifier, challenge: str | None, domain: str | None) -> None:
+        self.verifier = verifier
+        self.challenge = challenge
+        self.domain = domain
+        self.report = PresentationReport(challenge=challenge, domain=domain)
+        self.record = Recorder(self.report)
+
+    def verify(self, data: dict[str, Any] | str | bytes) -> PresentationReport:
+        entries: list[Any] | None = None
+        try:
+            presentation, entries = self._parse(data)
+            self._verify_proof(presentation)
+        except Failed:
+            pass
+        if entries:
+            self._verify_enclosed(entries)
+        elif entries is not None:
+            self.report.warnings.append("the presentation encloses no credentials")
+        return self.report
+
+    def _parse(self, data: dict[str, Any] | str | bytes) -> tuple[dict[str, Any], list[Any]]:
+        document = (
+            data
+            if isinstance(data, dict)
+            else self.record.run("parse", lambda: read_document(data), "strict JSON")
+        )
+        if not isinstance(document, dict):
+            self.record.fail(
+                "data-model",
+                DataModelError(
+                    "a presentation secured as a JWT (VP-JWT) is not supported; present it with an "
+                    "embedded proof",
+                    code=ErrorCode.NOT_A_PRESENTATION,
+                ),
+            )
+        presentation = document
+        self.report.document = presentation
+
+        def data_model() -> tuple[VcVersion, list[Any]]:
+            version = check_presentation(presentation)
+            return version, _enclosed(presentation, version)
+
+        _, entries = self.record.run("data-model", data_model, "well-formed presentation")
+        self.report.id = presentation.get("id") if isinstance(presentation.get("id"), str) else None
+        self.report.holder = _holder_id(presentation)
+        return presentation, entries
+
+    def _verify_proof(self, presentation: dict[str, Any]) -> None:
+        verifier = self.verifier
+        self.record.run("contexts", lambda: _contexts_allowed(presentation, verifier.loader))
+        proofs = self.record.run(
+            "proofs", lambda: unique_proofs(presentation, "presentation"), "present, no duplicates"
+        )
+        labels = ["proof" if len(proofs) == 1 else f"proof[{i}]" for i in range(len(proofs))]
+        suites = [self._suite(label, proof) for label, proof in zip(labels, proofs, strict=True)]
+        self.record.run(
+            "json-ld",
+            lambda: expand_safe(presentation, verifier.loader) and None,
+            "every term is defined",
+        )
+        holder = self.report.holder
+        if holder is None:
+            self.report.warnings.append(
+                "the presentation names no holder: the signer is authenticated only as the "
+                "controller of its own key"
+            )
+        unsecured = {k: v for k, v in presentation.items() if k != "proof"}
+        for label, proof, suite in zip(labels, proofs, suites, strict=True):
+            self._verify_one(unsecured, label, proof, suite)
+        self.report.format = ",".join(suite.name for suite in suites)
+
+    def _suite(self, label: str, proof: dict[str, Any]) -> RdfcSuite:
+        return self.record.run(f"{label}.type", lambda: suite_for(proof), "supported")
+
+    def _verify_one(
+        self, unsecured: dict[str, Any], label: str, proof: dict[str, Any], suite: RdfcSuite
+    ) -> None:
+        verifier, holder = self.verifier, self.report.holder
+        self.record.run(
+            f"{label}.purpose", lambda: check_proof_purpose(proof, AUTHENTICATION), AUTHENTICATION
+        )
+        self.record.soft(f"{label}.challenge", lambda: _check_challenge(proof, self.challenge))
+        self.record.soft(f"{label}.domain", lambda: _check_domain(proof, self.domain))
+        self.record.soft(
+            f"{label}.time",
+            lambda: check_proof_times(proof, verifier.now, verifier.clock_skew),
+            "created/expires consistent with the verification time",
+        )
+        method = self.record.run(
+            f"{label}.holder-key",
+            lambda: authorize_method(
+                verifier.resolver, proof.get("verificationMethod"), AUTHENTICATION, holder
+            ),
+            "verification method is the holder's, authorized for authentication",
+        )
+        self.record.run(
+            f"{label}.signature",
+            lambda: suite.verify_proof(unsecured, proof, method.public_key, verifier.loader),
+            f"{suite.name} signature verifies",
+        )
+        self.report.proofs_checked += 1
+
+    def _verify_enclosed(self, entries: list[Any]) -> None:
+        once = _VerifyOnce.wrapping(self.verifier)
+        reports = [once.verify_credential(entry) for entry in entries]
+        self.report.credentials = reports
+        self.report.runs = _run_reports(entries, reports, once)
+
+
+def _related_declaration(binding: dict[str, Any]) -> str | None:
+    related = binding.get("relatedResource")
+    first = related[0] if isinstance(related, list) and related else related
+    target = first.get("id") if isinstance(first, dict) else None
+    return target if isinstance(target, str) else None
+
+
+def _run_reports(
+    entries: list[Any], reports: list[VerificationReport], verifier: Verifier
+) -> list[VerificationReport]:
+    """Pair each binding with the declaration its ``relatedResource`` names; verify each run."""
+    declarations: list[tuple[str | None, Any]] = []
+    bindings: list[tuple[str | None, Any]] = []
+    for entry, report in zip(entries, reports, strict=True):
+        document = report.document
+        if document is None:
+            continue  # unreadable: its own report says so
+        types = _types(document)
+        if DECLARATION_TYPE in types:
+            declaration_id = document.get("id")
+            declarations.append(
+                (declaration_id if isinstance(declaration_id, str) else None, entry)
+            )
+        elif BINDING_TYPE in types:
+            bindings.append((_related_declaration(document), entry))
+    runs: list[VerificationReport] = []
+    used: set[int] = set()
+    for declaration_id, declaration in declarations:
+        matches = [
+            i
+            for i, (target, _) in enumerate(bindings)
+            if i not in used and declaration_id is not None and target == declaration_id
+        ]
+        used.update(matches)
+        if not matches:
+            runs.append(verify_run(declaration, None, verifier=verifier))
+            continue
+        for i in matches:
+            run = verify_run(declaration, bindings[i][1], verifier=verifier)
+            if len(matches) > 1:
+                # A run has one output binding; two signed outputs for one declaration contradict.
+                run.checks.append(
+                    CheckResult(
+                        name="binding.unique",
+                        passed=False,
+                        code=ErrorCode.ALREADY_BOUND.value,
+                        message=f"{len(matches)} bindings in the presentation name declaration {declaration_id}",
+                    )
+                )
+            runs.append(run)
+    for i, (_, binding) in enumerate(bindings):
+        if i not in used:
+            runs.append(verify_run(None, binding, verifier=verifier))
+    return runs
+
+
+def verify_presentation(
+    presentation: dict[str, Any] | str | bytes,
+    *,
+    challenge: str | None,
+    domain: str | None,
+    verifier: Verifier,
+) -> PresentationReport:
+    """Verify a presentation against the ``challenge`` and ``domain`` this verifier issued, and
+    every credential (and run) it encloses, offline.
+
+    ``challenge``/``domain`` are required arguments on purpose: passing ``None`` is allowed but
+    makes the presentation invalid (``RUNID_PROOF_CHALLENGE_MISMATCH`` /
+    ``RUNID_PROOF_DOMAIN_MISMATCH``), because a presentation accepted without them can be replayed.
+    """
+    return _PresentationRun(verifier, challenge, domain).verify(presentation)
+
+
+def is_presentation(document: Any) -> bool:
+    """True when ``document`` (parsed JSON) says it is a presentation; for dispatching input."""
+    return isinstance(document, dict) and PRESENTATION_TYPE in _types(document)
+
+
+__all__ = [
+    "PRESENTATION_TYPE",
+    "PresentationReport",
+    "is_presentation",
+    "present",
+    "present_runs",
+    "verify_presentation",
+]
