@@ -23,6 +23,7 @@ from .dids import DidResolver
 from .errors import ErrorCode, RunIdError
 from .keys import KeyPair, KeyType
 from .manifest import compose_from_manifest
+from .presentations import PresentationReport, present, present_runs, verify_presentation
 from .run_verification import verify_run
 from .runner import Run, run, run_callable
 from .store import RunStore
@@ -43,6 +44,7 @@ __all__ = [
     "KeyType",
     "Observed",
     "OutputDigest",
+    "PresentationReport",
     "ProofFormat",
     "Run",
     "RunComposition",
@@ -59,8 +61,11 @@ __all__ = [
     "issue_credential",
     "load_issuer",
     "output_digest",
+    "present",
+    "present_runs",
     "run",
     "run_callable",
     "verify_credential",
+    "verify_presentation",
     "verify_run",
 ]

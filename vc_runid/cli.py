@@ -29,6 +29,7 @@ from .declaration import SecuredCredential, declare, issued_at, new_run_id
 from .digests import hash_weights
 from .manifest import compose_from_manifest, load_manifest
 from .run_files import is_binding, is_run_credential, read_disclosures, read_secured, write_secured
+from .presentations import is_presentation, present_runs, verify_presentation
 from .run_verification import verify_run
 from .runner import Run, credential_id
 from .store import RunStore
@@ -117,7 +118,7 @@ def render_report(report: VerificationReport, title: str) -> str:
     verdict = "VALID" if report.valid else "INVALID"
     lines = [f"{title}: {verdict}"]
     if report.format:
-        lines.append(f"  format: {report.format}   issuer: {report.issuer}")
+        lines.append(f"  format: {report.format}" + (f"   issuer: {report.issuer}" if report.issuer else ""))
     for check in report.checks:
         mark = "ok  " if check.passed else "FAIL"
         code = f" [{check.code}]" if check.code else ""
@@ -224,15 +225,21 @@ def verify(
     did_store: Annotated[Path | None, typer.Option("--did-store", help="Directory of DID documents (did:web).")] = None,
     at: Annotated[str | None, typer.Option("--at", help="Verify as of this time (default: now).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    challenge: Annotated[str | None, typer.Option("--challenge", help="For a presentation: the challenge you issued.")] = None,
+    domain: Annotated[str | None, typer.Option("--domain", help="For a presentation: your domain.")] = None,
     context: ContextOption = None,
 ) -> None:
-    """Verify credentials, or a run (declaration + binding), offline.
+    """Verify credentials, a run (declaration + binding) or a presentation, offline.
 
     Exit 0 when valid, 1 when invalid (the report says which check failed), 2 for a usage error."""
     try:
         verifier = Verifier(resolver=_resolver(did_store), loader=_loader(context), now=_moment(at, "--at") or utc_now())
         documents = [read_secured(path) for path in files]
-        if documents and is_run_credential(documents[0]):
+        if len(documents) == 1 and is_presentation(documents[0]):
+            code = _verify_presentation_file(documents[0], verifier, challenge, domain, as_json)
+        elif challenge is not None or domain is not None:
+            raise UsageError("--challenge and --domain apply to a presentation")
+        elif documents and is_run_credential(documents[0]):
             code = _verify_run_files(files, documents, verifier, output, disclose or [], as_json)
         else:
             if output is not None or disclose:
@@ -269,6 +276,23 @@ def _verify_run_files(
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     else:
         typer.echo(render_run_report(report))
+    return 0 if report.valid else 1
+
+
+def _verify_presentation_file(
+    document: SecuredCredential, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
+) -> int:
+    report = verify_presentation(document, challenge=challenge, domain=domain, verifier=verifier)
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+    else:
+        lines = [render_report(report, f"presentation (holder {report.holder})")]
+        lines += [render_run_report(run) for run in report.runs]
+        paired = {c for run in report.runs for c in (run.id,)}
+        lines += [render_report(c, f"credential {c.id}") for c in report.credentials if c.id not in paired and c.kind == "credential" and not c.valid]
+        if not report.valid and report.presentation_valid:
+            lines.append("presentation: INVALID (an enclosed credential or run is invalid)")
+        typer.echo("\n".join(lines))
     return 0 if report.valid else 1
 
 
@@ -595,6 +619,27 @@ def runs_show(run_id: str, home: HomeOption = None) -> None:
     except RunIdError as exc:
         fail(exc)
     typer.echo(json.dumps({"runId": record.run_id, "status": record.status, "declaration": record.declaration, "binding": record.binding}, indent=2))
+
+
+@app.command()
+def present(
+    run_ids: Annotated[list[str], typer.Argument(help="Runs (from the run store) to present.")],
+    challenge: Annotated[str, typer.Option("--challenge", help="The auditor's challenge.")],
+    domain: Annotated[str, typer.Option("--domain", help="The auditor's domain.")],
+    holder_key: Annotated[Path | None, typer.Option("--holder-key", help="Sign as this JWK (default: the home's issuer key).")] = None,
+    proof_format: Annotated[ProofFormat, typer.Option("--format", help="di (VC 2.0) or di-2020 (VC 1.1)")] = ProofFormat.DI,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    home: HomeOption = None,
+) -> None:
+    """A Verifiable Presentation of runs' declarations and bindings, bound to a challenge and domain."""
+    try:
+        holder = load_issuer(_home(home), holder_key)
+        vp = present_runs(
+            RunStore.in_home(_home(home)), run_ids, holder, challenge=challenge, domain=domain, proof_format=proof_format
+        )
+    except RunIdError as exc:
+        fail(exc)
+    _write(out, json.dumps(vp, indent=2))
 
 
 @app.command()

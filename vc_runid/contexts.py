@@ -80,6 +80,34 @@ def parse_context_option(option: str) -> tuple[str, Any]:
     return url, read_context_file(Path(file))
 
 
+class ProcessingCache:
+    """Processed contexts and expanded IRIs for one loader (``canonical`` fills and reads it).
+
+    Processing a context is a pure function of the active context it is applied to (which pyld
+    freezes and names with a unique ``_uuid``) and of the documents behind the context's URLs.
+    Those documents differ between loaders (a caller may supply its own for a URL), so the cache
+    is private to a loader. Nothing about any verified document is cached beyond the contexts it
+    uses and the terms it names; both tables are bounded and simply emptied when full.
+    """
+
+    MAX_CONTEXTS = 4096
+    MAX_IRIS = 200_000
+
+    def __init__(self) -> None:
+        self.contexts: dict[tuple[Any, ...], Any] = {}
+        self.iris: dict[tuple[Any, ...], Any] = {}
+
+    def add_context(self, key: tuple[Any, ...], processed: Any) -> None:
+        if len(self.contexts) >= self.MAX_CONTEXTS:
+            self.contexts.clear()
+        self.contexts[key] = processed
+
+    def add_iri(self, key: tuple[Any, ...], expanded: Any) -> None:
+        if len(self.iris) >= self.MAX_IRIS:
+            self.iris.clear()
+        self.iris[key] = expanded
+
+
 class DocumentLoader:
     """A pyld document loader that serves pinned contexts plus explicitly added ones.
 
@@ -99,6 +127,7 @@ class DocumentLoader:
         self._extra = extra
         self._documents: dict[str, Any] = {**pinned, **extra}
         self._cache: LRUCache[str, Any] = LRUCache(maxsize=256)
+        self.processing_cache = ProcessingCache()
 
     @property
     def allowed_urls(self) -> frozenset[str]:

@@ -150,6 +150,8 @@ def present(
     for name, value in (("challenge", challenge), ("domain", domain)):
         if not isinstance(value, str) or not value:
             raise UsageError(f"a presentation needs the verifier's {name} (a non-empty string)")
+    if isinstance(credentials, (str, dict)):
+        raise UsageError("credentials must be a list of credentials, not a single one")
     loader = loader or default_loader()
     presentation: dict[str, Any] = {
         "@context": list(profile.contexts),
@@ -306,6 +308,14 @@ def _enclosed(presentation: dict[str, Any], version: VcVersion) -> list[Any]:
     return entries
 
 
+def _read(data: str | bytes) -> dict[str, Any] | str:
+    try:
+        return read_document(data)
+    except DataModelError as exc:
+        # read_document speaks of credentials; here a presentation was expected.
+        raise DataModelError(exc.message, code=ErrorCode.NOT_A_PRESENTATION) from exc
+
+
 def _holder_id(presentation: dict[str, Any]) -> str | None:
     holder = presentation.get("holder")
     holder = holder.get("id") if isinstance(holder, dict) else holder
@@ -373,7 +383,7 @@ class _PresentationRun:
         document = (
             data
             if isinstance(data, dict)
-            else self.record.run("parse", lambda: read_document(data), "strict JSON")
+            else self.record.run("parse", lambda: _read(data), "strict JSON")
         )
         if not isinstance(document, dict):
             self.record.fail(

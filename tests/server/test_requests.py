@@ -194,14 +194,23 @@ def test_run_credentials_cannot_be_issued_through_the_generic_endpoint(alice: ht
     assert_problem(alice.post("/credentials/issue", json={"credential": credential}), 422, "RUNID_USAGE")
 
 
-def test_presentations_verify_checks_the_enclosed_credentials(alice: httpx.Client) -> None:
+def test_presentations_verify_checks_the_holder_proof_challenge_domain_and_credentials(alice: httpx.Client) -> None:
+    from vc_runid.credentials import Issuer
+    from vc_runid.presentations import present
+
     vc = alice.post("/credentials/issue", json={"credential": CREDENTIAL}).json()["verifiableCredential"]
-    vp = {"@context": [VC_V2], "type": ["VerifiablePresentation"], "verifiableCredential": [vc]}
-    response = alice.post("/presentations/verify", json={"verifiablePresentation": vp})
-    assert response.status_code == 200 and response.json()["verified"] is True
-    # a challenge cannot be checked yet: refused, not silently passed
-    response = alice.post("/presentations/verify", json={"verifiablePresentation": vp, "options": {"challenge": "c"}})
-    assert response.status_code == 422 and response.json()["verified"] is False
+    vp = present([vc], Issuer.generate(), challenge="c-1", domain="auditor.example")
+    ok = alice.post("/presentations/verify",
+                    json={"verifiablePresentation": vp, "options": {"challenge": "c-1", "domain": "auditor.example"}})
+    assert ok.status_code == 200 and ok.json()["verified"] is True
+    other = alice.post("/presentations/verify",
+                       json={"verifiablePresentation": vp, "options": {"challenge": "c-2", "domain": "auditor.example"}})
+    assert other.status_code == 422 and other.json()["verified"] is False
+    assert "RUNID_PROOF_CHALLENGE_MISMATCH" in [e["code"] for e in other.json()["errors"]]
+    unsigned = {"@context": [VC_V2], "type": ["VerifiablePresentation"], "verifiableCredential": [vc]}
+    missing = alice.post("/presentations/verify",
+                         json={"verifiablePresentation": unsigned, "options": {"challenge": "c-1", "domain": "auditor.example"}})
+    assert missing.status_code == 422 and missing.json()["verified"] is False
 
 
 def test_openapi_describes_every_endpoint(shared_server: Server) -> None:

@@ -1,0 +1,87 @@
+"""The ``revoke`` and ``status-list`` commands: a thin shell over ``vc_runid.status``.
+
+Registered onto an app with ``register(app)``, so the main CLI stays the one place that decides
+which commands exist. Errors print one line, ``CODE: message``, like every other command.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from .credentials import load_issuer
+from .errors import ErrorCode, RunIdError, UsageError
+from .keys import default_home
+from .status import StatusRegistry
+from .timeutil import utc_now
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="Key store and run store directory (default: $RUNID_HOME, else ./.runid)."),
+]
+
+
+def _fail(error: RunIdError) -> NoReturn:
+    # The same contract as vc_runid.cli.fail: one line on stderr; exit 2 for usage, else 1.
+    typer.echo(str(error), err=True)
+    raise typer.Exit(2 if error.code is ErrorCode.USAGE else 1)
+
+
+def _home(home: Path | None) -> Path:
+    return home if home is not None else default_home()
+
+
+def revoke(
+    credential_id: Annotated[str, typer.Argument(help="The id of the credential to revoke.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept by the issuer, not published).")],
+    home: HomeOption = None,
+) -> None:
+    """Revoke a credential: set its bit in the issuer's status list (final; publish the list after)."""
+    try:
+        record = StatusRegistry(_home(home)).revoke(credential_id, reason, utc_now())
+    except RunIdError as exc:
+        _fail(exc)
+    typer.echo(
+        f"revoked {record.credential_id} (status list index {record.index}) at {record.revoked_at}: "
+        f"{record.reason}\npublish a fresh status list (`vc-runid status-list`) for verifiers to see it"
+    )
+
+
+def status_list(
+    url: Annotated[str, typer.Option("--url", help="The URL the status list is published at.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    valid_hours: Annotated[
+        int, typer.Option("--valid-hours", min=1, help="How long the list is valid (validUntil).")
+    ] = 24,
+    home: HomeOption = None,
+) -> None:
+    """Publish the signed status list credential (BitstringStatusListCredential) as of now."""
+    try:
+        directory = _home(home)
+        issuer = load_issuer(directory)
+        credential = StatusRegistry(directory).status_list_credential(
+            issuer, url, utc_now(), timedelta(hours=valid_hours)
+        )
+    except RunIdError as exc:
+        _fail(exc)
+    text = json.dumps(credential, indent=2)
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.write_text(text + "\n")
+    except OSError as exc:
+        _fail(UsageError(f"cannot write {out}: {exc.strerror or exc}"))
+    typer.echo(f"wrote {out}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("revoke")(revoke)
+    app.command("status-list")(status_list)
+
+
+__all__ = ["register"]
