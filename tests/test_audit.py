@@ -40,7 +40,6 @@ from vc_runid.dids import did_web_document
 from vc_runid.keys import KeyPair
 from vc_runid.run_files import write_secured
 from vc_runid.runner import Run
-from vc_runid.verification import CheckResult, VerificationReport
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 VERIFY_AT = T0 + timedelta(days=1)

@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from . import jose
 from .contexts import DocumentLoader, default_loader
 from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential, secured_digest
-from .dids import DidResolver
+from .dids import DidResolver, VerificationMethod
 from .digests import digests_equal
 from .documents import MAX_DOCUMENT_BYTES, read_document
 from .errors import DataModelError, ErrorCode, RunIdError, UsageError
@@ -226,8 +226,8 @@ class _Credential:
 
 
 def _credential_files(directory: Path) -> Iterator[Path]:
-    # os.walk without following directory links: a link cannot make the audit loop or leave the
-    # tree; sorted, so the rows come out in the same order on every machine.
+    # Directory links are not followed, so a link cannot make the walk loop (a link to a file is
+    # read like the file). Sorted, so the rows come out in the same order on every machine.
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         for name in sorted(files):
@@ -428,13 +428,36 @@ def discover_runs(directory: Path) -> list[RunFiles]:
 # ------------------------------------------------------------------------------------------
 
 
+class _RememberingResolver(DidResolver):
+    """An audit's resolver. Its DID documents cannot change while the audit runs, and one issuer
+    key typically signs thousands of runs, so a method dereferenced once is remembered (bounded:
+    a directory could name any number of did:keys). Failures are not remembered: every run
+    reports its own."""
+
+    MAX_METHODS = 4096
+
+    def __init__(self, documents: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        super().__init__(documents)
+        self._methods: dict[tuple[str, str], VerificationMethod] = {}
+
+    def verification_method(self, vm_url: str, relationship: str) -> VerificationMethod:
+        key = (vm_url, relationship)
+        method = self._methods.get(key)
+        if method is None:
+            method = super().verification_method(vm_url, relationship)
+            if len(self._methods) < self.MAX_METHODS:
+                self._methods[key] = method
+        return method
+
+
 def make_verifier(
     now: datetime,
     did_documents: Mapping[str, Mapping[str, Any]] | None = None,
     contexts: Mapping[str, Any] | None = None,
 ) -> Verifier:
+    """The verifier an audit (or one of its workers) uses for every run."""
     loader: DocumentLoader = DocumentLoader(contexts) if contexts else default_loader()
-    return Verifier(resolver=DidResolver(did_documents), loader=loader, now=now)
+    return Verifier(resolver=_RememberingResolver(did_documents), loader=loader, now=now)
 
 
 def row_from_report(

@@ -18,6 +18,7 @@ from .declaration import (
     run_contexts,
     secured_digest,
     version_for,
+    with_status,
 )
 from .digests import digest_multibase
 from .documents import VcVersion
@@ -75,6 +76,8 @@ def build_binding(
     usage: Usage | None = None,
     observed: Observed | None = None,
     version: VcVersion = VcVersion.V2,
+    credential_id: str | None = None,
+    credential_status: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     subject = BindingSubject(
         output=output,
@@ -85,7 +88,7 @@ def build_binding(
     ).model_dump(mode="json", exclude_none=True)
     credential: dict[str, Any] = {
         "@context": run_contexts(version),
-        "id": f"urn:uuid:{uuid.uuid4()}",
+        "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", BINDING_TYPE],
         "issuer": issuer_did,
         "validFrom" if version is VcVersion.V2 else "issuanceDate": format_datetime(bound_at),
@@ -98,7 +101,7 @@ def build_binding(
             }
         ],
     }
-    return credential
+    return with_status(credential, credential_status, version)
 
 
 def bind(
@@ -114,6 +117,8 @@ def bind(
     usage: Usage | None = None,
     observed: Observed | None = None,
     proof_format: ProofFormat = ProofFormat.DI,
+    credential_id: str | None = None,
+    credential_status: dict[str, Any] | None = None,
 ) -> SecuredCredential:
     if completed_at < started_at:
         raise RunError(
@@ -134,6 +139,8 @@ def bind(
         usage=usage,
         observed=observed,
         version=version_for(proof_format),
+        credential_id=credential_id,
+        credential_status=credential_status,
     )
     return issue_credential(unsigned, issuer, proof_format=proof_format, created=bound_at)
 

@@ -213,6 +213,17 @@ _XSD_DOUBLE: Final = "http://www.w3.org/2001/XMLSchema#double"
 _ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 
 
+def _identifier(value: Any, keyword: str = "@id") -> str:
+    """An ``@id`` or ``@type`` entry: expansion leaves None where a term maps to null; the
+    second expansion in ``jsonld.to_rdf`` refuses that, so this does too."""
+    if not isinstance(value, str):
+        raise ContextError(
+            f"invalid JSON-LD: {keyword} value must be a string, not {value!r}",
+            code=ErrorCode.JSONLD_INVALID,
+        )
+    return value
+
+
 class _NQuadsWriter:
     """Expanded JSON-LD → N-Quads, the way ``jsonld.to_rdf`` does it after expanding.
 
@@ -270,9 +281,12 @@ class _NQuadsWriter:
             elif isinstance(subject, str):
                 self.triple(graph, subject, prop, {"@list": members})
             return
-        node_id = element.get("@id")
-        if node_id is None or node_id.startswith("_:"):
-            node_id = self.issuer.get_id(node_id)
+        if "@id" not in element:
+            node_id = self.issuer.get_id()
+        else:
+            node_id = _identifier(element["@id"])
+            if node_id.startswith("_:"):
+                node_id = self.issuer.get_id(node_id)
         if isinstance(subject, dict):  # reached through @reverse: the triple points back
             self.triple(graph, node_id, prop, subject)
         elif prop:
@@ -290,12 +304,15 @@ class _NQuadsWriter:
                     for item in reverse_items:
                         self.visit(item, graph, back, reverse_property)
             elif key == "@graph":
-                self.visit(objects, node_id)
+                # jsonld.to_rdf expands its (already expanded) input again, and that drops a
+                # list standing directly in a graph (a "free-floating" value, JSON-LD 1.1 API
+                # §13.1 step 19), with any node inside it. A @graph container can put one there.
+                self.visit([item for item in objects if "@list" not in item], node_id)
             elif key == "@included":
                 self.visit(objects, graph)
             elif key == "@type":
                 for type_iri in objects:
-                    if type_iri.startswith("_:"):
+                    if _identifier(type_iri, "@type").startswith("_:"):
                         type_iri = self.issuer.get_id(type_iri)
                     self.triple(graph, node_id, "@type", {"@id": type_iri})
             elif key == "@index":
@@ -345,7 +362,7 @@ class _NQuadsWriter:
             return self.literal(item)
         if "@list" in item:
             return self.collection(item["@list"], tail)
-        node_id = item["@id"]
+        node_id = _identifier(item["@id"])
         if node_id.startswith("_:"):
             return str(node_id)
         return f"<{node_id}>" if self.is_absolute(node_id) else None

@@ -32,6 +32,7 @@ from .run_files import is_binding, is_run_credential, read_disclosures, read_sec
 from .presentations import is_presentation, present_runs, verify_presentation
 from .run_verification import verify_run
 from .runner import Run, credential_id
+from .status import load_status_lists
 from .store import RunStore
 from .timeutil import format_datetime
 from .verification import VerificationReport, Verifier
@@ -228,12 +229,21 @@ def verify(
     challenge: Annotated[str | None, typer.Option("--challenge", help="For a presentation: the challenge you issued.")] = None,
     domain: Annotated[str | None, typer.Option("--domain", help="For a presentation: your domain.")] = None,
     context: ContextOption = None,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option("--status-list", help="A status list credential to check credentialStatus against (repeatable; never fetched)."),
+    ] = None,
 ) -> None:
     """Verify credentials, a run (declaration + binding) or a presentation, offline.
 
     Exit 0 when valid, 1 when invalid (the report says which check failed), 2 for a usage error."""
     try:
-        verifier = Verifier(resolver=_resolver(did_store), loader=_loader(context), now=_moment(at, "--at") or utc_now())
+        verifier = Verifier(
+            resolver=_resolver(did_store),
+            loader=_loader(context),
+            now=_moment(at, "--at") or utc_now(),
+            status_lists=load_status_lists(status_list) if status_list else None,
+        )
         documents = [read_secured(path) for path in files]
         if len(documents) == 1 and is_presentation(documents[0]):
             code = _verify_presentation_file(documents[0], verifier, challenge, domain, as_json)
@@ -686,6 +696,17 @@ def _mount_service_commands() -> None:
 
 
 _mount_service_commands()
+
+
+def _mount_audit_commands() -> None:
+    from ._cli_bundle import register as register_bundle
+    from ._cli_status import register as register_status
+
+    register_status(app)
+    register_bundle(app)
+
+
+_mount_audit_commands()
 
 
 def main() -> None:

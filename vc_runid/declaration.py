@@ -14,7 +14,7 @@ from .contexts import ED25519_2020_V1, RUNID_V1, VC_V1, VC_V2, pinned_contexts
 from .credentials import Issuer, ProofFormat, issue_credential
 from .digests import digest_multibase, jcs
 from .documents import VcVersion, vc_version
-from .errors import ErrorCode, RunError
+from .errors import ErrorCode, RunError, UsageError
 from .timeutil import format_datetime, parse_datetime
 
 DECLARATION_TYPE = "RunDeclarationCredential"
@@ -48,8 +48,11 @@ def build_declaration(
     declared_at: datetime,
     run_id: str | None = None,
     version: VcVersion = VcVersion.V2,
+    credential_id: str | None = None,
+    credential_status: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The unsigned declaration credential for ``composition``."""
+    """The unsigned declaration credential for ``composition``. A revocable declaration takes its
+    ``credential_id`` and ``credential_status`` from a status registry (``StatusRegistry.assign``)."""
     subject = {
         "id": run_id or new_run_id(),
         "type": SUBJECT_TYPE,
@@ -59,14 +62,26 @@ def build_declaration(
     }
     credential: dict[str, Any] = {
         "@context": run_contexts(version),
-        "id": f"urn:uuid:{uuid.uuid4()}",
+        "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", DECLARATION_TYPE],
         "issuer": issuer_did,
     }
     moment = format_datetime(declared_at)
     credential["validFrom" if version is VcVersion.V2 else "issuanceDate"] = moment
     credential["credentialSubject"] = subject
-    return credential
+    return with_status(credential, credential_status, version)
+
+
+def with_status(
+    credential: dict[str, Any], credential_status: dict[str, Any] | None, version: VcVersion
+) -> dict[str, Any]:
+    """Add ``credentialStatus``, signed with the rest. VC 2.0 defines the Bitstring Status List
+    terms; the VC 1.1 context does not, so there they would be undefined terms (refused)."""
+    if credential_status is None:
+        return credential
+    if version is not VcVersion.V2:
+        raise UsageError("credentialStatus (Bitstring Status List) needs a VC 2.0 format: di, ecdsa or jose")
+    return {**credential, "credentialStatus": credential_status}
 
 
 def declare(
@@ -76,6 +91,8 @@ def declare(
     declared_at: datetime,
     proof_format: ProofFormat = ProofFormat.DI,
     run_id: str | None = None,
+    credential_id: str | None = None,
+    credential_status: dict[str, Any] | None = None,
 ) -> SecuredCredential:
     """Issue the declaration credential, signed by ``issuer`` at ``declared_at`` (its clock)."""
     unsigned = build_declaration(
@@ -84,6 +101,8 @@ def declare(
         declared_at=declared_at,
         run_id=run_id,
         version=version_for(proof_format),
+        credential_id=credential_id,
+        credential_status=credential_status,
     )
     return issue_credential(unsigned, issuer, proof_format=proof_format, created=declared_at)
 

@@ -24,6 +24,9 @@ from .store import RunStore
 from .timeutil import format_datetime, utc_now
 
 Clock = Callable[[], datetime]
+#: Gives each credential its id and ``credentialStatus`` entry, e.g.
+#: ``functools.partial(StatusRegistry(home).assign, "https://issuer.example/status/1")``.
+StatusAssigner = Callable[[], tuple[str, dict[str, Any]]]
 R = TypeVar("R")
 
 
@@ -78,6 +81,7 @@ def run(
     store: RunStore | None = None,
     proof_format: ProofFormat = ProofFormat.DI,
     clock: Clock = utc_now,
+    status: StatusAssigner | None = None,
 ) -> Iterator[Run]:
     """Declare the run, execute the body, then bind what it recorded with ``record_output``.
 
@@ -87,7 +91,16 @@ def run(
     composition, disclosures = composition if isinstance(composition, tuple) else (composition, Disclosures())
     run_id = new_run_id()
     declared_at = clock()
-    declaration = declare(composition, issuer, declared_at=declared_at, proof_format=proof_format, run_id=run_id)
+    declaration_id, declaration_status = status() if status is not None else (None, None)
+    declaration = declare(
+        composition,
+        issuer,
+        declared_at=declared_at,
+        proof_format=proof_format,
+        run_id=run_id,
+        credential_id=declaration_id,
+        credential_status=declaration_status,
+    )
     declaration_id = credential_id(declaration)
     disclosures = disclosures.model_copy(update={"runId": run_id})
     if store is not None:
@@ -98,6 +111,7 @@ def run(
         raise UsageError("the run body finished without run.record_output(...); the run stays unbound")
     completed_at = current._completed_at or max(clock(), current.started_at)
     bound_at = max(clock(), completed_at)
+    binding_id, binding_status = status() if status is not None else (None, None)
     current.binding = bind(
         declaration,
         issuer,
@@ -110,6 +124,8 @@ def run(
         usage=current._usage,
         observed=current._observed,
         proof_format=proof_format,
+        credential_id=binding_id,
+        credential_status=binding_status,
     )
     if store is not None:
         store.add_binding(run_id, current.binding, format_datetime(bound_at))

@@ -8,8 +8,8 @@ from a ``DidResolver``, contexts from a ``DocumentLoader`` and time from ``now``
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
@@ -37,6 +37,7 @@ from .errors import (
     ValidityError,
 )
 from .proofs import suite_for
+from .status import check_status
 from .timeutil import parse_datetime, utc_now
 
 T = TypeVar("T")
@@ -94,6 +95,9 @@ class Verifier:
     loader: DocumentLoader = field(default_factory=default_loader)
     now: datetime = field(default_factory=utc_now)
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+    #: Status list credentials by URL: a bundle's snapshot, or lists the caller fetched on purpose.
+    #: ``None``: status is not checked, and a credential with ``credentialStatus`` gets a warning.
+    status_lists: Mapping[str, dict[str, Any] | str] | None = None
 
     def __post_init__(self) -> None:
         # Every date in a credential carries a time zone; a naive clock cannot be compared with it.
@@ -300,7 +304,7 @@ class _CredentialRun:
             self.report.proofs_checked += 1
         self.report.format = ",".join(formats)
         self.record.soft("validity-period", lambda: _validity(credential, version, self.verifier.now))
-        self._status_warning(credential)
+        self._status(credential)
 
     def _verify_jwt(self, token: str) -> None:
         jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "well-formed compact JWS, allowed alg")
@@ -323,14 +327,21 @@ class _CredentialRun:
         self.record.soft("validity-period", lambda: _validity(credential, version, self.verifier.now))
         if profile == "vc-jose":
             self.record.soft("jwt-validity", lambda: _token_validity(jwt, self.verifier.now), "nbf/exp consistent with the verification time")
-        self._status_warning(credential)
+        self._status(credential)
 
-    def _status_warning(self, credential: dict[str, Any]) -> None:
-        if "credentialStatus" in credential:
+    def _status(self, credential: dict[str, Any]) -> None:
+        if "credentialStatus" not in credential:
+            return
+        lists = self.verifier.status_lists
+        if lists is None:
             self.report.warnings.append(
                 "credentialStatus is present but no status list snapshot was supplied; "
                 "revocation status is unknown"
             )
+            return
+        # Status lists carry no credentialStatus of their own (check_status refuses one that does).
+        plain = replace(self.verifier, status_lists=None)
+        self.record.soft("status", lambda: check_status(credential, lists, verifier=plain).describe())
 
 
 def verify_credential(
@@ -339,10 +350,14 @@ def verify_credential(
     resolver: DidResolver | None = None,
     loader: DocumentLoader | None = None,
     now: datetime | None = None,
+    status_lists: Mapping[str, dict[str, Any] | str] | None = None,
 ) -> VerificationReport:
     """Verify one credential (Data Integrity JSON, a compact JWS, or an enveloped VC)."""
     verifier = Verifier(
-        resolver=resolver or DidResolver(), loader=loader or default_loader(), now=now or utc_now()
+        resolver=resolver or DidResolver(),
+        loader=loader or default_loader(),
+        now=now or utc_now(),
+        status_lists=status_lists,
     )
     return verifier.verify_credential(credential)
 
