@@ -14,9 +14,11 @@ loader (see :class:`_Processor`); that, not hashing or signing, is where the tim
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from frozendict import frozendict
@@ -28,35 +30,100 @@ from ._rdfc import canonicalize_nquads
 from .contexts import DocumentLoader, ProcessingCache, default_loader
 from .errors import ContextError, ErrorCode, RunIdError
 
-__all__ = ["canonicalize", "canonicalize_expanded", "expand_safe", "to_nquads"]
+__all__ = [
+    "Expansion",
+    "canonicalize",
+    "canonicalize_expanded",
+    "expand_document",
+    "expand_safe",
+    "to_nquads",
+    "without_entry",
+]
 
 
-def _context_key(local_ctx: Any) -> str | None:
-    """A local context as cache key: its URL, or its JSON text (what pyld's resolver keys on)."""
-    if isinstance(local_ctx, str):
-        return local_ctx
-    try:
-        return "\x00" + json.dumps(local_ctx, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):  # not JSON (a Python caller's object): process it uncached
-        return None
+# pyld's test for an absolute IRI (``jsonld._is_absolute_iri``), which decides what to_rdf skips.
+_ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (what ``copy.deepcopy`` does in ``jsonld.expand``, faster)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_json_copy(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
+# _Processor._value_template's answer when the string is not a literal (an IRI, a keyword value).
+_DELEGATE: Final = frozendict({"": ""})
 
 
 class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
-    """pyld's processor, with context processing and IRI expansion memoized per loader.
+    """pyld's processor, with the work that only depends on the contexts memoized per loader.
 
     pyld caches a processed context per (active context, context document), but misses in the
     cases a credential always hits: a type-scoped context (``VerifiableCredential``,
     ``DataIntegrityProof``) is applied to a fresh, uncacheable copy of the active context on every
     node, so its dozens of terms are re-defined each time, and an embedded context is first
-    re-serialized in pure Python to find it in the cache. Both results depend only on the active
-    context, which pyld freezes and names with a unique ``_uuid`` once processed, and on the local
-    context, so this processor remembers them. Mutable (unfrozen) active contexts, which pyld
-    builds while processing a context, are never cached.
+    re-serialized in pure Python to find it in the cache. After that, most of the time goes to
+    expanding the same terms against the same contexts. All of these depend only on the active
+    context, which pyld freezes and names with a unique ``_uuid`` once processed, and on the
+    term or local context, so this processor remembers them in the loader's ``ProcessingCache``:
+
+    * processed contexts, keyed by (active context, local context, processing flags);
+    * expanded IRIs (``_expand_iri``), keyed by (active context, value, base, vocab);
+    * for string values, the entries beside ``@value`` (``@type``/``@language``/``@direction``)
+      that ``_expand_value`` derives from the term definition.
+
+    Mutable active contexts, which pyld only builds while processing a context, are never cached.
+    The root node's active context is kept for :func:`without_entry`.
     """
 
     def __init__(self, cache: ProcessingCache, on_property_dropped: Any = jsonld.noop) -> None:
         super().__init__(on_property_dropped=on_property_dropped)
         self._cache = cache
+        self.root_context: Any = None
+
+    def expand(self, input_: Any, options: Any) -> Any:
+        if not isinstance(input_, dict):
+            return super().expand(input_, options)
+        # jsonld.expand without remote documents or expandContext: defaults, copy, expand, unwrap
+        # a lone @graph, make a list. The copy keeps caller-owned objects (an embedded context)
+        # out of the processed contexts that are cached.
+        options = {
+            "isFrame": False,
+            "keepFreeFloatingNodes": False,
+            "extractAllScripts": False,
+            "processingMode": "json-ld-1.1",
+            **options,
+        }
+        active_ctx = self._get_initial_context(options)
+        expanded = self._expand(active_ctx, None, _json_copy(input_), options, inside_list=False)
+        if isinstance(expanded, dict) and "@graph" in expanded and len(expanded) == 1:
+            expanded = expanded["@graph"]
+        elif expanded is None:
+            expanded = []
+        return expanded if isinstance(expanded, list) else [expanded]
+
+    def _expand_object(self, active_ctx: Any, active_property: Any, *args: Any, **kwargs: Any) -> Any:
+        if active_property is None and self.root_context is None:
+            self.root_context = active_ctx
+        return super()._expand_object(active_ctx, active_property, *args, **kwargs)
+
+    def _context_key(self, local_ctx: Any) -> str | None:
+        """A local context as cache key: its URL, or its JSON text (what pyld's resolver keys on)."""
+        if isinstance(local_ctx, str):
+            return local_ctx
+        known = self._cache.scoped.get(id(local_ctx))
+        if known is not None and known[0] is local_ctx:
+            return str(known[1])
+        try:
+            return "\x00" + json.dumps(local_ctx, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):  # not JSON (a Python caller's object): process it uncached
+            return None
 
     def _process_context(
         self,
@@ -70,7 +137,7 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
     ) -> Any:
         uid = active_ctx.get("_uuid") if type(active_ctx) is frozendict else None
         # `cycles` is only passed when pyld validates a scoped context inside context processing.
-        local_key = _context_key(local_ctx) if uid is not None and cycles is None else None
+        local_key = self._context_key(local_ctx) if uid is not None and cycles is None else None
         if local_key is None:
             return super()._process_context(
                 active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
@@ -90,8 +157,24 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 active_ctx, local_ctx, options, override_protected, propagate, validate_scoped
             )
             if type(processed) is frozendict:
-                self._cache.add_context(key, processed)
+                self._cache.add_context(key, processed, self._scoped_contexts(processed))
         return processed
+
+    @staticmethod
+    def _scoped_contexts(processed: Any) -> dict[int, tuple[Any, str]]:
+        """The scoped contexts of a processed context's terms, which are the ``local_ctx`` of
+        later calls: known by identity (they live as long as the cache holds them, and nothing
+        changes them), their JSON text is computed once instead of on every node."""
+        scoped: dict[int, tuple[Any, str]] = {}
+        for mapping in processed["mappings"].values():
+            if mapping and "@context" in mapping and not isinstance(mapping["@context"], str):
+                local_ctx = mapping["@context"]
+                try:
+                    text = json.dumps(local_ctx, sort_keys=True, separators=(",", ":"))
+                except (TypeError, ValueError):
+                    continue
+                scoped[id(local_ctx)] = (local_ctx, "\x00" + text)
+        return scoped
 
     def _expand_iri(
         self,
@@ -114,6 +197,39 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             return expanded
         return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
 
+    def _expand_value(self, active_ctx: Any, active_property: Any, value: Any, options: Any) -> Any:
+        if type(value) is str and type(active_ctx) is frozendict:
+            key = (active_ctx.get("_uuid"), active_property)
+            template = self._cache.values.get(key)
+            if template is None:
+                template = self._value_template(active_ctx, active_property)
+                if key[0] is not None:
+                    self._cache.add_value(key, template)
+            if template is not _DELEGATE:
+                return {**template, "@value": value}
+        return super()._expand_value(active_ctx, active_property, value, options)
+
+    def _value_template(self, active_ctx: Any, active_property: Any) -> Any:
+        """What ``_expand_value`` puts beside a string's ``@value`` for this term, or _DELEGATE
+        where it makes the string an IRI (``@id``/``@vocab`` coercion, ``@graph``) or leaves it
+        as a keyword's value. The branches are those of ``_expand_value``, in its order."""
+        expanded_property = self._expand_iri(active_ctx, active_property, vocab=True)
+        if expanded_property in ("@id", "@type", "@graph"):
+            return _DELEGATE
+        type_ = jsonld.JsonLdProcessor.get_context_value(active_ctx, active_property, "@type")
+        if type_ in ("@id", "@vocab") or jsonld._is_keyword(expanded_property):
+            return _DELEGATE
+        if type_ is not None and type_ != "@none":
+            return {"@type": type_}
+        template = {}
+        language = jsonld.JsonLdProcessor.get_context_value(active_ctx, active_property, "@language")
+        if language is not None:
+            template["@language"] = language
+        direction = jsonld.JsonLdProcessor.get_context_value(active_ctx, active_property, "@direction")
+        if direction is not None:
+            template["@direction"] = direction
+        return template
+
 
 def _runid_cause(exc: BaseException) -> RunIdError | None:
     seen: BaseException | None = exc
@@ -134,23 +250,20 @@ def _json_ld_failure(exc: Exception) -> RunIdError:
 
 
 def _is_absolute_or_blank(value: str) -> bool:
-    return value.startswith("_:") or jsonld._is_absolute_iri(value)
-
-
-def _nodes(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, list):
-        for item in value:
-            yield from _nodes(item)
-    elif isinstance(value, dict):
-        yield value
-        for key, item in value.items():
-            if key != "@value":
-                yield from _nodes(item)
+    return value.startswith("_:") or _ABSOLUTE_IRI.match(value) is not None
 
 
 def _check_expanded(expanded: list[Any]) -> None:
-    for node in _nodes(expanded):
-        node_id = node.get("@id")
+    # Every node and value object, depth first in document order (the first offender is named).
+    stack: list[Any] = [expanded]
+    while stack:
+        value = stack.pop()
+        if type(value) is list:
+            stack.extend(reversed(value))
+            continue
+        if not isinstance(value, dict):
+            continue
+        node_id = value.get("@id")
         if isinstance(node_id, str) and not _is_absolute_or_blank(node_id):
             raise ContextError(
                 f"relative IRI {node_id!r} used as an identifier (it would be dropped from the "
@@ -158,9 +271,9 @@ def _check_expanded(expanded: list[Any]) -> None:
                 code=ErrorCode.UNDEFINED_TERM,
                 detail={"iri": node_id},
             )
-        types = node.get("@type", [])
+        types = value.get("@type", [])
         for type_iri in types if isinstance(types, list) else [types]:
-            if "@value" in node and type_iri == "@json":
+            if "@value" in value and type_iri == "@json":
                 continue
             if isinstance(type_iri, str) and not _is_absolute_or_blank(type_iri):
                 raise ContextError(
@@ -168,9 +281,25 @@ def _check_expanded(expanded: list[Any]) -> None:
                     code=ErrorCode.UNDEFINED_TERM,
                     detail={"term": type_iri},
                 )
+        stack.extend(
+            reversed([item for key, item in value.items() if key != "@value" and isinstance(item, (list, dict))])
+        )
 
 
-def expand_safe(document: dict[str, Any], loader: DocumentLoader | None = None) -> list[Any]:
+@dataclass(frozen=True)
+class Expansion:
+    """A document expanded in safe mode (:func:`expand_document`).
+
+    ``expanded`` is the JSON-LD expanded form. ``top_level`` maps each top-level key of the
+    document to the IRI or keyword it expands to in the root node's active context (after its
+    type-scoped contexts), for :func:`without_entry`.
+    """
+
+    expanded: list[Any]
+    top_level: Mapping[str, Any]
+
+
+def expand_document(document: dict[str, Any], loader: DocumentLoader | None = None) -> Expansion:
     """Expand ``document`` and fail on any term, type or identifier JSON-LD would drop."""
     loader = loader or default_loader()
     dropped: list[str] = []
@@ -178,12 +307,19 @@ def expand_safe(document: dict[str, Any], loader: DocumentLoader | None = None) 
     def on_dropped(term: str | None) -> None:
         dropped.append(str(term))
 
+    processor = _Processor(loader.processing_cache, on_property_dropped=on_dropped)
     try:
-        expanded = _Processor(loader.processing_cache, on_property_dropped=on_dropped).expand(
+        expanded = processor.expand(
             document,
             # base None: pyld would otherwise resolve relative IRIs against an example.org base
             # and they would pass as absolute.
             {"documentLoader": loader, "contextResolver": loader.resolver(), "base": None},
+        )
+        root = processor.root_context
+        top_level = (
+            {key: processor._expand_iri(root, key, vocab=True) for key in document}
+            if root is not None and isinstance(document, dict)
+            else {}
         )
     except RunIdError:
         raise
@@ -197,7 +333,54 @@ def expand_safe(document: dict[str, Any], loader: DocumentLoader | None = None) 
             detail={"terms": dropped},
         )
     _check_expanded(expanded)
-    return list(expanded)
+    return Expansion(list(expanded), top_level)
+
+
+def expand_safe(document: dict[str, Any], loader: DocumentLoader | None = None) -> list[Any]:
+    """Expand ``document`` and fail on any term, type or identifier JSON-LD would drop."""
+    return expand_document(document, loader).expanded
+
+
+# Top-level keywords that cannot move an entry's values anywhere but under its own IRI.
+_PLAIN_KEYWORDS: Final = frozenset({"@context", "@id", "@type"})
+
+
+def without_entry(expansion: Expansion, key: str) -> list[Any] | None:
+    """The expansion of the same document without its top-level entry ``key``, or None.
+
+    A verifier expands the whole secured document (to refuse undefined terms anywhere in it) and
+    then needs the unsecured document, which is the same minus ``proof`` (Data Integrity §4.4
+    step 2). Expansion handles each entry of a node on its own, so the entry's IRI can be removed
+    from the root node instead of expanding everything again, provided that:
+
+    * the document expanded to a single node (no top-level ``@graph``);
+    * ``key`` expands to an absolute IRI that no other top-level key expands to, and every other
+      key expands to an IRI or to ``@context``/``@id``/``@type`` (no ``@nest``, ``@reverse``,
+      ``@included``... that could put values of ``key``'s IRI elsewhere or others' under it);
+    * the node keeps a type or a property, so it is not dropped as a lone identifier.
+
+    Otherwise None: expand the unsecured document itself. Neither the types nor the contexts
+    depend on ``key`` (an entry that expands to an IRI is not ``@type`` or ``@context``).
+    """
+    iri = expansion.top_level.get(key)
+    if len(expansion.expanded) != 1 or not isinstance(iri, str) or iri.startswith(("@", "_:")):
+        return None
+    if _ABSOLUTE_IRI.match(iri) is None:
+        return None
+    for other, expanded_key in expansion.top_level.items():
+        if other == key:
+            continue
+        if expanded_key == iri or not isinstance(expanded_key, str):
+            return None
+        if expanded_key.startswith("@") and expanded_key not in _PLAIN_KEYWORDS:
+            return None
+    (node,) = expansion.expanded
+    if not isinstance(node, dict) or iri not in node or "@value" in node or "@list" in node:
+        return None
+    rest = {entry: values for entry, values in node.items() if entry != iri}
+    if all(entry == "@id" for entry in rest):
+        return None
+    return [rest]
 
 
 # What ``jsonld.to_rdf`` passes to its graph-to-RDF step by default.
@@ -209,8 +392,6 @@ _RDF_NIL: Final = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#nil>"
 _RDF_LANGSTRING: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _XSD_STRING: Final = "http://www.w3.org/2001/XMLSchema#string"
 _XSD_DOUBLE: Final = "http://www.w3.org/2001/XMLSchema#double"
-# pyld's test for an absolute IRI (``jsonld._is_absolute_iri``), which decides what to_rdf skips.
-_ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 
 
 def _identifier(value: Any, keyword: str = "@id") -> str:

@@ -699,11 +699,13 @@ _mount_service_commands()
 
 
 def _mount_audit_commands() -> None:
+    from ._cli_audit import register as register_audit
     from ._cli_bundle import register as register_bundle
     from ._cli_status import register as register_status
 
     register_status(app)
     register_bundle(app)
+    register_audit(app)
 
 
 _mount_audit_commands()

@@ -95,17 +95,28 @@ class ProcessingCache:
 
     def __init__(self) -> None:
         self.contexts: dict[tuple[Any, ...], Any] = {}
+        self.scoped: dict[int, tuple[Any, str]] = {}  # id(scoped context) -> (it, its cache key)
         self.iris: dict[tuple[Any, ...], Any] = {}
+        self.values: dict[tuple[Any, ...], Any] = {}
 
-    def add_context(self, key: tuple[Any, ...], processed: Any) -> None:
+    def add_context(
+        self, key: tuple[Any, ...], processed: Any, scoped: Mapping[int, tuple[Any, str]]
+    ) -> None:
         if len(self.contexts) >= self.MAX_CONTEXTS:
             self.contexts.clear()
+            self.scoped.clear()
         self.contexts[key] = processed
+        self.scoped.update(scoped)
 
     def add_iri(self, key: tuple[Any, ...], expanded: Any) -> None:
         if len(self.iris) >= self.MAX_IRIS:
             self.iris.clear()
         self.iris[key] = expanded
+
+    def add_value(self, key: tuple[Any, ...], template: Any) -> None:
+        if len(self.values) >= self.MAX_IRIS:
+            self.values.clear()
+        self.values[key] = template
 
 
 class DocumentLoader:

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from . import jose
-from .canonical import expand_safe
+from .canonical import Expansion, expand_document
 from .contexts import DocumentLoader, default_loader
 from .dids import ASSERTION, AUTHENTICATION, DidResolver, VerificationMethod, did_of
 from .documents import (
@@ -265,9 +265,9 @@ class _CredentialRun:
         self.record.run("contexts", lambda: _contexts_allowed(credential, self.verifier.loader))
         return version
 
-    def _json_ld(self, credential: dict[str, Any]) -> None:
+    def _json_ld(self, credential: dict[str, Any]) -> Expansion:
         loader = self.verifier.loader
-        self.record.run("json-ld", lambda: expand_safe(credential, loader) and None, "every term is defined")
+        return self.record.run("json-ld", lambda: expand_document(credential, loader), "every term is defined")
 
     def _verify_data_integrity(self, credential: dict[str, Any]) -> None:
         version = self._common(credential)
@@ -279,9 +279,10 @@ class _CredentialRun:
             self.record.run(f"{label}.type", lambda: suite_for(proof), "supported")
             for label, proof in zip(labels, proofs, strict=True)
         ]
-        self._json_ld(credential)
+        # The signature check reuses this expansion of the whole credential for the unsecured
+        # document (the credential minus "proof"), which the suite would otherwise expand again.
+        expansion = self._json_ld(credential)
         issuer = self.report.issuer
-        unsecured = {k: v for k, v in credential.items() if k != "proof"}
         formats = []
         for label, proof, suite in zip(labels, proofs, suites, strict=True):
             formats.append(suite.name)
@@ -298,7 +299,7 @@ class _CredentialRun:
             )
             self.record.run(
                 f"{label}.signature",
-                lambda: suite.verify_proof(unsecured, proof, method.public_key, self.verifier.loader),
+                lambda: suite.verify_proof(credential, proof, method.public_key, self.verifier.loader, expansion),
                 f"{suite.name} signature verifies",
             )
             self.report.proofs_checked += 1

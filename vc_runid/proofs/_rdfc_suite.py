@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..canonical import canonicalize
+from ..canonical import Expansion, canonicalize, canonicalize_expanded, without_entry
 from ..contexts import DocumentLoader
 from ..errors import ContextError, ErrorCode, ProofError, RunIdError
 from ..keys import KeyPair, KeyType, PublicKey
@@ -89,8 +89,18 @@ class RdfcSuite:
         return config
 
     def hash_data(
-        self, document: dict[str, Any], config: dict[str, Any], loader: DocumentLoader
+        self,
+        document: dict[str, Any],
+        config: dict[str, Any],
+        loader: DocumentLoader,
+        expansion: Expansion | None = None,
     ) -> bytes:
+        """SHA-256 of the canonical proof configuration, then of the canonical unsecured document.
+
+        ``expansion``, when given, is ``expand_document(document, loader)`` from an earlier check
+        of the same document; the unsecured document's expansion is taken from it where
+        :func:`~vc_runid.canonical.without_entry` can, instead of expanding it again.
+        """
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         try:
             canonical_config = canonicalize(config, loader)
@@ -99,7 +109,13 @@ class RdfcSuite:
                 f"proof options contain undefined or invalid terms: {exc.message}",
                 code=ErrorCode.PROOF_MALFORMED,
             ) from exc
-        canonical_document = canonicalize(unsecured, loader)
+        expanded = None
+        if expansion is not None:
+            expanded = without_entry(expansion, "proof") if "proof" in document else expansion.expanded
+        if expanded is not None:
+            canonical_document = canonicalize_expanded(expanded)
+        else:
+            canonical_document = canonicalize(unsecured, loader)
         return (
             hashlib.sha256(canonical_config.encode()).digest()
             + hashlib.sha256(canonical_document.encode()).digest()
@@ -111,15 +127,19 @@ class RdfcSuite:
         key: KeyPair,
         options: ProofOptions,
         loader: DocumentLoader,
+        expansion: Expansion | None = None,
     ) -> dict[str, Any]:
-        """Return the proof for ``document`` (which must already carry the suite's context)."""
+        """Return the proof for ``document`` (which must already carry the suite's context).
+
+        ``expansion``: ``expand_document(document, loader)``, if the caller already has it.
+        """
         if key.key_type is not self.key_type:
             raise ProofError(
                 f"{self.name} needs an {self.key_type} key, not {key.key_type}",
                 code=ErrorCode.KEY_INVALID,
             )
         config = self.proof_config(options, context_list(document))
-        signature = key.sign(self.hash_data(document, config, loader))
+        signature = key.sign(self.hash_data(document, config, loader, expansion))
         proof = {k: v for k, v in config.items() if k != "@context"}
         proof["proofValue"] = multibase_encode(signature, "z")
         return proof
@@ -130,8 +150,13 @@ class RdfcSuite:
         proof: dict[str, Any],
         public_key: PublicKey,
         loader: DocumentLoader,
+        expansion: Expansion | None = None,
     ) -> None:
-        """Raise ``ProofError`` unless ``proof`` is a valid signature over ``document``."""
+        """Raise ``ProofError`` unless ``proof`` is a valid signature over ``document``.
+
+        ``document`` may still carry its ``proof`` entry (it is left out of what is hashed).
+        ``expansion``: ``expand_document(document, loader)``, if the caller already has it.
+        """
         proof_value = proof.get("proofValue")
         if not isinstance(proof_value, str) or not proof_value.startswith("z"):
             raise ProofError(
@@ -155,7 +180,9 @@ class RdfcSuite:
                     "the proof's @context is not a prefix of the document's @context",
                     code=ErrorCode.PROOF_INVALID,
                 )
-            document = {**document, "@context": proof_context}
+            if proof_context != doc_context:
+                document = {**document, "@context": proof_context}
+                expansion = None  # that was the expansion under the document's own @context
             config["@context"] = proof_context
         else:
             config["@context"] = doc_context
@@ -163,7 +190,7 @@ class RdfcSuite:
             signature = multibase_decode(proof_value)
         except RunIdError as exc:
             raise ProofError(f"proofValue is not valid base58btc: {exc.message}", code=ErrorCode.PROOF_MALFORMED) from exc
-        if not public_key.verify(signature, self.hash_data(document, config, loader)):
+        if not public_key.verify(signature, self.hash_data(document, config, loader, expansion)):
             raise ProofError(
                 f"{self.name} signature does not verify: the document or proof was changed, or "
                 "it was signed by another key",

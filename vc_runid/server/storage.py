@@ -11,6 +11,15 @@ returns (the caller only learns the indices from this method's return value).
 Preconditions that must hold at the moment of writing (the run exists, belongs to the client and
 is not yet bound) are checked inside the same transaction, so a replayed binding racing the first
 one cannot slip in between check and write.
+
+Revocation (W3C Bitstring Status List) lives here too. A credential's status list index has to be
+in the credential *before* it is signed, so indices are reserved ahead, in blocks, from the
+``status_head`` counter (:meth:`Storage.reserve_status_indices`); the counter only ever grows, so
+an index is never handed out twice, even across crashes, processes and instances (an index
+reserved but never used stays a 0 bit nobody points to). Which credential owns an index is
+written by ``commit_batch`` in the transaction that logs the credential, and a revocation sets
+the credential's bit in the transaction that logs the revocation: the status list never says
+anything the log does not.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from typing import Any, Literal
 
 from ..errors import ErrorCode, RunError, RunIdError, UsageError
 
-EntryKind = Literal["declaration", "binding", "credential"]
+EntryKind = Literal["declaration", "binding", "credential", "revocation"]
 
 # Tables (same shape on both databases; BLOB/BYTEA and INTEGER/BIGINT aside).
 _TABLES = (
@@ -55,9 +64,28 @@ _TABLES = (
         name TEXT PRIMARY KEY,
         token_sha256 TEXT NOT NULL UNIQUE,
         created_at TEXT NOT NULL,
-        revoked INTEGER NOT NULL DEFAULT 0
+        revoked INTEGER NOT NULL DEFAULT 0,
+        admin INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS runs_unbound ON runs (declared_at) WHERE binding IS NULL",
+    # One row per credential with a status list entry; idx is its bit in the list.
+    """CREATE TABLE IF NOT EXISTS status_entries (
+        idx {int} PRIMARY KEY,
+        credential_id TEXT NOT NULL UNIQUE,
+        run_id TEXT,
+        revoked_at TEXT,
+        reason TEXT,
+        revocation_index {int}
+    )""",
+    "CREATE INDEX IF NOT EXISTS status_revoked ON status_entries (idx) WHERE revoked_at IS NOT NULL",
+    # The next status list index never handed out, and the URL the list is published at (fixed the
+    # first time the service starts: every credential issued points to it).
+    """CREATE TABLE IF NOT EXISTS status_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        next_index {int} NOT NULL,
+        list_url TEXT
+    )""",
+    "INSERT INTO status_head (id, next_index) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
 )
 
 
@@ -77,6 +105,10 @@ class PendingEntry:
     declared_at: str | None = None
     # bindings: the columns to fill
     binding: str | None = None
+    # declarations, bindings, credentials: the status list index the credential carries;
+    # revocations: the index of the credential revoked
+    status_index: int | None = None
+    reason: str | None = None  # revocations
 
 
 @dataclass(frozen=True)
@@ -110,6 +142,23 @@ class TokenRow:
     token_sha256: str
     created_at: str
     revoked: bool
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """A credential's status list entry: its index and, once revoked, when, why and where in the log."""
+
+    index: int
+    credential_id: str
+    run_id: str | None
+    revoked_at: str | None
+    reason: str | None
+    revocation_index: int | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 Outcome = int | RunIdError  # the index assigned, or why the entry was refused (nothing written)
@@ -217,6 +266,19 @@ class Storage(ABC):
                         ),
                         (item.binding, item.credential_id, item.logged_at, next_index, item.run_id),
                     )
+                if item.kind == "revocation":
+                    conn.execute(
+                        self._sql(
+                            "UPDATE status_entries SET revoked_at = ?, reason = ?, revocation_index = ? "
+                            "WHERE credential_id = ? AND revoked_at IS NULL"
+                        ),
+                        (item.logged_at, item.reason, next_index, item.credential_id),
+                    )
+                elif item.status_index is not None:
+                    conn.execute(
+                        self._sql("INSERT INTO status_entries (idx, credential_id, run_id) VALUES (?, ?, ?)"),
+                        (item.status_index, item.credential_id, item.run_id),
+                    )
                 outcomes.append(next_index)
                 next_index += 1
             self._set_size(conn, next_index)
@@ -237,6 +299,16 @@ class Storage(ABC):
                 return ForbiddenError(f"run {item.run_id} was declared by another client")
             if row[1] is not None:
                 return RunError(f"run {item.run_id} is already bound", code=ErrorCode.ALREADY_BOUND)
+        elif item.kind == "revocation":
+            row = conn.execute(
+                self._sql("SELECT idx, revoked_at FROM status_entries WHERE credential_id = ?"), (item.credential_id,)
+            ).fetchone()
+            if row is None or int(row[0]) != item.status_index:
+                return CredentialNotFoundError(
+                    f"no credential {item.credential_id} with a status list entry was issued here"
+                )
+            if row[1] is not None:
+                return AlreadyRevokedError(f"credential {item.credential_id} was already revoked at {row[1]}")
         return None
 
     def leaf_hashes(self, start: int = 0) -> list[tuple[int, bytes]]:
@@ -264,15 +336,66 @@ class Storage(ABC):
     def runs(self) -> list[RunRow]:
         return [_run_row(r) for r in self._read(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY declaration_index")]
 
+    # -- status list --
+
+    def reserve_status_indices(self, count: int) -> range:
+        """Reserve ``count`` fresh status list indices (committed before they are used, so no
+        crash, process or instance can hand them out again)."""
+        conn = self._conn()
+        with self._plain_txn(conn):
+            # The UPDATE takes the row's (PostgreSQL) or the database's (SQLite) write lock first.
+            conn.execute(self._sql("UPDATE status_head SET next_index = next_index + ? WHERE id = 1"), (count,))
+            (end,) = conn.execute("SELECT next_index FROM status_head WHERE id = 1").fetchone()
+        return range(int(end) - count, int(end))
+
+    def status_list_url(self, proposed: str) -> str:
+        """The URL the status list is published at: ``proposed`` the first time, then whatever
+        was fixed then (credentials already issued point to it)."""
+        conn = self._conn()
+        with self._plain_txn(conn):
+            conn.execute(self._sql("UPDATE status_head SET list_url = ? WHERE id = 1 AND list_url IS NULL"), (proposed,))
+            (url,) = conn.execute("SELECT list_url FROM status_head WHERE id = 1").fetchone()
+        return str(url)
+
+    def status_state(self) -> tuple[int, int]:
+        """(indices reserved so far, credentials revoked): changes whenever the list must."""
+        rows = self._read(
+            "SELECT (SELECT next_index FROM status_head WHERE id = 1), "
+            "(SELECT COUNT(*) FROM status_entries WHERE revoked_at IS NOT NULL)"
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
+    def revoked_indices(self) -> tuple[int, list[tuple[int, str]]]:
+        """(indices reserved so far, [(index, revoked_at)] of every revoked credential), read in
+        one transaction."""
+        conn = self._conn()
+        with self._read_txn(conn):
+            (reserved,) = conn.execute("SELECT next_index FROM status_head WHERE id = 1").fetchone()
+            revoked = conn.execute("SELECT idx, revoked_at FROM status_entries WHERE revoked_at IS NOT NULL").fetchall()
+        return int(reserved), [(int(i), str(at)) for i, at in revoked]
+
+    def status_entry(self, credential_id: str) -> StatusRow | None:
+        rows = self._read(
+            "SELECT idx, credential_id, run_id, revoked_at, reason, revocation_index FROM status_entries "
+            "WHERE credential_id = ?",
+            (credential_id,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return StatusRow(int(r[0]), r[1], r[2], r[3], r[4], None if r[5] is None else int(r[5]))
+
     # -- tokens --
 
-    def add_token(self, name: str, token_sha256: str, created_at: str) -> None:
+    def add_token(self, name: str, token_sha256: str, created_at: str, admin: bool = False) -> None:
         conn = self._conn()
         try:
             with self._plain_txn(conn):
                 conn.execute(
-                    self._sql("INSERT INTO tokens (name, token_sha256, created_at, revoked) VALUES (?, ?, ?, 0)"),
-                    (name, token_sha256, created_at),
+                    self._sql(
+                        "INSERT INTO tokens (name, token_sha256, created_at, revoked, admin) VALUES (?, ?, ?, 0, ?)"
+                    ),
+                    (name, token_sha256, created_at, int(admin)),
                 )
         except Exception as exc:
             if self._is_integrity_error(exc):
@@ -287,13 +410,14 @@ class Storage(ABC):
             )
             return bool(cursor.rowcount)
 
-    def token_client(self, token_sha256: str) -> str | None:
-        rows = self._read("SELECT name FROM tokens WHERE token_sha256 = ? AND revoked = 0", (token_sha256,))
-        return str(rows[0][0]) if rows else None
+    def token_client(self, token_sha256: str) -> tuple[str, bool] | None:
+        """(client name, admin) of a live token."""
+        rows = self._read("SELECT name, admin FROM tokens WHERE token_sha256 = ? AND revoked = 0", (token_sha256,))
+        return (str(rows[0][0]), bool(rows[0][1])) if rows else None
 
     def tokens(self) -> list[TokenRow]:
-        rows = self._read("SELECT name, token_sha256, created_at, revoked FROM tokens ORDER BY name")
-        return [TokenRow(r[0], r[1], r[2], bool(r[3])) for r in rows]
+        rows = self._read("SELECT name, token_sha256, created_at, revoked, admin FROM tokens ORDER BY name")
+        return [TokenRow(r[0], r[1], r[2], bool(r[3]), bool(r[4])) for r in rows]
 
     @abstractmethod
     def _plain_txn(self, conn: Any) -> Any: ...
@@ -310,6 +434,17 @@ class ForbiddenError(RunError):
     """A client acted on a run another client declared (HTTP 403)."""
 
     default_code = ErrorCode.RUN_FORBIDDEN
+
+
+class CredentialNotFoundError(RunError):
+    """No credential with a status list entry has this id (HTTP 404)."""
+
+    # RUN_NOT_FOUND, as StatusRegistry.record uses for an unknown credential.
+    default_code = ErrorCode.RUN_NOT_FOUND
+
+
+class AlreadyRevokedError(RunError):
+    """The credential is revoked already: revocation is final, so a repeat changes nothing."""
 
 
 def _run_row(r: Sequence[Any]) -> RunRow:
@@ -335,6 +470,10 @@ class SqliteStorage(Storage):
         conn.execute("PRAGMA journal_mode=WAL")
         for statement in _TABLES:
             conn.execute(statement.format(int="INTEGER", blob="BLOB"))
+        # Databases created before tokens had an admin flag.
+        if "admin" not in {row[1] for row in conn.execute("PRAGMA table_info(tokens)")}:
+            with suppress(sqlite3.OperationalError):  # another process added it first
+                conn.execute("ALTER TABLE tokens ADD COLUMN admin INTEGER NOT NULL DEFAULT 0")
 
     @property
     def description(self) -> str:
@@ -399,6 +538,8 @@ class PostgresStorage(Storage):
             conn.execute("SELECT pg_advisory_xact_lock(7262733)")
             for statement in _TABLES:
                 conn.execute(statement.format(int="BIGINT", blob="BYTEA"))
+            # Databases created before tokens had an admin flag.
+            conn.execute("ALTER TABLE tokens ADD COLUMN IF NOT EXISTS admin INTEGER NOT NULL DEFAULT 0")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS log_head (id INTEGER PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL)"
             )
@@ -448,6 +589,8 @@ def open_storage(home: Path, database: str | None) -> Storage:
 
 
 __all__ = [
+    "AlreadyRevokedError",
+    "CredentialNotFoundError",
     "EntryKind",
     "ForbiddenError",
     "LogRow",
@@ -456,6 +599,7 @@ __all__ = [
     "PostgresStorage",
     "RunRow",
     "SqliteStorage",
+    "StatusRow",
     "Storage",
     "TokenRow",
     "open_storage",
