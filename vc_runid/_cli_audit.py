@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,6 +26,7 @@ from .audit import (
     write_csv,
     write_json,
 )
+from ._cli_common import fail
 from .contexts import parse_context_option
 from .dids import load_did_store
 from .errors import ErrorCode, RunIdError, UsageError
@@ -34,11 +35,6 @@ from .verification import CheckResult
 
 if TYPE_CHECKING:
     from .bundle import BundleReport
-
-
-def _fail(error: RunIdError) -> NoReturn:
-    typer.echo(str(error), err=True)
-    raise typer.Exit(2 if error.code is ErrorCode.USAGE else 1)
 
 
 @contextmanager
@@ -149,9 +145,9 @@ def audit(
         if json_out is not None:
             write_json(summary, json_out)
     except RunIdError as exc:
-        _fail(exc)
+        fail(exc)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, never a passing audit
-        _fail(RunIdError(f"unexpected {type(exc).__name__}: {exc}", code=ErrorCode.INTERNAL))
+        fail(RunIdError(f"unexpected {type(exc).__name__}: {exc}", code=ErrorCode.INTERNAL))
     for written in (csv_out, json_out):
         if written is not None:
             typer.echo(f"wrote {written}", err=True)

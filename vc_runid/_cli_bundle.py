@@ -13,12 +13,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from ._cli_common import fail
 from .errors import ErrorCode, RunIdError, UsageError
-
-
-def _fail(error: RunIdError) -> NoReturn:
-    typer.echo(str(error), err=True)
-    raise typer.Exit(2 if error.code is ErrorCode.USAGE else 1)
 
 
 def _internal(exc: Exception) -> NoReturn:
@@ -84,7 +80,7 @@ def bundle_cmd(
             status_lists=lists,
         )
     except RunIdError as exc:
-        _fail(exc)
+        fail(exc)
     except Exception as exc:  # noqa: BLE001 - see _internal
         _internal(exc)
     typer.echo(f"wrote {path} ({len(run_ids)} run(s))", err=True)
@@ -125,7 +121,7 @@ def verify_bundle_cmd(
         if html is not None:
             typer.echo(f"wrote {html}", err=True)
     except RunIdError as exc:
-        _fail(exc)
+        fail(exc)
     except Exception as exc:  # noqa: BLE001 - see _internal
         _internal(exc)
     sys.stdout.flush()

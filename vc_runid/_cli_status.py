@@ -9,31 +9,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from ._cli_common import HomeOption, fail, home_dir
 from .credentials import load_issuer
-from .errors import ErrorCode, RunIdError, UsageError
-from .keys import default_home
+from .errors import RunIdError, UsageError
 from .status import StatusRegistry
 from .timeutil import utc_now
-
-HomeOption = Annotated[
-    Path | None,
-    typer.Option("--home", help="Key store and run store directory (default: $RUNID_HOME, else ./.runid)."),
-]
-
-
-def _fail(error: RunIdError) -> NoReturn:
-    # The same contract as vc_runid.cli.fail: one line on stderr; exit 2 for usage, else 1.
-    typer.echo(str(error), err=True)
-    raise typer.Exit(2 if error.code is ErrorCode.USAGE else 1)
-
-
-def _home(home: Path | None) -> Path:
-    return home if home is not None else default_home()
-
 
 def revoke(
     credential_id: Annotated[str, typer.Argument(help="The id of the credential to revoke.")],
@@ -42,9 +26,9 @@ def revoke(
 ) -> None:
     """Revoke a credential: set its bit in the issuer's status list (final; publish the list after)."""
     try:
-        record = StatusRegistry(_home(home)).revoke(credential_id, reason, utc_now())
+        record = StatusRegistry(home_dir(home)).revoke(credential_id, reason, utc_now())
     except RunIdError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(
         f"revoked {record.credential_id} (status list index {record.index}) at {record.revoked_at}: "
         f"{record.reason}\npublish a fresh status list (`vc-runid status-list`) for verifiers to see it"
@@ -61,13 +45,13 @@ def status_list(
 ) -> None:
     """Publish the signed status list credential (BitstringStatusListCredential) as of now."""
     try:
-        directory = _home(home)
+        directory = home_dir(home)
         issuer = load_issuer(directory)
         credential = StatusRegistry(directory).status_list_credential(
             issuer, url, utc_now(), timedelta(hours=valid_hours)
         )
     except RunIdError as exc:
-        _fail(exc)
+        fail(exc)
     text = json.dumps(credential, indent=2)
     if out is None:
         typer.echo(text)
@@ -75,7 +59,7 @@ def status_list(
     try:
         out.write_text(text + "\n")
     except OSError as exc:
-        _fail(UsageError(f"cannot write {out}: {exc.strerror or exc}"))
+        fail(UsageError(f"cannot write {out}: {exc.strerror or exc}"))
     typer.echo(f"wrote {out}", err=True)
 
 

@@ -108,10 +108,120 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             expanded = []
         return expanded if isinstance(expanded, list) else [expanded]
 
-    def _expand_object(self, active_ctx: Any, active_property: Any, *args: Any, **kwargs: Any) -> Any:
+    def _expand(
+        self,
+        active_ctx: Any,
+        active_property: Any,
+        element: Any,
+        options: Any,
+        inside_list: bool = False,
+        inside_index: bool = False,
+        type_scoped_ctx: Any = None,
+    ) -> Any:
+        if type(element) is str:  # the scalar branch of pyld's _expand, without its preamble
+            if not inside_list and (
+                active_property is None
+                or self._expand_iri(active_ctx, active_property, vocab=True) == "@graph"
+            ):
+                return None
+            return self._expand_value(active_ctx, active_property, element, options)
+        return super()._expand(
+            active_ctx, active_property, element, options, inside_list, inside_index, type_scoped_ctx
+        )
+
+    def _expand_object(
+        self,
+        active_ctx: Any,
+        active_property: Any,
+        expanded_active_property: Any,
+        element: Any,
+        expanded_parent: Any,
+        options: Any,
+        inside_list: bool = False,
+        type_key: Any = None,
+        type_scoped_ctx: Any = None,
+    ) -> None:
+        """pyld's ``_expand_object``, with a shortcut for the entry most credentials are made of:
+        a term with a plain definition (no container, scoped context, reverse or ``@json`` type)
+        and a string value. pyld runs a dozen tests per entry to reach the same two steps
+        (``_expand`` of the value, ``add_value`` under the term's IRI); here the tests are done
+        once per term and active context (:meth:`_plain_term`).
+
+        Entries are handled in pyld's order (sorted keys). Runs of other entries go to pyld's own
+        ``_expand_object`` as they come, which handles each entry on its own, so the result is the
+        same, values in the same order. Nodes with ``@nest`` entries (handled after all others)
+        and value objects (whose checks span entries) go to pyld whole.
+        """
         if active_property is None and self.root_context is None:
             self.root_context = active_ctx
-        return super()._expand_object(active_ctx, active_property, *args, **kwargs)
+        uid = active_ctx.get("_uuid") if type(active_ctx) is frozendict else None
+        plain: list[str | None] = []
+        if uid is not None and expanded_active_property != "@reverse":
+            terms = self._cache.terms
+            for key in element:
+                iri = terms.get((uid, key))
+                if iri is None:
+                    iri = self._plain_term(active_ctx, key)
+                    self._cache.add_term((uid, key), iri)
+                if iri in ("@nest", "@value"):
+                    plain = []
+                    break
+                plain.append(iri if iri and type(element[key]) is str else None)
+        if not any(plain):
+            super()._expand_object(
+                active_ctx, active_property, expanded_active_property, element, expanded_parent,
+                options, inside_list, type_key, type_scoped_ctx,
+            )
+            return
+        iris = dict(zip(element, plain, strict=True))
+        others: dict[str, Any] = {}
+        for key, value in sorted(element.items()):
+            iri = iris[key]
+            if iri is None:
+                others[key] = value
+                continue
+            if others:
+                super()._expand_object(
+                    active_ctx, active_property, expanded_active_property, others,
+                    expanded_parent, options, inside_list, type_key, type_scoped_ctx,
+                )
+                others = {}
+            expanded_value = self._expand_value(active_ctx, key, value, options)
+            values = expanded_parent.get(iri)
+            if values is None and iri not in expanded_parent:
+                expanded_parent[iri] = [expanded_value]
+            elif type(values) is list:
+                values.append(expanded_value)
+            else:
+                jsonld.JsonLdProcessor.add_value(
+                    expanded_parent, iri, expanded_value, {"propertyIsArray": True}
+                )
+        if others:
+            super()._expand_object(
+                active_ctx, active_property, expanded_active_property, others, expanded_parent,
+                options, inside_list, type_key, type_scoped_ctx,
+            )
+
+    def _plain_term(self, active_ctx: Any, key: Any) -> str:
+        """The IRI ``key`` expands to if its string values take pyld's plain path in
+        ``_expand_object``; "@nest"/"@value" for those keywords; "" for anything else."""
+        if type(key) is not str or key == "@context":
+            return ""
+        iri = self._expand_iri(active_ctx, key, vocab=True)
+        if iri in ("@nest", "@value"):
+            return str(iri)
+        if not isinstance(iri, str) or _ABSOLUTE_IRI.match(iri) is None or jsonld._is_keyword(iri):
+            return ""
+        get = jsonld.JsonLdProcessor.get_context_value
+        mapping = active_ctx["mappings"].get(key)
+        if (
+            get(active_ctx, key, "@context") is not None
+            or get(active_ctx, key, "@container") is not None
+            or get(active_ctx, key, "@type") == "@json"
+            or (mapping and mapping.get("reverse"))
+        ):
+            return ""
+        return iri
 
     def _context_key(self, local_ctx: Any) -> str | None:
         """A local context as cache key: its URL, or its JSON text (what pyld's resolver keys on)."""
@@ -263,6 +373,16 @@ def _check_expanded(expanded: list[Any]) -> None:
             continue
         if not isinstance(value, dict):
             continue
+        datatype = value.get("@type")
+        if "@value" in value and "@id" not in value and not isinstance(datatype, list):
+            # A value object: only its datatype can be an IRI, and nothing is nested in it.
+            if isinstance(datatype, str) and datatype != "@json" and not _is_absolute_or_blank(datatype):
+                raise ContextError(
+                    f"type {datatype!r} is not defined by any context in @context",
+                    code=ErrorCode.UNDEFINED_TERM,
+                    detail={"term": datatype},
+                )
+            continue
         node_id = value.get("@id")
         if isinstance(node_id, str) and not _is_absolute_or_blank(node_id):
             raise ContextError(
@@ -394,6 +514,14 @@ _XSD_STRING: Final = "http://www.w3.org/2001/XMLSchema#string"
 _XSD_DOUBLE: Final = "http://www.w3.org/2001/XMLSchema#double"
 
 
+# IRI -> whether pyld's test calls it absolute: a pure function of the string, remembered
+# (bounded) because a credential names the same predicates and subjects over and over.
+_ABSOLUTE: dict[str, bool] = {}
+
+# What pyld's N-Quads writer escapes in a literal (``nquads.escape``).
+_NQUADS_ESCAPED: Final = re.compile(r'[\\\t\n\r"]')
+
+
 def _identifier(value: Any, keyword: str = "@id") -> str:
     """An ``@id`` or ``@type`` entry: expansion leaves None where a term maps to null; the
     second expansion in ``jsonld.to_rdf`` refuses that, so this does too."""
@@ -424,14 +552,16 @@ class _NQuadsWriter:
     def __init__(self) -> None:
         self.issuer = IdentifierIssuer("_:b")
         self.lines: set[str] = set()
-        self.indexes: dict[tuple[str, str], Any] = {}
-        self._absolute: dict[str, bool] = {}
+        self.indexed: set[tuple[str, str]] = set()
         self._pyld = jsonld.JsonLdProcessor()
 
-    def is_absolute(self, value: str) -> bool:
-        known = self._absolute.get(value)
+    @staticmethod
+    def is_absolute(value: str) -> bool:
+        known = _ABSOLUTE.get(value)
         if known is None:
-            known = self._absolute[value] = _ABSOLUTE_IRI.match(value) is not None
+            if len(_ABSOLUTE) >= 100_000:
+                _ABSOLUTE.clear()
+            known = _ABSOLUTE[value] = _ABSOLUTE_IRI.match(value) is not None
         return known
 
     # -- the node map walk (pyld ``_create_node_map``) ------------------------------------------
@@ -497,22 +627,48 @@ class _NQuadsWriter:
                         type_iri = self.issuer.get_id(type_iri)
                     self.triple(graph, node_id, "@type", {"@id": type_iri})
             elif key == "@index":
-                # pyld refuses one node carrying two different indexes ("conflicting indexes").
-                seen = self.indexes.setdefault((graph, node_id), objects)
-                if seen != objects:
+                # pyld's node map fails when a node it has already indexed in this graph comes
+                # with an @index again: "conflicting indexes" if it differs, and a TypeError in
+                # its comparison if it does not.
+                if (graph, node_id) in self.indexed:
                     raise ContextError(
-                        f"invalid JSON-LD (conflicting indexes): node {node_id} has two @index values",
+                        f"invalid JSON-LD (conflicting indexes): node {node_id} is indexed twice",
                         code=ErrorCode.JSONLD_INVALID,
                     )
+                self.indexed.add((graph, node_id))
             elif key[:1] == "@" and jsonld._is_keyword(key):
                 continue
             else:
                 if key.startswith("_:"):
                     key = self.issuer.get_id(key)
+                # Value objects, most of a credential, are written here directly: what
+                # triple() would check for each depends only on the node and the key.
+                start = None
+                if (graph == "@default" or self.is_absolute(graph)) and self.is_absolute(node_id):
+                    if self.is_absolute(key) and not key.startswith("_:"):
+                        subject = node_id if node_id.startswith("_:") else f"<{node_id}>"
+                        start = f"{subject} <{key}> "
+                        tail = self.tail(graph)
                 for item in objects:
-                    self.visit(item, graph, node_id, key)
+                    if "@value" not in item:
+                        self.visit(item, graph, node_id, key)
+                    elif start is not None:
+                        value = item["@value"]
+                        if len(item) == 1 and type(value) is str:  # a plain string
+                            if _NQUADS_ESCAPED.search(value) is not None:
+                                value = nquads_escape(value)
+                            self.lines.add(f'{start}"{value}"{tail}')
+                        else:
+                            self.lines.add(start + self.literal(item) + tail)
 
     # -- triples (pyld ``_graph_to_rdf`` and ``_object_to_rdf``) --------------------------------
+
+    @staticmethod
+    def tail(graph: str) -> str:
+        """The end of a quad in ``graph``."""
+        if graph == "@default":
+            return " .\n"
+        return f" {graph} .\n" if graph.startswith("_:") else f" <{graph}> .\n"
 
     def triple(self, graph: str, subject: str, prop: str | None, item: Any) -> None:
         assert prop is not None
@@ -524,10 +680,7 @@ class _NQuadsWriter:
             return
         if not (self.is_absolute(subject) and self.is_absolute(prop)) or prop.startswith("_:"):
             return
-        if graph == "@default":
-            tail = " .\n"
-        else:
-            tail = f" {graph} .\n" if graph.startswith("_:") else f" <{graph}> .\n"
+        tail = self.tail(graph)
         obj = self.term(item, tail)
         if obj is None:
             return
@@ -574,7 +727,7 @@ class _NQuadsWriter:
 
     @staticmethod
     def write_literal(value: str, datatype: str, language: str | None) -> str:
-        text = '"' + nquads_escape(value) + '"'
+        text = '"' + (nquads_escape(value) if _NQUADS_ESCAPED.search(value) else value) + '"'
         if datatype == _RDF_LANGSTRING:
             return text + "@" + language if language else text
         if datatype != _XSD_STRING:

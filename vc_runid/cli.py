@@ -12,17 +12,18 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ._cli_common import HomeOption, fail, home_dir, moment
 from .contexts import DocumentLoader, default_loader, parse_context_option
 from .credentials import ProofFormat, init_home, issue_credential, load_issuer
 from .dids import DidResolver, did_web_document, did_web_from_domain, did_web_url, load_did_store
 from .documents import parse_json
 from .errors import ErrorCode, RunError, RunIdError, UsageError
-from .keys import KeyType, default_home
-from .timeutil import parse_datetime, utc_now
+from .keys import KeyType
+from .timeutil import utc_now
 from .binding import Observed, bind, output_digest
 from .composition import Disclosures, RunComposition
 from .declaration import SecuredCredential, declare, issued_at, new_run_id
@@ -56,23 +57,10 @@ IssuerOption = Annotated[
 TokenOption = Annotated[
     str | None, typer.Option("--token", envvar="RUNID_TOKEN", help="Bearer token for --issuer.")
 ]
-HomeOption = Annotated[
-    Path | None,
-    typer.Option("--home", help="Key store and run store directory (default: $RUNID_HOME, else ./.runid)."),
-]
 ContextOption = Annotated[
     list[str] | None,
     typer.Option("--context", help="Trust an extra JSON-LD context: URL=FILE (repeatable)."),
 ]
-
-
-def fail(error: RunIdError) -> NoReturn:
-    typer.echo(str(error), err=True)
-    raise typer.Exit(2 if error.code is ErrorCode.USAGE else 1)
-
-
-def _home(home: Path | None) -> Path:
-    return home if home is not None else default_home()
 
 
 def _loader(options: list[str] | None) -> DocumentLoader:
@@ -86,15 +74,6 @@ def _resolver(did_store: Path | None) -> DidResolver:
     if did_store is not None:
         documents.update(load_did_store(did_store))
     return DidResolver(documents)
-
-
-def _moment(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_datetime(value, name)
-    except RunIdError as exc:
-        raise UsageError(f"{name}: {exc.message}") from exc
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -142,11 +121,11 @@ def init(
         kt = {"ed25519": KeyType.ED25519, "p256": KeyType.P256}.get(key_type.lower())
         if kt is None:
             raise UsageError(f"--key-type must be ed25519 or p256, not {key_type!r}")
-        issuer, created = init_home(_home(home), kt, domain)
+        issuer, created = init_home(home_dir(home), kt, domain)
     except RunIdError as exc:
         fail(exc)
     state = "created" if created else "exists"
-    typer.echo(f"issuer key {state} in {_home(home)}\nDID: {issuer.did}\nverification method: {issuer.verification_method}")
+    typer.echo(f"issuer key {state} in {home_dir(home)}\nDID: {issuer.did}\nverification method: {issuer.verification_method}")
 
 
 @did_app.command("show")
@@ -156,7 +135,7 @@ def did_show(
 ) -> None:
     """Print the issuer's DID (or its DID document with --json)."""
     try:
-        issuer = load_issuer(_home(home))
+        issuer = load_issuer(home_dir(home))
     except RunIdError as exc:
         fail(exc)
     typer.echo(json.dumps(issuer.did_document(), indent=2) if as_json else issuer.did)
@@ -170,7 +149,7 @@ def did_web(
 ) -> None:
     """Produce the did:web document for the issuer key, for you to host."""
     try:
-        issuer = load_issuer(_home(home))
+        issuer = load_issuer(home_dir(home))
         did = did_web_from_domain(domain)
         document = did_web_document(did, [issuer.key.public])
     except RunIdError as exc:
@@ -196,9 +175,9 @@ def issue(
         document = parse_json(_read_bytes(credential))
         if not isinstance(document, dict):
             raise UsageError("the credential must be a JSON object", code=ErrorCode.NOT_A_CREDENTIAL)
-        issuer = load_issuer(_home(home), key)
+        issuer = load_issuer(home_dir(home), key)
         secured = issue_credential(
-            document, issuer, proof_format=proof_format, created=_moment(created, "--created"), loader=_loader(context)
+            document, issuer, proof_format=proof_format, created=moment(created, "--created"), loader=_loader(context)
         )
     except RunIdError as exc:
         fail(exc)
@@ -241,7 +220,7 @@ def verify(
         verifier = Verifier(
             resolver=_resolver(did_store),
             loader=_loader(context),
-            now=_moment(at, "--at") or utc_now(),
+            now=moment(at, "--at") or utc_now(),
             status_lists=load_status_lists(status_list) if status_list else None,
         )
         documents = [read_secured(path) for path in files]
@@ -421,7 +400,7 @@ def declare_cmd(
 ) -> None:
     """Issue a run declaration before the run starts (and keep it, with its salts, in the run store)."""
     try:
-        current, _ = _declare_into_store(manifest, _home(home), proof_format, _remote(issuer_url, token))
+        current, _ = _declare_into_store(manifest, home_dir(home), proof_format, _remote(issuer_url, token))
     except RunIdError as exc:
         fail(exc)
     typer.echo(f"declared run {current.run_id}", err=True)
@@ -541,8 +520,8 @@ def bind_cmd(
     """Issue the output binding for a declared run."""
     try:
         binding = _bind_declaration(
-            read_secured(declaration), _home(home), _read_bytes(output), media_type=media_type,
-            started=_moment(started, "--started"), completed=_moment(completed, "--completed"),
+            read_secured(declaration), home_dir(home), _read_bytes(output), media_type=media_type,
+            started=moment(started, "--started"), completed=moment(completed, "--completed"),
             observed=Observed(modelId=observed_model) if observed_model else None, proof_format=None,
             remote=_remote(issuer_url, token),
         )
@@ -572,7 +551,7 @@ def run_cmd(
         fail(UsageError("give the command to run after --, e.g. vc-runid run --manifest m.yaml -- python job.py"))
     try:
         remote = _remote(issuer_url, token)
-        current, _ = _declare_into_store(manifest, _home(home), proof_format, remote)
+        current, _ = _declare_into_store(manifest, home_dir(home), proof_format, remote)
         directory = out_dir or Path(f"run-{current.run_id.rsplit(':', 1)[-1]}")
         directory.mkdir(parents=True, exist_ok=True)
         declaration_path = directory / "declaration.json"
@@ -595,7 +574,7 @@ def run_cmd(
             output_path = directory / "output.txt"
             output_path.write_bytes(output)
         binding = _bind_declaration(
-            current.declaration, _home(home), output, media_type=None, started=started, completed=completed,
+            current.declaration, home_dir(home), output, media_type=None, started=started, completed=completed,
             observed=Observed(exitCode=completed_process.returncode), proof_format=proof_format,
             remote=remote,
         )
@@ -613,7 +592,7 @@ app.add_typer(runs_app, name="runs")
 @runs_app.command("list")
 def runs_list(home: HomeOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List declared runs and whether they are bound."""
-    records = RunStore.in_home(_home(home)).list()
+    records = RunStore.in_home(home_dir(home)).list()
     if as_json:
         typer.echo(json.dumps([{"runId": r.run_id, "declaredAt": r.declared_at, "status": r.status, "boundAt": r.bound_at} for r in records], indent=2))
         return
@@ -625,7 +604,7 @@ def runs_list(home: HomeOption = None, as_json: Annotated[bool, typer.Option("--
 def runs_show(run_id: str, home: HomeOption = None) -> None:
     """Show a run's declaration and binding (salts are not shown)."""
     try:
-        record = RunStore.in_home(_home(home)).get(run_id)
+        record = RunStore.in_home(home_dir(home)).get(run_id)
     except RunIdError as exc:
         fail(exc)
     typer.echo(json.dumps({"runId": record.run_id, "status": record.status, "declaration": record.declaration, "binding": record.binding}, indent=2))
@@ -643,9 +622,9 @@ def present(
 ) -> None:
     """A Verifiable Presentation of runs' declarations and bindings, bound to a challenge and domain."""
     try:
-        holder = load_issuer(_home(home), holder_key)
+        holder = load_issuer(home_dir(home), holder_key)
         vp = present_runs(
-            RunStore.in_home(_home(home)), run_ids, holder, challenge=challenge, domain=domain, proof_format=proof_format
+            RunStore.in_home(home_dir(home)), run_ids, holder, challenge=challenge, domain=domain, proof_format=proof_format
         )
     except RunIdError as exc:
         fail(exc)
@@ -661,7 +640,7 @@ def disclose(
 ) -> None:
     """Write a disclosure file (content + salt) of chosen components, for an auditor."""
     try:
-        record = RunStore.in_home(_home(home)).get(run_id)
+        record = RunStore.in_home(home_dir(home)).get(run_id)
         missing = [c for c in component if c not in record.disclosures.components]
         if missing:
             known = ", ".join(sorted(record.disclosures.components)) or "none"
@@ -681,7 +660,7 @@ def demo(
     from .demo import run_demo
 
     try:
-        code = run_demo(_home(home), out_dir, echo=typer.echo)
+        code = run_demo(home_dir(home), out_dir, echo=typer.echo)
     except RunIdError as exc:
         fail(exc)
     raise typer.Exit(code)

@@ -114,6 +114,20 @@ class IssuerClient:
         response = self._http.post("/credentials/verify", json={"verifiableCredential": credential})
         return dict(response.json())
 
+    # -- revocation --
+
+    def revoke(self, credential_id: str, reason: str) -> dict[str, Any]:
+        """Revoke a credential the service issued (needs an admin token). Final and idempotent:
+        the answer's ``changed`` is False if it was already revoked. It holds the bit
+        (``statusListIndex``), ``revokedAt`` and the revocation's log ``receipt``."""
+        body = {"credentialId": credential_id, "reason": reason}
+        return dict(self._call("POST", "/credentials/status", json=body).json())
+
+    def status_list(self) -> dict[str, Any]:
+        """The service's signed status list credential (``GET /status/1``), for a verifier's
+        ``status_lists`` (keyed by its ``id``)."""
+        return dict(self._call("GET", "/status/1").json())
+
     # -- the log --
 
     def checkpoint(self) -> str:

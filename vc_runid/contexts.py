@@ -98,6 +98,7 @@ class ProcessingCache:
         self.scoped: dict[int, tuple[Any, str]] = {}  # id(scoped context) -> (it, its cache key)
         self.iris: dict[tuple[Any, ...], Any] = {}
         self.values: dict[tuple[Any, ...], Any] = {}
+        self.terms: dict[tuple[Any, ...], str] = {}
 
     def add_context(
         self, key: tuple[Any, ...], processed: Any, scoped: Mapping[int, tuple[Any, str]]
@@ -112,6 +113,11 @@ class ProcessingCache:
         if len(self.iris) >= self.MAX_IRIS:
             self.iris.clear()
         self.iris[key] = expanded
+
+    def add_term(self, key: tuple[Any, ...], iri: str) -> None:
+        if len(self.terms) >= self.MAX_IRIS:
+            self.terms.clear()
+        self.terms[key] = iri
 
     def add_value(self, key: tuple[Any, ...], template: Any) -> None:
         if len(self.values) >= self.MAX_IRIS:

@@ -46,6 +46,7 @@ class Server:
         storage = open_storage(home, database)
         try:
             self.tokens = {name: create_token(storage, name) for name in ("alice", "bob")}
+            self.tokens["admin"] = create_token(storage, "admin", admin=True)
         finally:
             storage.close()
         self.start()

@@ -64,3 +64,12 @@ def later(seconds: float = 0.0) -> datetime:
 
 def b64decode_all(values: list[str]) -> list[bytes]:
     return [base64.b64decode(v) for v in values]
+
+
+def all_entries(client: httpx.Client) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while True:
+        page = client.get("/log/entries", params={"start": len(out)}).json()
+        out.extend(page["entries"])
+        if len(out) >= page["treeSize"] or not page["entries"]:
+            return out

@@ -1,11 +1,11 @@
 """The issuer service as a FastAPI application: VC API issue/verify, run declaration and output
-binding, and the public, verifiable run log.
+binding, revocation (Bitstring Status List), and the public, verifiable run log.
 
     from pathlib import Path
     import uvicorn
     from vc_runid.server.app import create_app
 
-    uvicorn.run(create_app(Path(".runid")), host="127.0.0.1", port=8080)
+    uvicorn.run(create_app(Path(".runid"), public_url="http://127.0.0.1:8080"), host="127.0.0.1", port=8080)
 
 Every refusal is an RFC 9457 problem+json body carrying a stable ``RUNID_…`` code, and a refused
 request writes nothing. Request bodies are limited to :data:`MAX_BODY_BYTES`.
@@ -36,12 +36,21 @@ from ..declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential, dec
 from ..dids import DidResolver
 from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
 from ..jose import envelop
-from ..timeutil import format_datetime, parse_datetime, utc_now
 from ..presentations import verify_presentation
+from ..timeutil import format_datetime, parse_datetime, utc_now
 from ..verification import VerificationReport, Verifier
 from .log import Receipt, RunLog, b64, new_entry
-from .storage import ForbiddenError, RunRow, Storage, open_storage
-from .tokens import check_token
+from .status import LIST_PATH, StatusService, list_url_for, public_base_url
+from .storage import (
+    AlreadyRevokedError,
+    CredentialNotFoundError,
+    ForbiddenError,
+    RunRow,
+    StatusRow,
+    Storage,
+    open_storage,
+)
+from .tokens import Caller, authenticate
 
 #: Largest request body accepted, in bytes (1 MiB). Larger → 413 ``RUNID_INPUT_TOO_LARGE``.
 MAX_BODY_BYTES = 1 << 20
@@ -99,6 +108,8 @@ _STATUS_BY_CODE: dict[ErrorCode, tuple[int, str]] = {
 def error_response(exc: RunIdError) -> JSONResponse:
     if isinstance(exc, ForbiddenError):
         return problem(403, exc.code, "Not your run", exc.message)
+    if isinstance(exc, CredentialNotFoundError):
+        return problem(404, exc.code, "Credential not found", exc.message)
     status, title = _STATUS_BY_CODE.get(exc.code, (422, "Unprocessable request"))
     return problem(status, exc.code, title, exc.message)
 
@@ -109,6 +120,10 @@ def _unauthorized(detail: str) -> RunIdError:
 
 class _AuthError(UsageError):
     pass
+
+
+class _AdminRequired(UsageError):
+    """A valid token, but not an admin's (HTTP 403)."""
 
 
 # --- request and response models ----------------------------------------------------------------
@@ -200,6 +215,32 @@ class RunRecord(BaseModel):
     boundAt: str | None = None
 
 
+class StatusChange(_Strict):
+    type: Literal["BitstringStatusListEntry", "BitstringStatusListCredential"] = Field(
+        description="the status mechanism; both names are in use by VC API clients"
+    )
+    status: Literal["revoked"] = Field(description="revocation is the only change offered, and it is final")
+
+
+class UpdateStatusRequest(_Strict):
+    """VC API "update status" (``credentialStatus``), or the short form with only a ``reason``."""
+
+    credentialId: str = Field(min_length=1, max_length=1000)
+    credentialStatus: list[StatusChange] | None = Field(None, min_length=1, max_length=1)
+    reason: str | None = Field(None, min_length=1, max_length=1000)
+
+
+class UpdateStatusResponse(BaseModel):
+    credentialId: str
+    credentialStatus: list[dict[str, str]]
+    statusListCredential: str
+    statusListIndex: str
+    revokedAt: str
+    reason: str
+    changed: bool = Field(description="false when the credential was already revoked (nothing was written)")
+    receipt: Receipt = Field(description="the revocation's place in the run log")
+
+
 class InclusionResponse(BaseModel):
     leafIndex: int
     treeSize: int
@@ -221,7 +262,10 @@ class LogEntry(BaseModel):
     runId: str | None
     loggedAt: str
     leafHash: str
-    entry: Any = Field(description="the secured credential; its RFC 8785 JSON is the leaf data")
+    entry: Any = Field(
+        description="the secured credential, or for kind 'revocation' the revocation record; its RFC 8785 JSON "
+        "is the leaf data"
+    )
 
 
 class LogEntries(BaseModel):
@@ -305,10 +349,12 @@ class BodyLimit:
 class Service:
     """What the endpoints share: the issuer, the database and the log."""
 
-    def __init__(self, home: Path, database: str | None, domain: str | None) -> None:
+    def __init__(self, home: Path, database: str | None, domain: str | None, public_url: str) -> None:
         self.issuer: Issuer = init_home(home, domain=domain)[0]
         self.storage: Storage = open_storage(home, database)
         self.log = RunLog(self.storage, self.issuer)
+        # Fixed in the database the first time: credentials already issued point to that URL.
+        self.status = StatusService(self.storage, self.issuer, self.storage.status_list_url(list_url_for(public_url)), _JSONLD)
         documents = {self.issuer.did: self.issuer.did_document()} if self.issuer.did.startswith("did:web:") else {}
         self.resolver = DidResolver(documents)
         self.loader = default_loader()
@@ -366,25 +412,44 @@ def _verify_response(report: VerificationReport) -> JSONResponse:
 _bearer = HTTPBearer(auto_error=False, description="a client token from `vc-runid tokens create`")
 
 
-def _client(
+def _caller(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> str:
-    """The client a request's bearer token belongs to; 401 otherwise (before the body is used)."""
+) -> Caller:
+    """Who a request's bearer token belongs to; 401 otherwise (before the body is used)."""
     if credentials is None:
         raise _unauthorized("a bearer token is required")
-    name = check_token(request.app.state.service.storage, credentials.credentials)
-    if name is None:
+    caller = authenticate(request.app.state.service.storage, credentials.credentials)
+    if caller is None:
         raise _unauthorized("the bearer token is unknown or revoked")
-    return name
+    return caller
+
+
+def _client(caller: Annotated[Caller, Depends(_caller)]) -> str:
+    return caller.name
+
+
+def _admin(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    """An admin's token (``vc-runid tokens create NAME --admin``); 403 for any other valid one."""
+    if not caller.admin:
+        raise _AdminRequired(f"client {caller.name!r} is not an admin: revoking needs an admin token",
+                             code=ErrorCode.UNAUTHORIZED)
+    return caller
 
 
 Client = Annotated[str, Depends(_client)]
+Admin = Annotated[Caller, Depends(_admin)]
 
 
-def create_app(home: Path, database: str | None = None, domain: str | None = None) -> FastAPI:
+def create_app(
+    home: Path, database: str | None = None, domain: str | None = None, public_url: str | None = None
+) -> FastAPI:
     """The issuer service for the key in ``home`` and the database ``database`` (default: SQLite
-    in ``home``). With ``domain`` the issuer is ``did:web:<domain>`` and serves its DID document."""
-    service = Service(home, database, domain)
+    in ``home``). With ``domain`` the issuer is ``did:web:<domain>`` and serves its DID document.
+    ``public_url`` is where verifiers reach the service (default ``https://<domain>``, else
+    ``http://127.0.0.1:8080``); the status list URL in every credential is ``<public_url>/status/1``,
+    fixed in the database the first time the service starts."""
+    base = public_base_url(public_url=public_url, domain=domain, host="127.0.0.1", port=8080)
+    service = Service(home, database, domain, base)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -413,6 +478,8 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
     async def _runid_error(_: Request, exc: RunIdError) -> JSONResponse:
         if isinstance(exc, _AuthError):
             return problem(401, exc.code, "Unauthorized", exc.message, {"WWW-Authenticate": "Bearer"})
+        if isinstance(exc, _AdminRequired):
+            return problem(403, exc.code, "Forbidden", exc.message)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
@@ -424,7 +491,7 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
         where = ".".join(str(p) for p in first.get("loc", ()))
         detail = f"{where}: {first.get('msg', 'invalid')}"
         path = request.url.path
-        if path.startswith("/runs"):
+        if path.startswith("/runs") or path == "/credentials/status":
             code = ErrorCode.REQUEST_INVALID
         elif path.startswith("/credentials"):
             code = ErrorCode.NOT_A_CREDENTIAL
@@ -500,13 +567,16 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
     def declare_run(body: DeclareRequest, client: Client) -> dict[str, Any]:
         """Declare a run before it starts. The service stamps ``validFrom`` with its own clock,
         signs the declaration, appends it to the log and returns it with its receipt."""
+        fmt = ProofFormat(body.format)
+        assigned_id, status, status_index = service.status.assign(fmt)
         now = utc_now()
         with _JSONLD:
-            declaration = declare(body.composition, service.issuer, declared_at=now, proof_format=ProofFormat(body.format))
+            declaration = declare(body.composition, service.issuer, declared_at=now, proof_format=fmt,
+                                  credential_id=assigned_id, credential_status=status)
         run_id, credential_id = _ids(declaration)
         _, receipt = service.log.append(new_entry(
             "declaration", declaration, credential_id=credential_id, run_id=run_id, client=client, logged_at=now,
-            declaration=json.dumps(declaration), declared_at=format_datetime(now),
+            declaration=json.dumps(declaration), declared_at=format_datetime(now), status_index=status_index,
         ))
         return {"runId": run_id, "declaration": declaration, "receipt": receipt}
 
@@ -537,16 +607,19 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
                 code=ErrorCode.TIME_IN_FUTURE,
             )
         declaration = _load(row.declaration)
+        fmt = _format_of(declaration)
+        assigned_id, status, status_index = service.status.assign(fmt)
         with _JSONLD:
             binding = bind(
                 declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
                 output=body.output, started_at=started, completed_at=completed, bound_at=now,
-                usage=body.usage, observed=body.observed, proof_format=_format_of(declaration),
+                usage=body.usage, observed=body.observed, proof_format=fmt,
+                credential_id=assigned_id, credential_status=status,
             )
         _, binding_id = _ids(binding)
         _, receipt = service.log.append(new_entry(
             "binding", binding, credential_id=binding_id, run_id=run_id, client=client, logged_at=now,
-            binding=json.dumps(binding),
+            binding=json.dumps(binding), status_index=status_index,
         ))
         return {"runId": run_id, "binding": binding, "receipt": receipt}
 
@@ -569,6 +642,64 @@ def create_app(home: Path, database: str | None = None, domain: str | None = Non
         row = service.storage.get_run(run_id)
         if row is None:
             raise RunError(f"no run {run_id} was declared here", code=ErrorCode.RUN_NOT_FOUND)
+        return row
+
+    # -- revocation (W3C Bitstring Status List) --
+
+    @app.get(LIST_PATH, tags=["Status"], responses={200: {"content": {"application/vc": {}}}})
+    def status_list() -> JSONResponse:
+        """The signed ``BitstringStatusListCredential`` every VC 2.0 declaration and binding points
+        to (``credentialStatus.statusListCredential``). ``validFrom`` is when it was signed,
+        ``validUntil`` a day later; it is re-signed at once after a revocation, else at most every
+        60 seconds. Public."""
+        return JSONResponse(service.status.status_list(), media_type="application/vc",
+                            headers={"Cache-Control": "max-age=60"})
+
+    @app.post("/credentials/status", response_model=UpdateStatusResponse, tags=["VC API"],
+              responses={**problems, 403: problems[401], 404: problems[401]})
+    def update_status(body: UpdateStatusRequest, admin: Admin) -> dict[str, Any]:
+        """Revoke a credential (VC API "update status"): ``{"credentialId": ID, "credentialStatus":
+        [{"type": "BitstringStatusListEntry", "status": "revoked"}]}``, or ``{"credentialId": ID,
+        "reason": "…"}``. Needs an admin token. Revocation is final and idempotent: a repeat
+        answers 200 with ``changed: false`` and writes nothing. Every revocation is appended to the
+        run log (kind ``revocation``) in the transaction that sets the bit. 404 for an id with no
+        status entry here (unknown, or issued in a VC 1.1 format)."""
+        if body.credentialStatus is None and body.reason is None:
+            raise UsageError("give credentialStatus [{type, status: 'revoked'}] or a reason", code=ErrorCode.REQUEST_INVALID)
+        reason = body.reason if body.reason is not None else "revoked through the VC API"
+        row = _status_row(body.credentialId)
+        changed = False
+        if not row.revoked:
+            now = utc_now()
+            record = service.status.revocation_record(row, reason, now)
+            try:
+                service.log.append(new_entry(
+                    "revocation", record, credential_id=row.credential_id, run_id=row.run_id, client=admin.name,
+                    logged_at=now, status_index=row.index, reason=reason,
+                ))
+                changed = True
+            except AlreadyRevokedError:
+                pass  # a concurrent request revoked it first: that revocation stands
+            row = _status_row(body.credentialId)
+        assert row.revoked_at is not None and row.reason is not None and row.revocation_index is not None
+        return {
+            "credentialId": row.credential_id,
+            "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "revoked"}],
+            "statusListCredential": service.status.list_url,
+            "statusListIndex": str(row.index),
+            "revokedAt": row.revoked_at,
+            "reason": row.reason,
+            "changed": changed,
+            "receipt": service.log.receipt(row.revocation_index),
+        }
+
+    def _status_row(credential_id: str) -> StatusRow:
+        row = service.storage.status_entry(credential_id)
+        if row is None:
+            raise CredentialNotFoundError(
+                f"no credential {credential_id} with a status list entry was issued here "
+                "(credentials in a VC 1.1 format carry none)"
+            )
         return row
 
     # -- the log --
@@ -657,13 +788,15 @@ def _check_range(ok: bool, detail: str) -> None:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` / multi-worker serving: settings from the environment
-    (``RUNID_SERVER_HOME``, ``RUNID_SERVER_DATABASE``, ``RUNID_SERVER_DOMAIN``)."""
+    (``RUNID_SERVER_HOME``, ``RUNID_SERVER_DATABASE``, ``RUNID_SERVER_DOMAIN``,
+    ``RUNID_SERVER_PUBLIC_URL``)."""
     import os
 
     return create_app(
         Path(os.environ["RUNID_SERVER_HOME"]),
         os.environ.get("RUNID_SERVER_DATABASE") or None,
         os.environ.get("RUNID_SERVER_DOMAIN") or None,
+        os.environ.get("RUNID_SERVER_PUBLIC_URL") or None,
     )
 
 

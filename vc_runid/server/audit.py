@@ -9,6 +9,9 @@ database) an auditor checks, without trusting the service:
   digest of the secured declaration (a binding without a prior declaration means the run was
   declared after the fact, or not at all);
 * ``unique``: no run is declared twice and no run bound twice;
+* ``revocations``: every revocation names a credential logged before it, by id and by the status
+  list index that credential carries, and no credential is revoked twice — so the revocation
+  list can be rebuilt from the log alone;
 * ``unbound``: declared runs still unbound after the grace period are listed — a run that was
   declared, executed, and whose output was never bound (or was withheld) shows up here.
 
@@ -56,6 +59,7 @@ class AuditReport(BaseModel):
     rootHash: str
     declarations: int
     bindings: int
+    revocations: int = 0
     checks: list[CheckResult]
     unbound: list[UnboundRun]
 
@@ -83,11 +87,13 @@ def audit_entries(
 ) -> AuditReport:
     """Audit a whole log (entries in index order, starting at 0)."""
     tree = MerkleTree()
-    problems: dict[str, list[str]] = {"leaves": [], "bindings": [], "unique": [], "order": []}
+    problems: dict[str, list[str]] = {"leaves": [], "bindings": [], "unique": [], "order": [], "revocations": []}
     declared: dict[str, tuple[int, Any, dict[str, Any]]] = {}  # credential id -> (index, secured, doc)
     runs: dict[str, tuple[int, datetime]] = {}  # run id -> (declaration index, declared at)
     bound: set[str] = set()
-    n_decl = n_bind = 0
+    status_of: dict[str, str | None] = {}  # credential id -> the statusListIndex it carries
+    revoked: set[str] = set()
+    n_decl = n_bind = n_rev = 0
     for item in entries:
         if item.index != tree.size:
             problems["order"].append(f"entry {item.index} where {tree.size} was expected")
@@ -104,11 +110,13 @@ def audit_entries(
                     problems["unique"].append(f"run {run_id} declared again at {item.index}")
                     continue
                 declared[str(doc.get("id"))] = (item.index, item.entry, doc)
+                status_of[str(doc.get("id"))] = _status_index(doc)
                 runs[run_id] = (item.index, issued_at(doc))
             elif item.kind == "binding":
                 n_bind += 1
                 doc = _document(item.entry)
                 run_id, _, related = binding_subject(doc)
+                status_of[str(doc.get("id"))] = _status_index(doc)
                 prior = declared.get(str(related.get("id")))
                 if prior is None:
                     problems["bindings"].append(
@@ -125,6 +133,22 @@ def audit_entries(
                 if run_id in bound:
                     problems["unique"].append(f"run {run_id} bound again at {item.index}")
                 bound.add(run_id)
+            elif item.kind == "revocation":
+                n_rev += 1
+                record = item.entry if isinstance(item.entry, dict) else {}
+                target = str(record.get("credentialId"))
+                if target not in status_of:
+                    problems["revocations"].append(
+                        f"entry {item.index}: revokes {target}, which is not a credential logged before it"
+                    )
+                elif status_of[target] is None or status_of[target] != record.get("statusListIndex"):
+                    problems["revocations"].append(
+                        f"entry {item.index}: revokes status list index {record.get('statusListIndex')!r} but "
+                        f"{target} carries {status_of[target]!r}"
+                    )
+                if target in revoked:
+                    problems["revocations"].append(f"entry {item.index}: {target} revoked again")
+                revoked.add(target)
         except (RunIdError, ValueError, TypeError, KeyError) as exc:
             problems["bindings" if item.kind == "binding" else "unique"].append(
                 f"entry {item.index}: unreadable {item.kind}: {exc}"
@@ -133,6 +157,7 @@ def audit_entries(
         _result("leaves", problems["leaves"] + problems["order"], f"{tree.size} leaves hash to their content"),
         _result("bindings", problems["bindings"], f"{n_bind} bindings each follow their declaration"),
         _result("unique", problems["unique"], "no run declared or bound twice"),
+        _result("revocations", problems["revocations"], f"{n_rev} revocations each name a credential logged before them"),
     ]
     if checkpoint is not None:
         checks.append(_checkpoint_check(tree, checkpoint, key_name, public_key))
@@ -146,9 +171,20 @@ def audit_entries(
         rootHash=base64.b64encode(tree.root()).decode(),
         declarations=n_decl,
         bindings=n_bind,
+        revocations=n_rev,
         checks=checks,
         unbound=unbound,
     )
+
+
+def _status_index(doc: dict[str, Any]) -> str | None:
+    """The ``statusListIndex`` of a credential's (first) ``BitstringStatusListEntry``, if any."""
+    status = doc.get("credentialStatus")
+    entries = status if isinstance(status, list) else [status]
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("statusListIndex"), str):
+            return str(entry["statusListIndex"])
+    return None
 
 
 def _result(name: str, problems: list[str], ok: str) -> CheckResult:
@@ -162,6 +198,7 @@ _CODES = {
     "leaves": "RUNID_LOG_INCLUSION_INVALID",
     "bindings": "RUNID_BINDING_WITHOUT_DECLARATION",
     "unique": "RUNID_RUN_EXISTS",
+    "revocations": "RUNID_STATUS_LIST_INVALID",
     "checkpoint": "RUNID_LOG_CHECKPOINT_INVALID",
 }
 

@@ -53,9 +53,19 @@ def serve(
     database: DatabaseOption = None,
     domain: Annotated[str | None, typer.Option(help="Serve as did:web:<domain> (and its did.json).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (signing is CPU-bound: one per core).")] = 1,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="Where verifiers reach this service (the status list URL in credentials is <URL>/status/1). "
+            "Default: https://<domain>, else http://<host>:<port>.",
+        ),
+    ] = None,
 ) -> None:
     """Start the issuer service (FastAPI + uvicorn)."""
     import uvicorn
+
+    from .status import list_url_for, public_base_url
 
     directory = _home(home)
     try:
@@ -63,13 +73,28 @@ def serve(
         issuer, created = init_home(directory, KeyType.ED25519, domain=domain)
         from .storage import open_storage
 
-        open_storage(directory, database).close()  # creates the schema once
+        base = public_base_url(public_url=public_url, domain=domain, host=host, port=port)
+        storage = open_storage(directory, database)  # creates the schema once
+        try:
+            list_url = storage.status_list_url(list_url_for(base))
+        finally:
+            storage.close()
     except RunIdError as exc:
         _fail(exc)
     typer.echo(f"{'created' if created else 'using'} issuer {issuer.did} in {directory}", err=True)
+    typer.echo(f"status list: {list_url}", err=True)
+    if list_url != list_url_for(base):
+        typer.echo(
+            f"warning: this database's credentials point to the status list at {list_url}, not at "
+            f"{list_url_for(base)}: keep {list_url} reachable (e.g. a redirect) or verifiers cannot fetch it",
+            err=True,
+        )
+    elif public_url is None and domain is None and host in ("0.0.0.0", "::"):
+        typer.echo(f"warning: {list_url} is not a public address; pass --public-url", err=True)
     os.environ["RUNID_SERVER_HOME"] = str(directory)
     os.environ["RUNID_SERVER_DATABASE"] = database or ""
     os.environ["RUNID_SERVER_DOMAIN"] = domain or ""
+    os.environ["RUNID_SERVER_PUBLIC_URL"] = base
     uvicorn.run(
         "vc_runid.server.app:app_from_env",
         factory=True,
@@ -95,13 +120,18 @@ def _storage(home: Path | None, database: str | None) -> Any:
 
 
 @tokens_app.command("create")
-def tokens_create(name: str, home: HomeOption = None, database: DatabaseOption = None) -> None:
+def tokens_create(
+    name: str,
+    home: HomeOption = None,
+    database: DatabaseOption = None,
+    admin: Annotated[bool, typer.Option("--admin", help="May also revoke credentials (POST /credentials/status).")] = False,
+) -> None:
     """Create a client token. It is printed once; only its SHA-256 is stored."""
     from .tokens import create_token
 
     storage = _storage(home, database)
     try:
-        token = create_token(storage, name)
+        token = create_token(storage, name, admin=admin)
     except RunIdError as exc:
         _fail(exc)
     finally:
@@ -131,7 +161,8 @@ def tokens_list(home: HomeOption = None, database: DatabaseOption = None) -> Non
     storage = _storage(home, database)
     try:
         for row in list_tokens(storage):
-            typer.echo(f"{row.name}\t{row.created_at}\t{'revoked' if row.revoked else 'active'}")
+            columns = [row.name, row.created_at, "revoked" if row.revoked else "active"] + (["admin"] if row.admin else [])
+            typer.echo("\t".join(columns))
     finally:
         storage.close()
 
@@ -254,7 +285,10 @@ def log_audit(
     if as_json:
         typer.echo(json.dumps({**report.model_dump(mode="json"), "valid": report.valid}, indent=2))
     else:
-        typer.echo(f"log: {report.treeSize} entries, {report.declarations} declarations, {report.bindings} bindings")
+        typer.echo(
+            f"log: {report.treeSize} entries, {report.declarations} declarations, {report.bindings} bindings, "
+            f"{report.revocations} revocations"
+        )
         for check in report.checks:
             typer.echo(f"  {'ok  ' if check.passed else 'FAIL'} {check.name}{f' [{check.code}]' if check.code else ''}: {check.message}")
         for run in report.unbound:

@@ -3,7 +3,9 @@ the service database, with C2SP signed-note checkpoints signed by the issuer key
 
 A leaf is ``log_leaf_data(secured)``: the RFC 8785 JSON of the secured credential exactly as the
 service returned it (a JSON object for Data Integrity, a JSON string for a compact JWS). An
-auditor who holds a credential recomputes its leaf hash without asking the service.
+auditor who holds a credential recomputes its leaf hash without asking the service. A revocation
+is logged the same way, its leaf being the RFC 8785 JSON of the revocation record (see
+``server/status.py``); the signed checkpoint is what vouches for it.
 
 Writes go through one writer thread per process (group commit): request threads queue their
 entry and wait; the writer takes everything queued, commits it in one transaction, and only then
@@ -226,6 +228,18 @@ class RunLog:
 
     def size(self) -> int:
         return self.refresh()
+
+    def receipt(self, index: int) -> Receipt:
+        """A receipt for an entry committed earlier, against the current signed checkpoint."""
+        self.refresh()
+        with self._tree_lock:
+            size = self._tree.size
+            return Receipt(
+                leafIndex=index,
+                treeSize=size,
+                checkpoint=self._checkpoint_locked(size),
+                inclusionProof=[b64(h) for h in self._tree.inclusion_proof(index, size)],
+            )
 
     def entries(self, start: int, end: int) -> list[LogRow]:
         return self.storage.entries(start, end)
