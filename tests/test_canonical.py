@@ -16,12 +16,20 @@ from typing import Any
 
 import pytest
 from pyld import jsonld
-
 from test_w3c_vectors import LOADER as VECTOR_LOADER
 from test_w3c_vectors import OPTIONS as VECTOR_OPTIONS
 from test_w3c_vectors import UNSIGNED as VECTOR_UNSIGNED
+
 from vc_runid._rdfc import canonicalize_nquads
-from vc_runid.canonical import _check_expanded, _json_ld_failure, canonicalize, expand_safe, to_nquads
+from vc_runid.canonical import (
+    _check_expanded,
+    _json_ld_failure,
+    canonicalize,
+    expand_document,
+    expand_safe,
+    to_nquads,
+    without_entry,
+)
 from vc_runid.contexts import DATA_INTEGRITY_V2, ED25519_2020_V1, VC_V1, VC_V2, DocumentLoader
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.proofs import ECDSA_RDFC_2019, ED25519_SIGNATURE_2020, EDDSA_RDFC_2022
@@ -52,7 +60,11 @@ def reference_expand(document: dict[str, Any], loader: DocumentLoader) -> list[A
 def reference_nquads(expanded: list[Any], loader: DocumentLoader) -> str:
     nquads: str = jsonld.to_rdf(
         copy.deepcopy(expanded),
-        {"format": "application/n-quads", "documentLoader": loader, "contextResolver": loader.resolver()},
+        {
+            "format": "application/n-quads",
+            "documentLoader": loader,
+            "contextResolver": loader.resolver(),
+        },
     )
     return nquads
 
@@ -68,7 +80,7 @@ def outcome(run: Any) -> tuple[str, Any]:
         return "ok", run()
     except RunIdError as exc:
         return "error", exc.code.value
-    except Exception as exc:  # stock to_rdf's own errors, which canonical.py maps to a RunIdError
+    except Exception as exc:  # noqa: BLE001 - stock to_rdf's own errors, mapped by canonical.py
         return "error", type(exc).__name__
 
 
@@ -78,7 +90,12 @@ def assert_same(document: dict[str, Any], extra: dict[str, Any] | None = None) -
     status, expanded = outcome(lambda: expand_safe(document, fast_loader))
     ref_status, ref_expanded = outcome(lambda: reference_expand(document, reference_loader))
     if ref_status == "error" or status == "error":
-        assert status == "error" and ref_status == "error", (status, expanded, ref_status, ref_expanded)
+        assert status == "error" and ref_status == "error", (
+            status,
+            expanded,
+            ref_status,
+            ref_expanded,
+        )
         assert expanded == ref_expanded
         return None
     assert expanded == ref_expanded
@@ -138,8 +155,14 @@ INLINE_CONTEXT: dict[str, Any] = {
     "byType": {"@id": "ex:byType", "@container": "@type"},
     "data": {"@id": "ex:data", "@type": "@json"},
     "parentOf": {"@reverse": "ex:childOf"},
-    "scoped": {"@id": "ex:scoped", "@context": {"inner": "ex:inner", "innerDate": {"@id": "ex:d", "@type": "xsd:date"}}},
-    "Special": {"@id": "ex:Special", "@context": {"special": "ex:special", "specialLink": {"@id": "ex:sl", "@type": "@id"}}},
+    "scoped": {
+        "@id": "ex:scoped",
+        "@context": {"inner": "ex:inner", "innerDate": {"@id": "ex:d", "@type": "xsd:date"}},
+    },
+    "Special": {
+        "@id": "ex:Special",
+        "@context": {"special": "ex:special", "specialLink": {"@id": "ex:sl", "@type": "@id"}},
+    },
     "Plain": "ex:Plain",
     "meta": "@nest",
     "title": "ex:title",
@@ -147,8 +170,25 @@ INLINE_CONTEXT: dict[str, Any] = {
     "nullTerm": None,
 }
 KEYS = [k for k in INLINE_CONTEXT if k not in ("ex", "xsd", "Special", "Plain", "nullTerm")]
-STRINGS = ["", "plain", "é中ß😀", 'quote " and \\ backslash', "tab\tnew\nline\rcr", "\u2028\x85", "\x00\x1f\x7f", "C:\\new", "@en"]
-IRIS = ["did:example:a", "did:example:b", "urn:uuid:1", "https://example.org/é", "_:shared", "_:other"]
+STRINGS = [
+    "",
+    "plain",
+    "é中ß😀",
+    'quote " and \\ backslash',
+    "tab\tnew\nline\rcr",
+    "\u2028\x85",
+    "\x00\x1f\x7f",
+    "C:\\new",
+    "@en",
+]
+IRIS = [
+    "did:example:a",
+    "did:example:b",
+    "urn:uuid:1",
+    "https://example.org/é",
+    "_:shared",
+    "_:other",
+]
 # Identifiers that safe mode or to_rdf must refuse: relative, with a space, a null-mapped term.
 ODD_IRIS = ["https://example.org/x y", "relative", "", "nullTerm", "@unknown", "did:example:a\n"]
 
@@ -166,7 +206,10 @@ def random_value(rng: random.Random, depth: int) -> Any:
     if roll < 0.37:
         return {"@value": random_string(rng), "@language": rng.choice(["en", "de-CH", "EN-us"])}
     if roll < 0.44:
-        return {"@value": rng.choice(["1.50", "2025-01-01T00:00:00Z", "x"]), "@type": rng.choice([XSD + "double", XSD + "dateTime", "ex:T", XSD + "string"])}
+        return {
+            "@value": rng.choice(["1.50", "2025-01-01T00:00:00Z", "x"]),
+            "@type": rng.choice([XSD + "double", XSD + "dateTime", "ex:T", XSD + "string"]),
+        }
     if roll < 0.5:
         return {"@list": [random_value(rng, depth + 1) for _ in range(rng.randrange(3))]}
     if roll < 0.58 or depth > 2:
@@ -190,7 +233,11 @@ def random_node(rng: random.Random, depth: int) -> dict[str, Any]:
     if rng.random() < 0.05:
         node["@included"] = [random_node(rng, depth + 1)]
     if rng.random() < 0.05:
-        node["title"] = {"@value": random_string(rng), "@index": "i", "@direction": rng.choice(["ltr", "rtl"])}
+        node["title"] = {
+            "@value": random_string(rng),
+            "@index": "i",
+            "@direction": rng.choice(["ltr", "rtl"]),
+        }
     for key in rng.sample(KEYS, rng.randrange(1, 6)):
         node[key] = value_for(key, rng, depth)
     if rng.random() < 0.05:
@@ -204,9 +251,14 @@ def random_node(rng: random.Random, depth: int) -> dict[str, Any]:
 
 def value_for(key: str, rng: random.Random, depth: int) -> Any:
     if key == "names":
-        return {rng.choice(["en", "fr", "@none"]): random_string(rng) for _ in range(rng.randrange(1, 3))}
+        return {
+            rng.choice(["en", "fr", "@none"]): random_string(rng)
+            for _ in range(rng.randrange(1, 3))
+        }
     if key == "indexed":
-        return {random_string(rng) or "i": random_value(rng, depth) for _ in range(rng.randrange(1, 3))}
+        return {
+            random_string(rng) or "i": random_value(rng, depth) for _ in range(rng.randrange(1, 3))
+        }
     if key in ("byId", "namedGraph"):
         return {rng.choice(IRIS): random_node(rng, depth + 1) for _ in range(rng.randrange(1, 3))}
     if key == "byType":
@@ -218,7 +270,9 @@ def value_for(key: str, rng: random.Random, depth: int) -> Any:
     if key in ("date", "count", "ratio", "custom", "label"):
         return rng.choice([random_string(rng), 12, 2.25, True, "2025-01-01", ["x", "y"]])
     if key in ("link", "kind"):
-        return rng.choice(["Special", "did:example:z", "_:shared", ["did:example:a", "ex:b"], *ODD_IRIS[:1]])
+        return rng.choice(
+            ["Special", "did:example:z", "_:shared", ["did:example:a", "ex:b"], *ODD_IRIS[:1]]
+        )
     if key == "scoped":
         return {"inner": random_string(rng), "innerDate": "2025-02-03", "title": "t"}
     if key == "parentOf":
@@ -236,11 +290,17 @@ def random_credential(seed: int) -> dict[str, Any]:
     credential: dict[str, Any] = {
         "@context": [VC_V2, context],
         "type": ["VerifiableCredential", *rng.sample(["Special", "Plain"], rng.randrange(3))],
-        "issuer": rng.choice(["did:example:issuer", {"id": "did:example:issuer", "name": "Issuer"}]),
-        "credentialSubject": random_node(rng, 0) if rng.random() < 0.8 else [random_node(rng, 0), random_node(rng, 0)],
+        "issuer": rng.choice(
+            ["did:example:issuer", {"id": "did:example:issuer", "name": "Issuer"}]
+        ),
+        "credentialSubject": random_node(rng, 0)
+        if rng.random() < 0.8
+        else [random_node(rng, 0), random_node(rng, 0)],
     }
     if rng.random() < 0.7:
-        credential["id"] = rng.choice(["urn:uuid:5b4f5bd4", "_:credential", "https://example.org/c/1"])
+        credential["id"] = rng.choice(
+            ["urn:uuid:5b4f5bd4", "_:credential", "https://example.org/c/1"]
+        )
     if rng.random() < 0.3:
         credential["@included"] = [random_node(rng, 1)]
     if rng.random() < 0.3:
@@ -252,7 +312,9 @@ def random_credential(seed: int) -> dict[str, Any]:
             "proofPurpose": "assertionMethod",
             "proofValue": "z111",
         }
-        credential["@context"] = [VC_V2, DATA_INTEGRITY_V2, context] if rng.random() < 0.3 else credential["@context"]
+        credential["@context"] = (
+            [VC_V2, DATA_INTEGRITY_V2, context] if rng.random() < 0.3 else credential["@context"]
+        )
     return credential
 
 
@@ -286,13 +348,31 @@ def test_vc_1_1_credentials_with_ed25519_2020_context_match_stock_pyld() -> None
         {"ordered": []},
         {"ordered": [[], [["x"]], {"@list": [1, {"id": "did:example:a"}]}]},
         {"ordered": [{"title": "in a list"}, {"title": "in a list"}]},
-        {"graph": [{"id": "did:example:g", "title": "named by a blank node"}], "namedGraph": {"did:example:n": {"title": "named"}}},
+        {
+            "graph": [{"id": "did:example:g", "title": "named by a blank node"}],
+            "namedGraph": {"did:example:n": {"title": "named"}},
+        },
         {"parentOf": [{"id": "_:child", "title": "reverse"}, {"title": "anonymous"}]},
         {"data": {"z": 1, "a": [1.0, 1e21, "\u2028"]}},
         {"ratio": ["1.50", 1.5, 1e21], "count": [10**21, -3, 4.0], "custom": [True, False]},
-        {"id": "_:x", "link": ["_:x", "did:example:self"], "meta": {"title": {"@value": "t", "@direction": "rtl", "@language": "ar"}}},
-        {"graph": [{"@list": [{"id": "did:example:in-list", "title": "dropped by to_rdf"}]}, "loose", {"id": "did:example:only-id"}]},
-        {"indexed": {"a": {"id": "did:example:i", "title": "one"}, "b": {"id": "did:example:j", "title": "one"}}},
+        {
+            "id": "_:x",
+            "link": ["_:x", "did:example:self"],
+            "meta": {"title": {"@value": "t", "@direction": "rtl", "@language": "ar"}},
+        },
+        {
+            "graph": [
+                {"@list": [{"id": "did:example:in-list", "title": "dropped by to_rdf"}]},
+                "loose",
+                {"id": "did:example:only-id"},
+            ]
+        },
+        {
+            "indexed": {
+                "a": {"id": "did:example:i", "title": "one"},
+                "b": {"id": "did:example:j", "title": "one"},
+            }
+        },
     ],
 )
 def test_shapes_a_credential_can_take_match_stock_pyld(value: dict[str, Any]) -> None:
@@ -310,11 +390,15 @@ def test_one_node_with_two_indexes_is_refused_like_stock_pyld() -> None:
         "@context": [VC_V2, INLINE_CONTEXT],
         "type": ["VerifiableCredential"],
         "issuer": "did:example:issuer",
-        "credentialSubject": {"indexed": {"a": {"id": "did:example:i"}, "b": {"id": "did:example:i"}}},
+        "credentialSubject": {
+            "indexed": {"a": {"id": "did:example:i"}, "b": {"id": "did:example:i"}}
+        },
     }
     assert assert_same(credential) is None
     # pyld also fails (in its own comparison) when the second index is the same as the first.
-    credential["credentialSubject"] = {"indexed": {"a": [{"id": "did:example:i", "title": "x"}, {"id": "did:example:i"}]}}
+    credential["credentialSubject"] = {
+        "indexed": {"a": [{"id": "did:example:i", "title": "x"}, {"id": "did:example:i"}]}
+    }
     assert assert_same(credential) is None
     with pytest.raises(RunIdError) as refused:
         canonicalize(credential, DocumentLoader())
@@ -328,7 +412,12 @@ def test_context_cache_is_private_to_a_loader() -> None:
     url = "https://example.org/contexts/bench"
     first = DocumentLoader({url: {"@context": {"@vocab": "https://example.org/first#"}}})
     second = DocumentLoader({url: {"@context": {"@vocab": "https://example.org/second#"}}})
-    document = {"@context": [VC_V2, url], "type": ["VerifiableCredential"], "issuer": "did:example:i", "credentialSubject": {"name2": "x"}}
+    document = {
+        "@context": [VC_V2, url],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:i",
+        "credentialSubject": {"name2": "x"},
+    }
     assert "first#name2" in canonicalize(document, first)
     assert "second#name2" in canonicalize(document, second)
     assert "first#name2" in canonicalize(document, first)
@@ -337,7 +426,12 @@ def test_context_cache_is_private_to_a_loader() -> None:
 def test_a_changed_inline_context_is_processed_again() -> None:
     loader = DocumentLoader()
     inline = {"@vocab": "https://example.org/one#"}
-    document = {"@context": [VC_V2, inline], "type": ["VerifiableCredential"], "issuer": "did:example:i", "credentialSubject": {"term": "x"}}
+    document = {
+        "@context": [VC_V2, inline],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:i",
+        "credentialSubject": {"term": "x"},
+    }
     assert "one#term" in canonicalize(document, loader)
     inline["@vocab"] = "https://example.org/two#"  # the caller mutates its own document
     assert "two#term" in canonicalize(document, loader)
@@ -345,3 +439,108 @@ def test_a_changed_inline_context_is_processed_again() -> None:
     with pytest.raises(RunIdError) as refused:
         canonicalize(document, loader)
     assert refused.value.code.value == "RUNID_UNDEFINED_TERM"
+
+
+# --- the unsecured document's expansion, taken from the secured document's ---------------------
+
+PROOF = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-rdfc-2022",
+    "created": "2025-01-01T00:00:00Z",
+    "verificationMethod": "did:example:issuer#key-1",
+    "proofPurpose": "assertionMethod",
+    "proofValue": "z111",
+}
+
+
+def test_without_proof_equals_expanding_the_unsecured_document() -> None:
+    derived = 0
+    for seed in range(CORPUS):
+        credential = {
+            **random_credential(seed),
+            "proof": [PROOF, {**PROOF, "proofValue": "z222"}][: 1 + seed % 2],
+        }
+        unsecured = {k: v for k, v in credential.items() if k != "proof"}
+        loader = DocumentLoader()
+        try:
+            expansion = expand_document(credential, loader)
+        except RunIdError:
+            continue
+        result = without_entry(expansion, "proof")
+        if result is not None:
+            derived += 1
+            assert result == expand_safe(unsecured, DocumentLoader()), seed
+    assert derived > CORPUS // 4
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "@context": [VC_V2, {**INLINE_CONTEXT, "alsoProof": "https://w3id.org/security#proof"}],
+            "alsoProof": {"title": "x"},
+        },
+        {"meta": {"title": "nested into the root node"}},
+        {"@included": [{"id": "did:example:included", "title": "x"}]},
+        {"@reverse": {"ex:childOf": {"id": "did:example:child"}}},
+        {"@graph": [{"id": "did:example:g", "title": "x"}]},
+    ],
+    ids=["another key expands to sec:proof", "@nest", "@included", "@reverse", "@graph"],
+)
+def test_without_proof_is_refused_where_entries_are_not_independent(change: dict[str, Any]) -> None:
+    credential = {
+        "@context": [VC_V2, INLINE_CONTEXT],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"id": "did:example:s"},
+        "proof": PROOF,
+        **change,
+    }
+    assert without_entry(expand_document(credential, DocumentLoader()), "proof") is None
+
+
+def test_without_proof_keeps_reverse_terms() -> None:
+    # A reverse term's values go under "@reverse", apart from the proof's: still derivable.
+    credential = {
+        "@context": [VC_V2, INLINE_CONTEXT],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"id": "did:example:s"},
+        "parentOf": {"id": "did:example:child"},
+        "proof": PROOF,
+    }
+    unsecured = {k: v for k, v in credential.items() if k != "proof"}
+    derived = without_entry(expand_document(credential, DocumentLoader()), "proof")
+    assert derived is not None and "@reverse" in derived[0]
+    assert derived == expand_safe(unsecured, DocumentLoader())
+
+
+def test_without_proof_is_refused_when_only_an_identifier_would_remain() -> None:
+    credential = {"@context": [VC_V2, DATA_INTEGRITY_V2], "id": "urn:uuid:1", "proof": PROOF}
+    assert (
+        expand_safe({"@context": [VC_V2, DATA_INTEGRITY_V2], "id": "urn:uuid:1"}, DocumentLoader())
+        == []
+    )
+    assert without_entry(expand_document(credential, DocumentLoader()), "proof") is None
+
+
+def test_signature_check_gets_the_same_hash_with_or_without_the_expansion() -> None:
+    for seed in range(60):
+        credential = {**random_credential(seed), "proof": PROOF}
+        loader = DocumentLoader()
+        try:
+            expansion = expand_document(credential, loader)
+        except RunIdError:
+            continue
+        config = {k: v for k, v in PROOF.items() if k != "proofValue"} | {
+            "@context": credential["@context"]
+        }
+        with_expansion = outcome(
+            lambda c=credential, o=config, e=expansion, lo=loader: EDDSA_RDFC_2022.hash_data(
+                c, o, lo, e
+            )
+        )
+        without = outcome(
+            lambda c=credential, o=config: EDDSA_RDFC_2022.hash_data(c, o, DocumentLoader())
+        )
+        assert with_expansion == without

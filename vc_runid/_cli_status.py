@@ -22,9 +22,16 @@ from .timeutil import utc_now
 def revoke(
     credential_id: Annotated[str, typer.Argument(help="The id of the credential to revoke.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept by the issuer, not published).")],
+    issuer_url: Annotated[
+        str | None, typer.Option("--issuer", help="Revoke at this issuer service (needs an admin token).")
+    ] = None,
+    token: Annotated[str | None, typer.Option("--token", envvar="RUNID_TOKEN", help="Admin token for --issuer.")] = None,
     home: HomeOption = None,
 ) -> None:
     """Revoke a credential: set its bit in the issuer's status list (final; publish the list after)."""
+    if issuer_url is not None:
+        _revoke_at_service(issuer_url, token, credential_id, reason)
+        return
     try:
         record = StatusRegistry(home_dir(home)).revoke(credential_id, reason, utc_now())
     except RunIdError as exc:
@@ -32,6 +39,23 @@ def revoke(
     typer.echo(
         f"revoked {record.credential_id} (status list index {record.index}) at {record.revoked_at}: "
         f"{record.reason}\npublish a fresh status list (`vc-runid status-list`) for verifiers to see it"
+    )
+
+
+def _revoke_at_service(issuer_url: str, token: str | None, credential_id: str, reason: str) -> None:
+    from .client import IssuerClient
+
+    try:
+        if not token:
+            raise UsageError("--issuer needs --token (an admin token), or RUNID_TOKEN")
+        with IssuerClient(issuer_url, token=token) as client:
+            answer = client.revoke(credential_id, reason)
+    except RunIdError as exc:
+        fail(exc)
+    state = "revoked" if answer.get("changed") else "already revoked"
+    typer.echo(
+        f"{state} {credential_id} at {issuer_url} (status list index {answer.get('statusListIndex')}) "
+        f"at {answer.get('revokedAt')}"
     )
 
 

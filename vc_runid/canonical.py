@@ -5,11 +5,18 @@ error: otherwise a signature "covers" a document while an undefined property rid
 pyld has no safe mode of its own, so expansion reports every dropped property to us, and we also
 refuse relative IRIs in ``@id`` and ``@type`` (``to_rdf`` drops those triples just as silently).
 
-Each document is expanded once. Its N-Quads are produced from that expansion with pyld's own
-node-map and graph-to-RDF steps, the part of ``jsonld.to_rdf`` that follows its (second)
-expansion, so the output is the same bytes without the repeated work (``tests/test_canonical.py``
-compares the two on the W3C vectors and a randomized corpus). Context processing is cached per
-loader (see :class:`_Processor`); that, not hashing or signing, is where the time went.
+JSON-LD processing, not hashing or signing, is nearly all the cost of a Data Integrity proof,
+so this module does each part of it once:
+
+* pyld expands, with what depends only on the contexts remembered per loader (:class:`_Processor`);
+* N-Quads are written straight from that expansion (:func:`to_nquads`), with the dataset
+  ``jsonld.to_rdf`` would produce, without the second expansion ``to_rdf`` starts with;
+* a verifier's expansion of the whole secured document also gives the unsecured document's
+  (:func:`without_entry`).
+
+``tests/test_canonical.py`` checks all three against stock pyld (``jsonld.expand`` +
+``jsonld.to_rdf``): the W3C vectors and a randomized corpus of credentials give the same expanded
+form, the same quads and the same canonical bytes, and safe mode refuses the same inputs.
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ def _json_copy(value: Any) -> Any:
         return value
     return copy.deepcopy(value)
 
+
+_MISSING: Final = object()
 
 # _Processor._value_template's answer when the string is not a literal (an IRI, a keyword value).
 _DELEGATE: Final = frozendict({"": ""})
@@ -126,7 +135,13 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 return None
             return self._expand_value(active_ctx, active_property, element, options)
         return super()._expand(
-            active_ctx, active_property, element, options, inside_list, inside_index, type_scoped_ctx
+            active_ctx,
+            active_property,
+            element,
+            options,
+            inside_list,
+            inside_index,
+            type_scoped_ctx,
         )
 
     def _expand_object(
@@ -169,8 +184,15 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 plain.append(iri if iri and type(element[key]) is str else None)
         if not any(plain):
             super()._expand_object(
-                active_ctx, active_property, expanded_active_property, element, expanded_parent,
-                options, inside_list, type_key, type_scoped_ctx,
+                active_ctx,
+                active_property,
+                expanded_active_property,
+                element,
+                expanded_parent,
+                options,
+                inside_list,
+                type_key,
+                type_scoped_ctx,
             )
             return
         iris = dict(zip(element, plain, strict=True))
@@ -182,8 +204,15 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 continue
             if others:
                 super()._expand_object(
-                    active_ctx, active_property, expanded_active_property, others,
-                    expanded_parent, options, inside_list, type_key, type_scoped_ctx,
+                    active_ctx,
+                    active_property,
+                    expanded_active_property,
+                    others,
+                    expanded_parent,
+                    options,
+                    inside_list,
+                    type_key,
+                    type_scoped_ctx,
                 )
                 others = {}
             expanded_value = self._expand_value(active_ctx, key, value, options)
@@ -198,8 +227,15 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 )
         if others:
             super()._expand_object(
-                active_ctx, active_property, expanded_active_property, others, expanded_parent,
-                options, inside_list, type_key, type_scoped_ctx,
+                active_ctx,
+                active_property,
+                expanded_active_property,
+                others,
+                expanded_parent,
+                options,
+                inside_list,
+                type_key,
+                type_scoped_ctx,
             )
 
     def _plain_term(self, active_ctx: Any, key: Any) -> str:
@@ -250,7 +286,13 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         local_key = self._context_key(local_ctx) if uid is not None and cycles is None else None
         if local_key is None:
             return super()._process_context(
-                active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected,
+                propagate,
+                validate_scoped,
+                cycles,
             )
         key = (
             uid,
@@ -298,9 +340,10 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         # local_ctx/defined are only given while a context is being defined (a mutable context).
         if local_ctx is None and type(value) is str and type(active_ctx) is frozendict:
             key = (active_ctx.get("_uuid"), value, base, vocab)
-            iris = self._cache.iris
-            if key in iris:
-                return iris[key]
+            # One lookup (not `in` then `[]`): another thread may empty the table in between.
+            expanded = self._cache.iris.get(key, _MISSING)
+            if expanded is not _MISSING:
+                return expanded
             expanded = super()._expand_iri(active_ctx, value, base, vocab)
             if key[0] is not None:
                 self._cache.add_iri(key, expanded)
@@ -332,10 +375,14 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         if type_ is not None and type_ != "@none":
             return {"@type": type_}
         template = {}
-        language = jsonld.JsonLdProcessor.get_context_value(active_ctx, active_property, "@language")
+        language = jsonld.JsonLdProcessor.get_context_value(
+            active_ctx, active_property, "@language"
+        )
         if language is not None:
             template["@language"] = language
-        direction = jsonld.JsonLdProcessor.get_context_value(active_ctx, active_property, "@direction")
+        direction = jsonld.JsonLdProcessor.get_context_value(
+            active_ctx, active_property, "@direction"
+        )
         if direction is not None:
             template["@direction"] = direction
         return template
@@ -376,7 +423,11 @@ def _check_expanded(expanded: list[Any]) -> None:
         datatype = value.get("@type")
         if "@value" in value and "@id" not in value and not isinstance(datatype, list):
             # A value object: only its datatype can be an IRI, and nothing is nested in it.
-            if isinstance(datatype, str) and datatype != "@json" and not _is_absolute_or_blank(datatype):
+            if (
+                isinstance(datatype, str)
+                and datatype != "@json"
+                and not _is_absolute_or_blank(datatype)
+            ):
                 raise ContextError(
                     f"type {datatype!r} is not defined by any context in @context",
                     code=ErrorCode.UNDEFINED_TERM,
@@ -402,7 +453,13 @@ def _check_expanded(expanded: list[Any]) -> None:
                     detail={"term": type_iri},
                 )
         stack.extend(
-            reversed([item for key, item in value.items() if key != "@value" and isinstance(item, (list, dict))])
+            reversed(
+                [
+                    item
+                    for key, item in value.items()
+                    if key != "@value" and isinstance(item, (list, dict))
+                ]
+            )
         )
 
 
@@ -643,12 +700,15 @@ class _NQuadsWriter:
                     key = self.issuer.get_id(key)
                 # Value objects, most of a credential, are written here directly: what
                 # triple() would check for each depends only on the node and the key.
-                start = None
-                if (graph == "@default" or self.is_absolute(graph)) and self.is_absolute(node_id):
-                    if self.is_absolute(key) and not key.startswith("_:"):
-                        subject = node_id if node_id.startswith("_:") else f"<{node_id}>"
-                        start = f"{subject} <{key}> "
-                        tail = self.tail(graph)
+                start, tail = None, ""
+                if (
+                    (graph == "@default" or self.is_absolute(graph))
+                    and self.is_absolute(node_id)
+                    and self.is_absolute(key)
+                    and not key.startswith("_:")
+                ):
+                    subject = node_id if node_id.startswith("_:") else f"<{node_id}>"
+                    start, tail = f"{subject} <{key}> ", self.tail(graph)
                 for item in objects:
                     if "@value" not in item:
                         self.visit(item, graph, node_id, key)
@@ -745,7 +805,8 @@ class _NQuadsWriter:
                 # pyld would write a triple with no object here and fail; safe mode has already
                 # refused every relative IRI a list could hold.
                 raise ContextError(
-                    "invalid JSON-LD: a list member is a relative IRI", code=ErrorCode.JSONLD_INVALID
+                    "invalid JSON-LD: a list member is a relative IRI",
+                    code=ErrorCode.JSONLD_INVALID,
                 )
             rest = self.issuer.get_id() if index + 1 < len(members) else None
             self.lines.add(f"{node} <{_RDF_FIRST}> {obj}{tail}")

@@ -212,18 +212,29 @@ def verify(
         list[Path] | None,
         typer.Option("--status-list", help="A status list credential to check credentialStatus against (repeatable; never fetched)."),
     ] = None,
+    fetch_status: Annotated[
+        bool,
+        typer.Option("--fetch-status", help="Opt in to fetching status lists from the issuer over the network."),
+    ] = False,
 ) -> None:
     """Verify credentials, a run (declaration + binding) or a presentation, offline.
 
     Exit 0 when valid, 1 when invalid (the report says which check failed), 2 for a usage error."""
     try:
+        documents = [read_secured(path) for path in files]
+        lists: dict[str, Any] = {}
+        if fetch_status:
+            from .status_fetch import fetch_status_lists
+
+            lists.update(fetch_status_lists(documents, allow_network=True))
+        if status_list:
+            lists.update(load_status_lists(status_list))  # files given explicitly win
         verifier = Verifier(
             resolver=_resolver(did_store),
             loader=_loader(context),
             now=moment(at, "--at") or utc_now(),
-            status_lists=load_status_lists(status_list) if status_list else None,
+            status_lists=lists or None,
         )
-        documents = [read_secured(path) for path in files]
         if len(documents) == 1 and is_presentation(documents[0]):
             code = _verify_presentation_file(documents[0], verifier, challenge, domain, as_json)
         elif challenge is not None or domain is not None:

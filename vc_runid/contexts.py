@@ -81,17 +81,20 @@ def parse_context_option(option: str) -> tuple[str, Any]:
 
 
 class ProcessingCache:
-    """Processed contexts and expanded IRIs for one loader (``canonical`` fills and reads it).
+    """What ``canonical`` remembers about contexts, for one loader.
 
     Processing a context is a pure function of the active context it is applied to (which pyld
     freezes and names with a unique ``_uuid``) and of the documents behind the context's URLs.
     Those documents differ between loaders (a caller may supply its own for a URL), so the cache
-    is private to a loader. Nothing about any verified document is cached beyond the contexts it
-    uses and the terms it names; both tables are bounded and simply emptied when full.
+    is private to a loader. It holds processed contexts, and per processed context the IRI each
+    term expands to and how a term's string values expand; nothing about any one document beyond
+    the contexts it uses and the terms it names, and never a result of verification. The tables
+    are bounded and simply emptied when full.
     """
 
-    MAX_CONTEXTS = 4096
-    MAX_IRIS = 200_000
+    # pyld's own resolver cache holds up to 256 contexts x 10 processed variants; stay well below.
+    MAX_CONTEXTS = 512
+    MAX_IRIS = 100_000  # per table: expanded IRIs, value templates, plain terms
 
     def __init__(self) -> None:
         self.contexts: dict[tuple[Any, ...], Any] = {}

@@ -217,7 +217,8 @@ def test_openapi_describes_every_endpoint(shared_server: Server) -> None:
     paths = httpx.get(f"{shared_server.url}/openapi.json").json()["paths"]
     for path in ["/credentials/issue", "/credentials/verify", "/presentations/verify", "/runs",
                  "/runs/{run_id}/output", "/runs/{run_id}", "/log/checkpoint", "/log/proof/inclusion",
-                 "/log/proof/consistency", "/log/entries", "/.well-known/did.json"]:
+                 "/log/proof/consistency", "/log/entries", "/.well-known/did.json", "/status/1",
+                 "/credentials/status"]:
         assert path in paths
 
 

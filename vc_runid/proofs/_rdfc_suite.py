@@ -111,7 +111,9 @@ class RdfcSuite:
             ) from exc
         expanded = None
         if expansion is not None:
-            expanded = without_entry(expansion, "proof") if "proof" in document else expansion.expanded
+            expanded = expansion.expanded
+            if "proof" in document:
+                expanded = without_entry(expansion, "proof")
         if expanded is not None:
             canonical_document = canonicalize_expanded(expanded)
         else:
