@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ._cli_common import fail
 from .audit import (
     PASSING,
     AuditSummary,
@@ -26,7 +27,6 @@ from .audit import (
     write_csv,
     write_json,
 )
-from ._cli_common import fail
 from .contexts import parse_context_option
 from .dids import load_did_store
 from .errors import ErrorCode, RunIdError, UsageError

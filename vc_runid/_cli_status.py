@@ -19,6 +19,7 @@ from .errors import RunIdError, UsageError
 from .status import StatusRegistry
 from .timeutil import utc_now
 
+
 def revoke(
     credential_id: Annotated[str, typer.Argument(help="The id of the credential to revoke.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept by the issuer, not published).")],

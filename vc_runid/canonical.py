@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -476,8 +477,19 @@ class Expansion:
     top_level: Mapping[str, Any]
 
 
+#: pyld's context caches are shared mutable state and not thread-safe (under load in the service
+#: they produced spurious scoped-context errors). Expansion is CPU-bound Python, so holding a lock
+#: costs no parallelism that the GIL would have allowed.
+_EXPANSION_LOCK = threading.RLock()
+
+
 def expand_document(document: dict[str, Any], loader: DocumentLoader | None = None) -> Expansion:
     """Expand ``document`` and fail on any term, type or identifier JSON-LD would drop."""
+    with _EXPANSION_LOCK:
+        return _expand_document(document, loader)
+
+
+def _expand_document(document: dict[str, Any], loader: DocumentLoader | None) -> Expansion:
     loader = loader or default_loader()
     dropped: list[str] = []
 

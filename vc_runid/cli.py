@@ -17,25 +17,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ._cli_common import HomeOption, fail, home_dir, moment
+from .binding import Observed, bind, output_digest
+from .composition import Disclosures, RunComposition
 from .contexts import DocumentLoader, default_loader, parse_context_option
 from .credentials import ProofFormat, init_home, issue_credential, load_issuer
+from .declaration import SecuredCredential, declare, issued_at, new_run_id
 from .dids import DidResolver, did_web_document, did_web_from_domain, did_web_url, load_did_store
+from .digests import hash_weights
 from .documents import parse_json
 from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType
-from .timeutil import utc_now
-from .binding import Observed, bind, output_digest
-from .composition import Disclosures, RunComposition
-from .declaration import SecuredCredential, declare, issued_at, new_run_id
-from .digests import hash_weights
 from .manifest import compose_from_manifest, load_manifest
-from .run_files import is_binding, is_run_credential, read_disclosures, read_secured, write_secured
 from .presentations import is_presentation, present_runs, verify_presentation
+from .run_files import is_binding, is_run_credential, read_disclosures, read_secured, write_secured
 from .run_verification import verify_run
 from .runner import Run, credential_id
 from .status import load_status_lists
 from .store import RunStore
-from .timeutil import format_datetime
+from .timeutil import format_datetime, utc_now
 from .verification import VerificationReport, Verifier
 
 if TYPE_CHECKING:

@@ -11,13 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from . import jose
-from .canonical import expand_safe
+from .canonical import expand_document
 from .contexts import DocumentLoader, default_loader
 from .dids import did_key_for, did_key_vm, did_web_document, did_web_from_domain, resolve_did_key
 from .documents import check_credential, issuer_id, proofs_of
 from .errors import ErrorCode, KeyMaterialError, ProofError, UsageError
 from .keys import KeyPair, KeyStore, KeyType, load_key_file
-from .proofs import ECDSA_RDFC_2019, ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions, RdfcSuite
+from .proofs import (
+    ECDSA_RDFC_2019,
+    ED25519_SIGNATURE_2020,
+    EDDSA_RDFC_2022,
+    ProofOptions,
+    RdfcSuite,
+)
 from .timeutil import utc_now
 
 
@@ -137,7 +143,7 @@ def issue_credential(
     check_credential(credential)
     # Before any proof work: otherwise a context or term error in the document surfaces as a
     # malformed proof configuration (which shares the document's @context).
-    expand_safe(credential, loader)
+    expansion = expand_document(credential, loader)
     if proof_format in (ProofFormat.JOSE, ProofFormat.JWT_V1):
         if proofs_of(credential):
             raise UsageError("a credential secured with JOSE must not also carry an embedded proof")
@@ -147,6 +153,6 @@ def issue_credential(
     assert suite is not None
     # Whole seconds: several verifiers (didkit among them) reject other fractional forms of `created`.
     options = ProofOptions(issuer.verification_method, created=(created or utc_now()).replace(microsecond=0))
-    proof = suite.create_proof(credential, issuer.key, options, loader)
+    proof = suite.create_proof(credential, issuer.key, options, loader, expansion=expansion)
     existing = proofs_of(credential)
     return {**credential, "proof": [*existing, proof] if existing else proof}

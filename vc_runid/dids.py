@@ -4,10 +4,12 @@ user to host, resolved only from a local store of DID documents — never over t
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -68,6 +70,13 @@ def _multikey_method(vm_id: str, controller: str, public: PublicKey) -> dict[str
 
 def resolve_did_key(did: str) -> dict[str, Any]:
     """Build the DID document of a ``did:key`` from the key itself (did:key §3.1)."""
+    return copy.deepcopy(_resolve_did_key(did))
+
+
+@lru_cache(maxsize=1024)
+def _resolve_did_key(did: str) -> dict[str, Any]:
+    # A pure function of the DID string; cached because decoding the key is a measurable share
+    # of a verification. Callers get a copy, so the cached document cannot be altered.
     if not did.startswith("did:key:z"):
         raise DidError(f"{did!r} is not a base58btc did:key", code=ErrorCode.DID_INVALID)
     encoded = did[len("did:key:") :]

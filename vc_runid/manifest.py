@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .composition import CompositionBuilder, Disclosures, Runtime, RunComposition, Software
+from .composition import CompositionBuilder, Disclosures, RunComposition, Runtime, Software
 from .errors import ErrorCode, RunError
 
 

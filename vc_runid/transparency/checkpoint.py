@@ -34,7 +34,6 @@ import base64
 import binascii
 import hashlib
 import re
-
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
