@@ -36,7 +36,7 @@ from vc_runid import (
     verify_run,
 )
 from vc_runid.binding import build_binding
-from vc_runid.declaration import DECLARATION_TYPE, SecuredCredential, declare
+from vc_runid.declaration import DECLARATION_TYPE, SecuredCredential, build_declaration, declare
 from vc_runid.digests import (
     decode_salt,
     digest_multibase,
@@ -902,7 +902,12 @@ def test_declared_digest_that_disagrees_with_its_own_content_is_invalid(
     wrong = digest_multibase(b"something else")
     part = getattr(composition, component).model_copy(update={"digestMultibase": wrong})
     tampered = composition.model_copy(update={component: part})
-    declaration = runid.declare(tampered, issuer, declared_at=T0)
+    with pytest.raises(runid.RunIdError) as refused:  # the issuer never signs it ...
+        runid.declare(tampered, issuer, declared_at=T0)
+    assert refused.value.code.value == "RUNID_DECLARATION_INVALID"
+    # ... and a verifier catches one signed by an issuer that skipped the check.
+    unsigned = build_declaration(tampered, issuer_did=issuer.did, declared_at=T0)
+    declaration = runid.issue_credential(unsigned, issuer, created=T0)
     report = verify_run(declaration, verifier=auditor())
     assert not report.valid
     assert codes(report) == ["RUNID_DECLARATION_INVALID"]

@@ -109,6 +109,24 @@ class RunComposition(_Strict):
     input: InputComponent | None = None
     executor: Executor | None = None
 
+    def check_derived_digests(self) -> str:
+        """Digests the composition states but that follow from its own content must agree with it:
+        the configuration's digest of its parameters, and the retrieval root of its documents."""
+        if self.configuration is not None:
+            derived = digest_multibase(self.configuration.parameters.encode("utf-8"))
+            if not digests_equal(derived, self.configuration.digestMultibase):
+                raise RunError(
+                    "configuration.digestMultibase is not the digest of configuration.parameters",
+                    code=ErrorCode.DECLARATION_INVALID,
+                )
+        retrieval = self.retrievalContext
+        if retrieval is not None and not digests_equal(retrieval_root(retrieval.documents), retrieval.digestMultibase):
+            raise RunError(
+                "retrievalContext.digestMultibase is not the root digest of its ordered documents",
+                code=ErrorCode.DECLARATION_INVALID,
+            )
+        return "configuration and retrieval root digests agree with their content"
+
     def subject_fields(self) -> dict[str, Any]:
         data = self.model_dump(mode="json", exclude_none=True)
         for key in ("instructions", "tools"):

@@ -94,7 +94,11 @@ def declare(
     credential_id: str | None = None,
     credential_status: dict[str, Any] | None = None,
 ) -> SecuredCredential:
-    """Issue the declaration credential, signed by ``issuer`` at ``declared_at`` (its clock)."""
+    """Issue the declaration credential, signed by ``issuer`` at ``declared_at`` (its clock).
+
+    A composition whose stated digests disagree with its own content is refused: signing it would
+    produce a declaration that can never verify."""
+    composition.check_derived_digests()
     unsigned = build_declaration(
         composition,
         issuer_did=issuer.did,

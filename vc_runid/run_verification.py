@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .binding import BindingSubject, binding_subject
-from .composition import Disclosure, RunComposition, check_disclosure, retrieval_root
+from .composition import Disclosure, RunComposition, check_disclosure
 from .declaration import SecuredCredential, declaration_subject, issued_at, secured_digest
 from .digests import digest_multibase, digests_equal
 from .errors import ErrorCode, RunError, RunIdError
@@ -121,7 +121,7 @@ def verify_run(
         report.document = decl_doc  # the declaration as verified (decoded from a JWT where needed)
         run_id, composition = record.run("declaration.run", lambda: declaration_subject(decl_doc), "a run declaration")
         report.run_id = run_id
-        record.soft("declaration.digests", lambda: _derived_digests(composition))
+        record.soft("declaration.digests", composition.check_derived_digests)
         for disclosure, content in disclosures:
             record.soft(f"disclosure.{disclosure.path}", lambda: check_disclosure(decl_doc["credentialSubject"], disclosure, content))
         if binding is None:
@@ -158,24 +158,6 @@ def _same_issuer(declared_by: str | None, bound_by: str | None) -> str:
             code=ErrorCode.BINDING_ISSUER_MISMATCH,
         )
     return f"both issued by {declared_by}"
-
-
-def _derived_digests(composition: RunComposition) -> str:
-    """Digests the declaration states but that follow from its own content must agree with it."""
-    if composition.configuration is not None:
-        derived = digest_multibase(composition.configuration.parameters.encode("utf-8"))
-        if not digests_equal(derived, composition.configuration.digestMultibase):
-            raise RunError(
-                "configuration.digestMultibase is not the digest of configuration.parameters",
-                code=ErrorCode.DECLARATION_INVALID,
-            )
-    retrieval = composition.retrievalContext
-    if retrieval is not None and not digests_equal(retrieval_root(retrieval.documents), retrieval.digestMultibase):
-        raise RunError(
-            "retrievalContext.digestMultibase is not the root digest of its ordered documents",
-            code=ErrorCode.DECLARATION_INVALID,
-        )
-    return "configuration and retrieval root digests agree with their content"
 
 
 def _same_run(declared: str, bound: str) -> str:

@@ -251,3 +251,13 @@ def test_log_verify_and_audit_commands(alice: httpx.Client, shared_server: Serve
     result = runner.invoke(log_app, ["audit", "--home", str(shared_server.home), "--grace", "86400"])
     assert result.exit_code == 0, result.output
     assert "unbound past grace" not in result.output
+
+
+def test_a_composition_whose_digests_contradict_its_content_gets_422(alice: httpx.Client) -> None:
+    size = log_size(alice)
+    body = {"composition": {
+        "model": {"modelId": "m"},
+        "configuration": {"parameters": '{"temperature":0}', "digestMultibase": "uEiBDyZ0qVmvnB2BsYWO7Ef0ZJe1gH2VnT9kCgtfN4KhrPA"},
+    }}
+    assert_problem(alice.post("/runs", json=body), 422, "RUNID_DECLARATION_INVALID")
+    assert log_size(alice) == size
