@@ -375,8 +375,10 @@ def test_differential_corpus_fast_equals_reference() -> None:
             fast_path_used += 1
     elapsed = time.perf_counter() - started
     assert elapsed < 20, f"corpus took {elapsed:.1f} s"
-    # The comparison means something only if pyoxigraph really ran on most inputs.
-    assert fast_path_used > CORPUS_SIZE // 2, fast_path_used
+    # The comparison means something only if pyoxigraph really ran on many inputs. The corpus is
+    # built to be tie-heavy, and every input with a first-degree tie goes to the budgeted
+    # reference (pyoxigraph has no work limit), so "many" is a fifth here.
+    assert fast_path_used > CORPUS_SIZE // 5, fast_path_used
 
 
 # --- 3. idempotent, and invariant under line order and blank node labels ------------------------
@@ -569,7 +571,6 @@ def test_repeated_related_blank_node_follows_rdf_canonize() -> None:
     # Without a first-degree tie §4.8 never runs, so repeated entries cannot matter; _:g is
     # still listed twice for _:n here, and pyoxigraph is used.
     untied = nquads.replace("_:m <http://example.org/p> _:n", "_:m <http://example.org/q> _:n")
-    assert _rdfc._related_lists_may_repeat(untied)
     assert _rdfc._plan(untied).reason is None
     both(untied)
 
@@ -698,3 +699,31 @@ def test_reference_agrees_with_rdf_canonize() -> None:
     )
     for nquads, theirs in zip(inputs, json.loads(done.stdout), strict=True):
         assert canonicalize_nquads_reference(nquads) == theirs, nquads
+
+
+def _cliques(size: int) -> str:
+    """Two identical cliques of blank nodes: every node ties with every other (a poison graph)."""
+    lines = []
+    for group in "ab":
+        for i in range(size):
+            for j in range(size):
+                if i != j:
+                    lines.append(f"_:{group}{i} <http://example.org/next> _:{group}{j} .\n")
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("implementation", ["reference", "fast"])
+def test_a_poison_graph_is_refused_within_the_work_budget(implementation: str) -> None:
+    # RDFC-1.0 §6: without a bound, two 9-node cliques take minutes; with it, a fraction of that.
+    canonicalize = (
+        _rdfc.canonicalize_nquads_reference if implementation == "reference" else _rdfc.canonicalize_nquads_fast
+    )
+    with pytest.raises(ContextError) as refused:
+        canonicalize(_cliques(9))
+    assert refused.value.code.value == "RUNID_CANONICALIZATION_LIMIT"
+
+
+def test_small_ties_still_canonicalize_on_both_paths() -> None:
+    nquads = _cliques(3)
+    assert _rdfc._plan(nquads).reason is not None  # ties: the budgeted reference runs
+    assert _rdfc.canonicalize_nquads_fast(nquads) == _rdfc.canonicalize_nquads_reference(nquads)

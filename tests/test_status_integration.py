@@ -77,3 +77,35 @@ def test_cli_verify_with_status_list(tmp_path: Path) -> None:
     bad = cli.invoke(app, ["verify", str(tmp_path / "c.json"), "--status-list", str(tmp_path / "l.json")])
     assert bad.exit_code == 1
     assert "RUNID_CREDENTIAL_REVOKED" in bad.stdout
+
+
+def test_bulk_audit_reports_revoked_runs_given_the_status_list(tmp_path: Path) -> None:
+    from vc_runid.run_files import write_secured
+
+    issuer = runid.Issuer.generate()
+    registry = StatusRegistry(tmp_path / "registry")
+    runs = []
+    for index in range(3):
+        with runid.run(_composition(), issuer=issuer, status=partial(registry.assign, URL)) as run:
+            run.record_output(f"out {index}")
+        directory = tmp_path / "runs" / str(index)
+        directory.mkdir(parents=True)
+        write_secured(directory / "declaration.json", run.declaration)
+        assert run.binding is not None
+        write_secured(directory / "binding.json", run.binding)
+        runs.append(run)
+    registry.revoke(credential_id(runs[1].declaration), "declared the wrong model", utc_now())
+    status_list = tmp_path / "status.json"
+    status_list.write_text(json.dumps(registry.status_list_credential(issuer, URL, utc_now())))
+
+    cli = CliRunner()
+    unknown = cli.invoke(app, ["audit", str(tmp_path / "runs"), "--workers", "1", "--json", str(tmp_path / "a.json")])
+    assert unknown.exit_code == 0, unknown.output  # no list: status unknown, said in the rows
+    rows = json.loads((tmp_path / "a.json").read_text())["runs"]
+    assert all(any("revocation status is unknown" in w for w in row["warnings"]) for row in rows)
+
+    checked = cli.invoke(app, ["audit", str(tmp_path / "runs"), "--workers", "1", "--status-list", str(status_list),
+                               "--json", str(tmp_path / "b.json")])
+    assert checked.exit_code == 1, checked.output
+    summary = json.loads((tmp_path / "b.json").read_text())
+    assert (summary["valid"], summary["revoked"]) == (2, 1)

@@ -29,6 +29,7 @@ from .audit import (
 )
 from .contexts import parse_context_option
 from .dids import load_did_store
+from .status import load_status_lists
 from .errors import ErrorCode, RunIdError, UsageError
 from .timeutil import parse_datetime, utc_now
 from .verification import CheckResult
@@ -106,10 +107,14 @@ def _audit(
     workers: int | None,
     did_store: Path | None,
     contexts: list[str] | None,
+    status_lists: list[Path] | None = None,
 ) -> tuple[AuditSummary, list[CheckResult]]:
     if target.is_file() and target.suffix.lower() == ".zip":
-        if did_store is not None or contexts:
-            raise UsageError("an audit bundle carries its own DID documents and contexts; drop --did-store/--context")
+        if did_store is not None or contexts or status_lists:
+            raise UsageError(
+                "an audit bundle carries its own DID documents, contexts and status lists; "
+                "drop --did-store/--context/--status-list"
+            )
         return _audit_bundle(target, at)
     if not target.exists():
         raise UsageError(f"{target} does not exist", code=ErrorCode.FILE_UNREADABLE)
@@ -119,7 +124,10 @@ def _audit(
     extra = dict(parse_context_option(option) for option in contexts or [])
     runs = discover_runs(target)
     with _progress_bar(len(runs)) as advance:
-        summary = audit_runs(runs, now=at, did_documents=documents, contexts=extra, workers=workers, progress=advance)
+        summary = audit_runs(
+            runs, now=at, did_documents=documents, contexts=extra, workers=workers, progress=advance,
+            status_lists=load_status_lists(status_lists) if status_lists else None,
+        )
     return summary, []
 
 
@@ -131,6 +139,10 @@ def audit(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the summary and the rows here (JSON).")] = None,
     did_store: Annotated[Path | None, typer.Option("--did-store", help="Directory of DID documents (did:web) to resolve from.")] = None,
     context: Annotated[list[str] | None, typer.Option("--context", help="Trust an extra JSON-LD context: URL=FILE (repeatable).")] = None,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option("--status-list", help="A status list credential to check revocation against (repeatable; never fetched)."),
+    ] = None,
 ) -> None:
     """Verify every run in a directory or an audit bundle, in parallel; summarize (and write CSV/JSON).
 
@@ -139,7 +151,7 @@ def audit(
     try:
         if workers is not None and workers < 1:
             raise UsageError(f"--workers must be at least 1, not {workers}")
-        summary, bundle_failures = _audit(target, _moment(at), workers, did_store, context)
+        summary, bundle_failures = _audit(target, _moment(at), workers, did_store, context, status_list)
         if csv_out is not None:
             write_csv(summary, csv_out)
         if json_out is not None:

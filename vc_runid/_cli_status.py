@@ -22,7 +22,7 @@ from .timeutil import utc_now
 
 def revoke(
     credential_id: Annotated[str, typer.Argument(help="The id of the credential to revoke.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept by the issuer, not published).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why. Kept in the home's registry; at an issuer service (--issuer) it is part of the public log entry.")],
     issuer_url: Annotated[
         str | None, typer.Option("--issuer", help="Revoke at this issuer service (needs an admin token).")
     ] = None,

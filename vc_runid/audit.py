@@ -142,6 +142,8 @@ class AuditRow(BaseModel):
     codes: list[str] = []
     files: list[str] = []
     duplicates: list[str] = []
+    #: What the run's report warns about without failing it (e.g. revocation status unknown).
+    warnings: list[str] = []
 
 
 class AuditSummary(BaseModel):
@@ -454,10 +456,13 @@ def make_verifier(
     now: datetime,
     did_documents: Mapping[str, Mapping[str, Any]] | None = None,
     contexts: Mapping[str, Any] | None = None,
+    status_lists: Mapping[str, Any] | None = None,
 ) -> Verifier:
     """The verifier an audit (or one of its workers) uses for every run."""
     loader: DocumentLoader = DocumentLoader(contexts) if contexts else default_loader()
-    return Verifier(resolver=_RememberingResolver(did_documents), loader=loader, now=now)
+    return Verifier(
+        resolver=_RememberingResolver(did_documents), loader=loader, now=now, status_lists=status_lists or None
+    )
 
 
 def row_from_report(
@@ -487,6 +492,7 @@ def row_from_report(
         codes=codes or ([first.code] if first and first.code else []),
         files=list(files),
         duplicates=list(duplicates),
+        warnings=list(report.warnings),
     )
 
 
@@ -530,10 +536,13 @@ _worker_verifier: Verifier | None = None
 
 
 def _init_worker(
-    now: datetime, did_documents: dict[str, dict[str, Any]], contexts: dict[str, Any]
+    now: datetime,
+    did_documents: dict[str, dict[str, Any]],
+    contexts: dict[str, Any],
+    status_lists: dict[str, Any],
 ) -> None:
     global _worker_verifier
-    _worker_verifier = make_verifier(now, did_documents, contexts)
+    _worker_verifier = make_verifier(now, did_documents, contexts, status_lists)
 
 
 def _verify_chunk(start: int, chunk: list[RunFiles]) -> tuple[int, list[AuditRow]]:
@@ -559,11 +568,13 @@ def audit_runs(
     contexts: Mapping[str, Any] | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    status_lists: Mapping[str, Any] | None = None,
 ) -> AuditSummary:
     """Verify ``runs`` at ``now`` and summarize them; rows keep the order of ``runs``.
 
     ``workers`` processes (default: ``os.cpu_count()``) each build one ``Verifier`` with
-    ``did_documents`` and ``contexts``; with one worker the runs are verified in this process.
+    ``did_documents``, ``contexts`` and ``status_lists`` (by URL; with none, a credential's status
+    is reported as unknown); with one worker the runs are verified in this process.
     ``progress(n)`` is called in this process each time ``n`` more runs have been verified.
     """
     workers = default_workers() if workers is None else workers
@@ -571,7 +582,8 @@ def audit_runs(
         raise UsageError(f"workers must be at least 1, not {workers}")
     documents = {did: dict(doc) for did, doc in (did_documents or {}).items()}
     extra = dict(contexts or {})
-    verifier = make_verifier(now, documents, extra)  # also checks ``now`` and the contexts here
+    lists = dict(status_lists or {})
+    verifier = make_verifier(now, documents, extra, lists)  # also checks ``now`` and the contexts here
     size = _chunk_size(len(runs), workers)
     chunks = [(start, list(runs[start : start + size])) for start in range(0, len(runs), size)]
     workers = min(workers, len(chunks))
@@ -583,7 +595,7 @@ def audit_runs(
             if progress is not None:
                 progress(len(chunk))
     else:
-        _in_pool(chunks, rows, workers, (now, documents, extra), progress)
+        _in_pool(chunks, rows, workers, (now, documents, extra, lists), progress)
     return AuditSummary.of([row for row in rows if row is not None], verified_at=now)
 
 
@@ -591,7 +603,7 @@ def _in_pool(
     chunks: list[tuple[int, list[RunFiles]]],
     rows: list[AuditRow | None],
     workers: int,
-    initargs: tuple[datetime, dict[str, dict[str, Any]], dict[str, Any]],
+    initargs: tuple[datetime, dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]],
     progress: Callable[[int], None] | None,
 ) -> None:
     # Chunks are submitted as earlier ones finish, never all at once: thousands of runs make
@@ -627,7 +639,7 @@ def _in_pool(
 # Writers
 # ------------------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("run_id", "verdict", "check", "code", "message", "codes", "files", "duplicates")
+CSV_COLUMNS = ("run_id", "verdict", "check", "code", "message", "codes", "files", "duplicates", "warnings")
 
 # A spreadsheet runs a cell that starts with one of these as a formula; run ids and messages come
 # from the credentials being audited, i.e. from whoever wrote them (OWASP "CSV injection").
@@ -649,7 +661,7 @@ def write_csv(summary: AuditSummary, path: Path) -> None:
                     [
                         _cell(row.run_id or ""), row.verdict.value, _cell(row.check or ""), row.code or "",
                         _cell(row.message), " ".join(row.codes), _cell(";".join(row.files)),
-                        _cell(";".join(row.duplicates)),
+                        _cell(";".join(row.duplicates)), _cell(" | ".join(row.warnings)),
                     ]
                 )
     except OSError as exc:

@@ -626,7 +626,7 @@ def present(
     challenge: Annotated[str, typer.Option("--challenge", help="The auditor's challenge.")],
     domain: Annotated[str, typer.Option("--domain", help="The auditor's domain.")],
     holder_key: Annotated[Path | None, typer.Option("--holder-key", help="Sign as this JWK (default: the home's issuer key).")] = None,
-    proof_format: Annotated[ProofFormat, typer.Option("--format", help="di (VC 2.0) or di-2020 (VC 1.1)")] = ProofFormat.DI,
+    proof_format: Annotated[ProofFormat, typer.Option("--format", help="di (VC 2.0, eddsa-rdfc-2022), ecdsa (VC 2.0, P-256 holder) or di-2020 (VC 1.1)")] = ProofFormat.DI,
     out: Annotated[Path | None, typer.Option("--out")] = None,
     home: HomeOption = None,
 ) -> None:

@@ -55,7 +55,10 @@ class IssuerClient:
         self._http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self._http.request(method, path, **kwargs)
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:  # refused, timed out, DNS…: the service, not our bug
+            raise ServiceError(0, ErrorCode.SERVICE_UNREACHABLE, f"{self._http.base_url}: {exc}") from exc
         if response.status_code >= 400:
             try:
                 body = response.json()

@@ -73,6 +73,12 @@ class Issuer:
 
 def init_home(home: Path, key_type: KeyType = KeyType.ED25519, domain: str | None = None) -> tuple[Issuer, bool]:
     """Create the issuer key in ``home`` unless it exists. Returns (issuer, created)."""
+    # The home holds keys, salts and prompts: its owner's alone (an existing home is left as is).
+    if not home.exists():
+        try:
+            home.mkdir(parents=True, mode=0o700)
+        except OSError as exc:
+            raise KeyMaterialError(f"cannot create the home {home}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
     store = KeyStore(home)
     created = False
     if not store.exists(ISSUER_KEY_NAME):

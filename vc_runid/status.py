@@ -230,7 +230,9 @@ class StatusRegistry:
     def __init__(self, home: Path) -> None:
         self.path = home / "status.sqlite3"
         try:
-            home.mkdir(parents=True, exist_ok=True)
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                self.path.touch(mode=0o600)  # revocation reasons: the issuer's own records
             with self._connect() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 for statement in _SCHEMA:
