@@ -39,6 +39,34 @@ def _json_file(path: Path, what: str) -> Any:
         raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
 
 
+def _complete_status_lists(
+    home: Path, run_ids: list[str], lists: dict[str, Any], fetch: bool
+) -> dict[str, Any]:
+    """Every status list the runs' credentials name must be in the bundle: a bundle without one
+    could never verify offline. Fetch them now (opt-in) or say exactly which are missing."""
+    from .run_files import peek_status_urls
+    from .store import RunStore
+
+    store = RunStore.in_home(home)
+    credentials = [
+        secured
+        for run_id in run_ids
+        for secured in (store.get(run_id).declaration, store.get(run_id).binding)
+        if secured is not None
+    ]
+    if fetch:
+        from .status_fetch import fetch_status_lists
+
+        lists = {**fetch_status_lists(credentials, allow_network=True), **lists}  # given files win
+    missing = sorted({url for secured in credentials for url in peek_status_urls(secured)} - set(lists))
+    if missing:
+        raise UsageError(
+            f"the runs' credentials name status list(s) {', '.join(missing)}: add --status-list URL=FILE "
+            "(e.g. from `vc-runid status-list`) or --fetch-status, or the bundle could not verify offline"
+        )
+    return lists
+
+
 def bundle_cmd(
     run_ids: Annotated[list[str], typer.Argument(help="Runs to bundle (run ids or declaration ids).")],
     out: Annotated[Path, typer.Option("--out", help="The audit bundle to write (a .zip).")],
@@ -54,6 +82,9 @@ def bundle_cmd(
     status_list: Annotated[
         list[str] | None, typer.Option("--status-list", help="A status list credential snapshot: URL=FILE.")
     ] = None,
+    fetch_status: Annotated[
+        bool, typer.Option("--fetch-status", help="Fetch the runs' status lists from their issuer now (network, opt-in).")
+    ] = False,
     home: Annotated[
         Path | None, typer.Option("--home", help="Key store and run store directory (default: $RUNID_HOME, else ./.runid).")
     ] = None,
@@ -69,8 +100,10 @@ def bundle_cmd(
         documents = [_json_file(p, "DID document") for p in did_document or []]
         contexts = {url: read_context_file(Path(file)) for url, file in (_pair("--context", c) for c in context or [])}
         lists = {url: read_secured(Path(file)) for url, file in (_pair("--status-list", s) for s in status_list or [])}
+        home_dir = home if home is not None else default_home()
+        lists = _complete_status_lists(home_dir, run_ids, lists, fetch_status)
         path = create_bundle(
-            home if home is not None else default_home(),
+            home_dir,
             run_ids,
             out,
             disclose=disclose or [],

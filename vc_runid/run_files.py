@@ -42,6 +42,19 @@ def peek_types(secured: SecuredCredential) -> list[str]:
     return [t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)]
 
 
+def peek_status_urls(secured: SecuredCredential) -> list[str]:
+    """The status list URLs a credential's ``credentialStatus`` names, without verifying it."""
+    document: Any = secured
+    try:
+        if isinstance(secured, str):
+            document, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
+    except RunIdError:
+        return []
+    status = document.get("credentialStatus") if isinstance(document, dict) else None
+    entries = status if isinstance(status, list) else [status]
+    return [e["statusListCredential"] for e in entries if isinstance(e, dict) and isinstance(e.get("statusListCredential"), str)]
+
+
 def is_run_credential(secured: SecuredCredential) -> bool:
     types = peek_types(secured)
     return DECLARATION_TYPE in types or BINDING_TYPE in types

@@ -82,3 +82,21 @@ def test_revoke_at_the_service_then_fetch_status_reports_it(shared_server: Serve
     assert after.returncode == 1 and "RUNID_CREDENTIAL_REVOKED" in after.stdout
     offline = cli("verify", "decl.json", cwd=work)  # no lists, no fetching: a warning, not a verdict
     assert offline.returncode == 0 and "revocation status is unknown" in offline.stdout
+
+
+def test_bundle_of_service_runs_needs_their_status_list_and_can_fetch_it(shared_server: Server, tmp_path: Path) -> None:
+    work = workspace(tmp_path)
+    remote = ["--issuer", shared_server.url, "--token", shared_server.tokens["alice"], "--home", "executor"]
+    result = cli("run", "--manifest", "manifest.yaml", "--out-dir", "out", *remote, "--", sys.executable, "-c", "print(1)", cwd=work)
+    assert result.returncode == 0, result.stderr
+    run_id = json.loads(cli("runs", "list", "--home", "executor", "--json", cwd=work).stdout)[0]["runId"]
+
+    missing = cli("bundle", run_id, "--out", "audit.zip", "--home", "executor", cwd=work)
+    assert missing.returncode == 2 and missing.stderr.startswith("RUNID_USAGE")
+    assert f"{shared_server.url}/status/1" in missing.stderr
+    assert not (work / "audit.zip").exists()
+
+    fetched = cli("bundle", run_id, "--out", "audit.zip", "--fetch-status", "--home", "executor", cwd=work)
+    assert fetched.returncode == 0, fetched.stderr
+    verified = cli("verify-bundle", "audit.zip", cwd=work)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

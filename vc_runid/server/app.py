@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,7 +39,7 @@ from ..jose import envelop
 from ..presentations import verify_presentation
 from ..timeutil import format_datetime, parse_datetime, utc_now
 from ..verification import VerificationReport, Verifier
-from .log import Receipt, RunLog, b64, new_entry
+from .log import Receipt, RunLog, b64, log_leaf_data, new_entry
 from .status import LIST_PATH, StatusService, list_url_for, public_base_url
 from .storage import (
     AlreadyRevokedError,
@@ -412,7 +412,7 @@ def _verify_response(report: VerificationReport) -> JSONResponse:
 _bearer = HTTPBearer(auto_error=False, description="a client token from `vc-runid tokens create`")
 
 
-def _caller(
+async def _caller(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Caller:
     """Who a request's bearer token belongs to; 401 otherwise (before the body is used)."""
@@ -424,11 +424,11 @@ def _caller(
     return caller
 
 
-def _client(caller: Annotated[Caller, Depends(_caller)]) -> str:
+async def _client(caller: Annotated[Caller, Depends(_caller)]) -> str:
     return caller.name
 
 
-def _admin(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+async def _admin(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
     """An admin's token (``vc-runid tokens create NAME --admin``); 403 for any other valid one."""
     if not caller.admin:
         raise _AdminRequired(f"client {caller.name!r} is not an admin: revoking needs an admin token",
@@ -564,21 +564,22 @@ def create_app(
     # -- runs --
 
     @app.post("/runs", status_code=201, response_model=RunResponse, responses=problems, tags=["Runs"])
-    def declare_run(body: DeclareRequest, client: Client) -> dict[str, Any]:
+    async def declare_run(body: DeclareRequest, client: Client) -> Response:
         """Declare a run before it starts. The service stamps ``validFrom`` with its own clock,
         signs the declaration, appends it to the log and returns it with its receipt."""
         fmt = ProofFormat(body.format)
-        assigned_id, status, status_index = service.status.assign(fmt)
+        assigned_id, status, status_index = await service.status.assign_async(fmt)
         now = utc_now()
         with _JSONLD:
             declaration = declare(body.composition, service.issuer, declared_at=now, proof_format=fmt,
                                   credential_id=assigned_id, credential_status=status)
         run_id, credential_id = _ids(declaration)
-        _, receipt = service.log.append(new_entry(
+        leaf = log_leaf_data(declaration)
+        _, receipt = await service.log.append_async(new_entry(
             "declaration", declaration, credential_id=credential_id, run_id=run_id, client=client, logged_at=now,
-            declaration=json.dumps(declaration), declared_at=format_datetime(now), status_index=status_index,
+            leaf=leaf, declaration=leaf.decode(), declared_at=format_datetime(now), status_index=status_index,
         ))
-        return {"runId": run_id, "declaration": declaration, "receipt": receipt}
+        return _created(run_id, "declaration", leaf, receipt)
 
     @app.post("/runs/{run_id}/output", status_code=201, response_model=BindResponse,
               responses={**problems, 403: problems[401], 404: problems[401], 409: problems[401]}, tags=["Runs"])
@@ -761,6 +762,16 @@ def create_app(
         return JSONResponse(service.issuer.did_document(), media_type="application/did+json")
 
     return app
+
+
+def _created(run_id: str, name: str, credential: bytes, receipt: Receipt) -> Response:
+    """201 ``{"runId", name: credential, "receipt"}``. The credential is given as its RFC 8785
+    bytes, the very bytes logged as its leaf: it is serialised once, not again for the answer."""
+    body = b"".join((
+        b'{"runId":', json.dumps(run_id).encode(), b',"', name.encode(), b'":', credential,
+        b',"receipt":', receipt.model_dump_json().encode(), b"}",
+    ))
+    return Response(body, status_code=201, media_type="application/json")
 
 
 def _ids(secured: SecuredCredential) -> tuple[str, str]:

@@ -16,6 +16,7 @@ inside its transaction before it appends.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import queue
 import threading
@@ -117,6 +118,13 @@ class RunLog:
         self._queue.put(job)
         return job.future.result(timeout)
 
+    async def append_async(self, entry: PendingEntry, timeout: float = 60.0) -> tuple[int, Receipt]:
+        """:meth:`append` for the event loop: the request waits without holding a thread."""
+        job = _Job(entry, Future())
+        self._queue.put(job)
+        async with asyncio.timeout(timeout):
+            return await asyncio.wrap_future(job.future)
+
     def close(self) -> None:
         self._queue.put(None)
         self._writer.join(timeout=10)
@@ -126,18 +134,25 @@ class RunLog:
             first = self._queue.get()
             if first is None:
                 return
-            jobs = [first]
+            jobs: list[_Job] = []
             stop = False
-            while len(jobs) < MAX_BATCH:
+            more: _Job | None = first
+            while more is not None:
+                # A request that gave up before its entry was taken (its future cancelled) is not
+                # written; once taken, its future can no longer be cancelled, so every committed
+                # entry gets its answer.
+                if more.future.set_running_or_notify_cancel():
+                    jobs.append(more)
+                if len(jobs) >= MAX_BATCH:
+                    break
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
                     stop = True
-                    break
-                jobs.append(more)
-            self._commit(jobs)
+            if jobs:
+                self._commit(jobs)
             if stop:
                 return
 
@@ -253,11 +268,14 @@ def new_entry(
     run_id: str | None,
     client: str,
     logged_at: datetime,
+    leaf: bytes | None = None,
     **run_fields: Any,
 ) -> PendingEntry:
+    """The entry for ``secured``; ``leaf`` is its :func:`log_leaf_data` when the caller has it
+    already (it is the credential's RFC 8785 JSON, which the service also answers with)."""
     from ..timeutil import format_datetime
 
-    data = log_leaf_data(secured)
+    data = log_leaf_data(secured) if leaf is None else leaf
     return PendingEntry(
         kind=kind,  # type: ignore[arg-type]
         leaf_hash=leaf_hash(data),

@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import anyio.to_thread
+
 from ..credentials import Issuer, ProofFormat, issue_credential
 from ..declaration import version_for
 from ..documents import VcVersion
@@ -103,6 +105,13 @@ class StatusService:
             return None, None, None
         index = self._index()
         return f"urn:uuid:{uuid.uuid4()}", status_entry(self.list_url, index, REVOCATION), index
+
+    async def assign_async(self, proof_format: ProofFormat) -> tuple[str | None, dict[str, Any] | None, int | None]:
+        """:meth:`assign` for the event loop: the database write that reserves the next block of
+        indices (one per :data:`RESERVE_BLOCK` credentials) runs in a worker thread."""
+        if self._next >= len(self._block):  # a peek: _index() decides under the lock
+            return await anyio.to_thread.run_sync(self.assign, proof_format)
+        return self.assign(proof_format)
 
     # -- publishing --
 
