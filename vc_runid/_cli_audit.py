@@ -29,8 +29,8 @@ from .audit import (
 )
 from .contexts import parse_context_option
 from .dids import load_did_store
-from .status import load_status_lists
 from .errors import ErrorCode, RunIdError, UsageError
+from .status import load_status_lists
 from .timeutil import parse_datetime, utc_now
 from .verification import CheckResult
 

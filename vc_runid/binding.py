@@ -9,11 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from . import jose
 from .credentials import Issuer, ProofFormat, issue_credential
 from .declaration import (
     BINDING_TYPE,
     SUBJECT_TYPE,
     SecuredCredential,
+    issued_at,
     media_type_of,
     run_contexts,
     secured_digest,
@@ -120,6 +122,13 @@ def bind(
     credential_id: str | None = None,
     credential_status: dict[str, Any] | None = None,
 ) -> SecuredCredential:
+    declared_at = issued_at(_decoded(declaration))
+    if started_at < declared_at:
+        raise RunError(
+            f"startedAt {format_datetime(started_at)} is before the declaration ({format_datetime(declared_at)}): "
+            "a declaration issued after the start is not a declaration",
+            code=ErrorCode.DECLARED_AFTER_START,
+        )
     if completed_at < started_at:
         raise RunError(
             f"completedAt {format_datetime(completed_at)} is before startedAt {format_datetime(started_at)}",
@@ -143,6 +152,12 @@ def bind(
         credential_status=credential_status,
     )
     return issue_credential(unsigned, issuer, proof_format=proof_format, created=bound_at)
+
+
+def _decoded(secured: SecuredCredential) -> dict[str, Any]:
+    if isinstance(secured, dict):
+        return secured
+    return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
 
 
 def binding_subject(credential: dict[str, Any]) -> tuple[str, BindingSubject, dict[str, Any]]:

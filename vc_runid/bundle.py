@@ -48,6 +48,7 @@ from .dids import ASSERTION, DidResolver
 from .digests import jcs
 from .documents import issuer_id, read_document
 from .errors import ErrorCode, RunIdError, UsageError
+from .run_files import receipt_path, run_file_stem
 from .run_verification import BOUND, verify_run
 from .store import RunRecord, RunStore
 from .timeutil import format_datetime, parse_datetime, utc_now
@@ -285,10 +286,7 @@ def unsafe_path_reason(path: str) -> str | None:
 
 
 def _run_dir(run_id: str) -> str:
-    tail = run_id.rsplit(":", 1)[-1]
-    if re.fullmatch(r"[A-Za-z0-9-]{1,64}", tail):
-        return f"runs/{tail}"
-    return "runs/" + hashlib.sha256(run_id.encode()).hexdigest()[:32]
+    return f"runs/{run_file_stem(run_id)}"
 
 
 def _slug(text: str, limit: int = 80) -> str:
@@ -296,11 +294,6 @@ def _slug(text: str, limit: int = 80) -> str:
     if len(slug) > limit:
         slug = slug[: limit - 17] + "-" + hashlib.sha256(text.encode()).hexdigest()[:16]
     return slug
-
-
-def _receipt_uuid(run_id: str) -> str:
-    # The CLI names receipt files after the last segment of the run id (vc_runid/cli.py).
-    return run_id.rsplit(":", 1)[-1]
 
 
 # --- creating --------------------------------------------------------------------------------
@@ -412,7 +405,6 @@ def create_bundle(
     manifest_runs: list[dict[str, Any]] = []
     outputs = _outputs_by_run(include_outputs or {}, records)
     chosen = _scoped_disclosures(disclose, records)
-    receipts_dir = home / "receipts"
     checkpoints: dict[str, None] = {}
     issuers: set[str] = set()
 
@@ -444,7 +436,7 @@ def create_bundle(
             entry["disclosures"] = writer.add(f"{base}/disclosures.json", text.encode("utf-8"), "disclosures")
         entry["receipts"] = []
         for kind in credentials:
-            receipt_file = receipts_dir / f"{_receipt_uuid(record.run_id)}.{kind}.json"
+            receipt_file = receipt_path(home, record.run_id, kind)
             if not receipt_file.is_file():
                 continue
             try:

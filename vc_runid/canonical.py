@@ -38,6 +38,14 @@ from ._rdfc import canonicalize_nquads
 from .contexts import DocumentLoader, ProcessingCache, default_loader
 from .errors import ContextError, ErrorCode, RunIdError
 
+# Safe mode hooks into pyld's private expansion methods (below). A pyld whose internals moved
+# could stop reporting dropped terms — a silent fail-open — so refuse any version not proven here.
+_PYLD_PROVEN = "3.3."
+if not jsonld.__version__.startswith(_PYLD_PROVEN):  # pragma: no cover - guarded by the pin
+    raise ImportError(
+        f"vc-runid's JSON-LD safe mode is proven on pyld {_PYLD_PROVEN}x, not {jsonld.__version__}"
+    )
+
 __all__ = [
     "Expansion",
     "canonicalize",

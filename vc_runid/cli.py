@@ -21,7 +21,7 @@ from .binding import Observed, bind, output_digest
 from .composition import Disclosures, RunComposition
 from .contexts import DocumentLoader, default_loader, parse_context_option
 from .credentials import ProofFormat, init_home, issue_credential, load_issuer
-from .declaration import SecuredCredential, declare, issued_at, new_run_id
+from .declaration import SecuredCredential, declaration_subject, declare, issued_at, new_run_id
 from .dids import DidResolver, did_web_document, did_web_from_domain, did_web_url, load_did_store
 from .digests import hash_weights
 from .documents import parse_json
@@ -29,7 +29,15 @@ from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType
 from .manifest import compose_from_manifest, load_manifest
 from .presentations import is_presentation, present_runs, verify_presentation
-from .run_files import is_binding, is_run_credential, read_disclosures, read_secured, write_secured
+from .run_files import (
+    is_binding,
+    is_run_credential,
+    read_disclosures,
+    read_secured,
+    receipt_path,
+    run_file_stem,
+    write_secured,
+)
 from .run_verification import verify_run
 from .runner import Run, credential_id
 from .status import load_status_lists
@@ -378,10 +386,9 @@ def _declare_into_store(
     if remote is not None:
         declaration, receipt = remote.declare(composition, format=proof_format.value)
         document = declaration if isinstance(declaration, dict) else _decoded(declaration)
-        run_id = str(document["credentialSubject"]["id"])
+        run_id, _ = declaration_subject(document)  # the service's answer is input like any other
         declared_at = issued_at(document)
-        (home / "receipts").mkdir(parents=True, exist_ok=True)
-        (home / "receipts" / f"{run_id.rsplit(':', 1)[-1]}.declaration.json").write_text(json.dumps(receipt, indent=2))
+        _save_receipt(home, run_id, "declaration", receipt)
     else:
         issuer = load_issuer(home)
         run_id = new_run_id()
@@ -391,6 +398,15 @@ def _declare_into_store(
     disclosures = disclosures.model_copy(update={"runId": run_id})
     store.add_declaration(run_id, declaration_id, declaration, format_datetime(declared_at), disclosures)
     return Run(run_id, declaration_id, declaration, disclosures, started_at=declared_at), store
+
+
+def _save_receipt(home: Path, run_id: str, kind: str, receipt: Any) -> None:
+    path = receipt_path(home, run_id, kind)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(receipt, indent=2))
+    except OSError as exc:
+        raise UsageError(f"cannot write the log receipt {path}: {exc.strerror or exc}") from exc
 
 
 def _decoded(token: str) -> dict[str, Any]:
@@ -462,12 +478,6 @@ def _bind_declaration(
     now = utc_now()
     completed_at = completed or now
     started_at = started or completed_at
-    declared_at = issued_at(document)
-    if started_at < declared_at:
-        raise RunError(
-            f"startedAt {format_datetime(started_at)} is before the declaration ({format_datetime(declared_at)})",
-            code=ErrorCode.DECLARED_AFTER_START,
-        )
     fmt = proof_format or _format_of(declaration, report.format)
     binding = bind(
         declaration, issuer, declaration_id=declaration_id, run_id=run_id,
@@ -490,7 +500,7 @@ def _bind_remotely(
 ) -> SecuredCredential:
     """The service checks the run is known, unbound, declared by this client, and the times."""
     document = declaration if isinstance(declaration, dict) else _decoded(declaration)
-    run_id = str(document["credentialSubject"]["id"])
+    run_id, _ = declaration_subject(document)
     completed_at = completed or utc_now()
     binding, receipt = remote.bind(
         run_id, output_digest(output, media_type), started_at=started or completed_at,
@@ -501,8 +511,7 @@ def _bind_remotely(
     if store.find_by_declaration(declaration_id) is None:
         store.add_declaration(run_id, declaration_id, declaration, format_datetime(issued_at(document)), Disclosures(runId=run_id))
     store.add_binding(run_id, binding, format_datetime(utc_now()))
-    (home / "receipts").mkdir(parents=True, exist_ok=True)
-    (home / "receipts" / f"{run_id.rsplit(':', 1)[-1]}.binding.json").write_text(json.dumps(receipt, indent=2))
+    _save_receipt(home, run_id, "binding", receipt)
     return binding
 
 
@@ -562,7 +571,7 @@ def run_cmd(
     try:
         remote = _remote(issuer_url, token)
         current, _ = _declare_into_store(manifest, home_dir(home), proof_format, remote)
-        directory = out_dir or Path(f"run-{current.run_id.rsplit(':', 1)[-1]}")
+        directory = out_dir or Path(f"run-{run_file_stem(current.run_id)}")
         directory.mkdir(parents=True, exist_ok=True)
         declaration_path = directory / "declaration.json"
         write_secured(declaration_path, current.declaration)

@@ -19,13 +19,14 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
 
 from .binding import Observed, OutputDigest, Usage
 from .composition import RunComposition
 from .declaration import SecuredCredential
-from .errors import ErrorCode, RunIdError
+from .errors import ErrorCode, RunIdError, UsageError
 from .timeutil import format_datetime
 
 Receipt = dict[str, Any]
@@ -39,9 +40,16 @@ class ServiceError(RunIdError):
         self.status = status
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 class IssuerClient:
     def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None) -> None:
+        url = httpx.URL(base_url)
+        if token and url.scheme != "https" and url.host not in _LOOPBACK:
+            # A bearer token over plain HTTP to another machine is a token given away.
+            raise UsageError(f"refusing to send a token to {base_url} over plain http; use https")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
 
@@ -97,11 +105,11 @@ class IssuerClient:
             body["usage"] = usage.model_dump(mode="json", exclude_none=True)
         if observed is not None:
             body["observed"] = observed.model_dump(mode="json", exclude_none=True)
-        data = self._call("POST", f"/runs/{run_id}/output", json=body).json()
+        data = self._call("POST", f"/runs/{quote(run_id, safe='')}/output", json=body).json()
         return data["binding"], data["receipt"]
 
     def run(self, run_id: str) -> dict[str, Any]:
-        return dict(self._call("GET", f"/runs/{run_id}").json())
+        return dict(self._call("GET", f"/runs/{quote(run_id, safe='')}").json())
 
     # -- VC API --
 
@@ -114,8 +122,11 @@ class IssuerClient:
 
     def verify(self, credential: SecuredCredential) -> dict[str, Any]:
         """The service's verification result (it does not raise for an invalid credential)."""
-        response = self._http.post("/credentials/verify", json={"verifiableCredential": credential})
-        return dict(response.json())
+        try:
+            response = self._http.post("/credentials/verify", json={"verifiableCredential": credential})
+            return dict(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ServiceError(0, ErrorCode.SERVICE_UNREACHABLE, f"{self._http.base_url}: {exc}") from exc
 
     # -- revocation --
 

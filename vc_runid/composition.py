@@ -24,7 +24,8 @@ from .digests import (
     new_salt,
     salted_digest,
 )
-from .errors import ErrorCode, RunError
+from .documents import parse_json
+from .errors import ErrorCode, RunError, RunIdError
 
 
 class _Strict(BaseModel):
@@ -228,7 +229,8 @@ class CompositionBuilder:
         return self
 
     def tool(self, definition: dict[str, Any], keep: bool = True) -> CompositionBuilder:
-        name = definition.get("name") or (definition.get("function") or {}).get("name")
+        function = definition.get("function")
+        name = definition.get("name") or (function.get("name") if isinstance(function, dict) else None)
         if not isinstance(name, str) or not name:
             raise RunError(
                 "a tool definition needs a name (name, or function.name)", code=ErrorCode.MANIFEST_INVALID
@@ -307,9 +309,7 @@ def check_disclosure(subject: dict[str, Any], disclosure: Disclosure, content: b
 
 
 def _json_object(content: bytes, path: str) -> Any:
-    import json
-
     try:
-        return json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"disclosed tool {path} is not JSON", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
+        return parse_json(content)
+    except RunIdError as exc:
+        raise RunError(f"disclosed tool {path}: {exc.message}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc

@@ -15,6 +15,7 @@ from typing import Any
 from .credentials import ProofFormat, init_home
 from .demo_model import MODEL_ID, WEIGHTS_DIR, BigramModel
 from .dids import DidResolver
+from .errors import UsageError
 from .manifest import compose_from_manifest
 from .run_files import write_secured
 from .run_verification import verify_run
@@ -44,11 +45,12 @@ executor: {{id: demo-executor, software: {{vc-runid-demo: "1"}}}}
 
 
 def _workspace(directory: Path) -> Path:
+    if directory.exists() and any(directory.iterdir()):
+        # The demo writes (and replaces) files here; it never touches a directory it did not make.
+        raise UsageError(f"{directory} is not empty: give the demo a new or empty --out-dir")
     (directory / "prompts").mkdir(parents=True, exist_ok=True)
     (directory / "docs").mkdir(exist_ok=True)
     (directory / "tools").mkdir(exist_ok=True)
-    if (directory / "weights").exists():
-        shutil.rmtree(directory / "weights")
     shutil.copytree(WEIGHTS_DIR, directory / "weights")
     (directory / "prompts" / "system.txt").write_text(SYSTEM_PROMPT)
     (directory / "docs" / "about.md").write_text("A run declaration is issued before the run starts.\n")

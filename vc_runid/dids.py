@@ -187,6 +187,7 @@ class DidResolver:
         authorized = {
             _absolute(did, e if isinstance(e, str) else str(e.get("id")))
             for e in _entries(document, relationship)
+            if isinstance(e, (str, Mapping))
         }
         if vm_url not in authorized:
             raise DidError(

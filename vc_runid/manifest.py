@@ -15,7 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .composition import CompositionBuilder, Disclosures, RunComposition, Runtime, Software
-from .errors import ErrorCode, RunError
+from .documents import parse_json
+from .errors import ErrorCode, RunError, RunIdError
 
 
 class _Strict(BaseModel):
@@ -94,9 +95,10 @@ def _read(base: Path, relative: str, what: str) -> bytes:
 def _tool_definition(base: Path, relative: str) -> dict[str, Any]:
     data = _read(base, relative, "tool")
     try:
-        definition = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"tool file {relative!r} is not JSON: {exc}", code=ErrorCode.MANIFEST_INVALID) from exc
+        # Strict: duplicate keys would make "the" definition the digest commits to ambiguous.
+        definition = parse_json(data)
+    except RunIdError as exc:
+        raise RunError(f"tool file {relative!r}: {exc.message}", code=ErrorCode.MANIFEST_INVALID) from exc
     if not isinstance(definition, dict):
         raise RunError(f"tool file {relative!r} must hold one JSON object", code=ErrorCode.MANIFEST_INVALID)
     return definition

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,20 @@ from .composition import Disclosure
 from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
 from .documents import parse_json, read_document
 from .errors import ErrorCode, InputError, RunError, RunIdError, UsageError
+
+
+def run_file_stem(run_id: str) -> str:
+    """A file name for a run: its uuid when the id is a plain ``urn:uuid:…``, else a digest. Run
+    ids come from credentials and services, so they never reach a path unchecked."""
+    tail = run_id.rsplit(":", 1)[-1]
+    if re.fullmatch(r"[A-Za-z0-9-]{1,64}", tail):
+        return tail
+    return hashlib.sha256(run_id.encode("utf-8")).hexdigest()[:32]
+
+
+def receipt_path(home: Path, run_id: str, kind: str) -> Path:
+    """Where the CLI keeps the issuer service's log receipt for a run's declaration or binding."""
+    return home / "receipts" / f"{run_file_stem(run_id)}.{kind}.json"
 
 
 def read_secured(path: Path) -> SecuredCredential:

@@ -19,7 +19,7 @@ from .binding import BindingSubject, binding_subject
 from .composition import Disclosure, RunComposition, check_disclosure
 from .declaration import SecuredCredential, declaration_subject, issued_at, secured_digest
 from .digests import digest_multibase, digests_equal
-from .errors import ErrorCode, RunError, RunIdError
+from .errors import ErrorCode, RunError
 from .timeutil import parse_datetime
 from .verification import CheckResult, Failed, Recorder, VerificationReport, Verifier
 
@@ -136,7 +136,7 @@ def verify_run(
         if binding_doc is None:
             return report
         bound_run, subject, related = record.run("binding.run", lambda: binding_subject(binding_doc), "a run output binding")
-        secured_declaration = _as_secured(declaration, decl_doc)
+        secured_declaration = decl_report.secured if decl_report.secured is not None else decl_doc
         record.soft("link", lambda: _link(secured_declaration, decl_doc, related))
         record.soft("run-id", lambda: _same_run(run_id, bound_run))
         record.soft("time-order", lambda: _time_order(decl_doc, binding_doc, subject))
@@ -166,15 +166,4 @@ def _same_run(declared: str, bound: str) -> str:
     return f"run {declared}"
 
 
-def _as_secured(original: SecuredCredential | bytes, document: dict[str, Any]) -> SecuredCredential:
-    """The declaration as it was secured: the JWS string for JOSE, else the JSON document."""
-    if isinstance(original, bytes):
-        original = original.decode("utf-8", "replace").strip()
-    if isinstance(original, str) and not original.lstrip().startswith("{"):
-        return original.strip()
-    if isinstance(original, dict) and original.get("type") == "EnvelopedVerifiableCredential":
-        return str(original["id"]).split(",", 1)[1]
-    return document if not isinstance(original, dict) else original
-
-
-__all__ = ["BOUND", "DECLARED", "RunIdError", "verify_run"]
+__all__ = ["BOUND", "DECLARED", "verify_run"]

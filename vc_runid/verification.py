@@ -67,8 +67,10 @@ class VerificationReport(BaseModel):
     checks: list[CheckResult] = []
     warnings: list[str] = []
     proofs_checked: int = 0
-    # The credential as verified (decoded from a JWT where needed); not part of the report's JSON.
+    # The credential as verified (decoded from a JWT where needed), and in its secured form (the
+    # compact JWS, or the JSON with its proof); neither is part of the report's JSON.
     document: dict[str, Any] | None = Field(default=None, exclude=True)
+    secured: dict[str, Any] | str | None = Field(default=None, exclude=True)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -121,6 +123,16 @@ class Recorder:
             value = action()
         except RunIdError as exc:
             self.report.checks.append(CheckResult(name=name, passed=False, code=exc.code.value, message=exc.message))
+            raise Failed(name) from exc
+        except Exception as exc:  # a bug of ours on hostile input: the check fails, never passes
+            self.report.checks.append(
+                CheckResult(
+                    name=name,
+                    passed=False,
+                    code=ErrorCode.INTERNAL.value,
+                    message=f"unexpected {type(exc).__name__} while checking: {exc}",
+                )
+            )
             raise Failed(name) from exc
         message = value if isinstance(value, str) and passed == "ok" else passed
         self.report.checks.append(CheckResult(name=name, passed=True, message=message))
@@ -252,6 +264,8 @@ class _CredentialRun:
         if isinstance(document, dict) and document.get("type") == "EnvelopedVerifiableCredential":
             envelope = document
             document = self.record.run("envelope", lambda: jose.unwrap_envelope(envelope))
+        # What was signed, as signed: the compact JWS, or the JSON document with its proof.
+        self.report.secured = document
         if isinstance(document, str):
             self._verify_jwt(document)
         else:

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,9 +48,10 @@ from .storage import (
     RunRow,
     StatusRow,
     Storage,
+    TokenRevokedError,
     open_storage,
 )
-from .tokens import Caller, authenticate
+from .tokens import Caller, TokenCache
 
 #: Largest request body accepted, in bytes (1 MiB). Larger → 413 ``RUNID_INPUT_TOO_LARGE``.
 MAX_BODY_BYTES = 1 << 20
@@ -295,20 +296,20 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = problem(
-            413, ErrorCode.INPUT_TOO_LARGE, "Request body too large",
-            f"request bodies are limited to {self.limit} bytes",
-        )
-        headers = dict(scope.get("headers") or [])
-        if b"json" not in headers.get(b"content-type", b"") and scope.get("method") in ("POST", "PUT"):
+        content_type = declared = None
+        for name, value in scope.get("headers") or ():
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                declared = value
+        if (content_type is None or b"json" not in content_type) and scope.get("method") in ("POST", "PUT"):
             # Every body this API takes is JSON; read it as JSON whatever type the client said.
             kept = [(k, v) for k, v in scope.get("headers", []) if k != b"content-type"]
             scope = {**scope, "headers": [*kept, (b"content-type", b"application/json")]}
-        declared = headers.get(b"content-length")
         if declared is not None:
             try:
                 if int(declared) > self.limit:
-                    await too_large(scope, receive, send)
+                    await self._too_large(scope, receive, send)
                     return
             except ValueError:
                 await problem(400, ErrorCode.INPUT_NOT_JSON, "Bad request", "invalid Content-Length")(scope, receive, send)
@@ -326,7 +327,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             total += len(chunk)
             if total > self.limit:
-                await too_large(scope, receive, send)
+                await self._too_large(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -342,6 +343,12 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
+    async def _too_large(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        response = problem(
+            413, ErrorCode.INPUT_TOO_LARGE, "Request body too large", f"request bodies are limited to {self.limit} bytes"
+        )
+        await response(scope, receive, send)
+
 
 # --- the application ----------------------------------------------------------------------------
 
@@ -353,6 +360,7 @@ class Service:
         self.issuer: Issuer = init_home(home, domain=domain)[0]
         self.storage: Storage = open_storage(home, database)
         self.log = RunLog(self.storage, self.issuer)
+        self.tokens = TokenCache(self.storage)
         # Fixed in the database the first time: credentials already issued point to that URL.
         self.status = StatusService(self.storage, self.issuer, self.storage.status_list_url(list_url_for(public_url)), _JSONLD)
         documents = {self.issuer.did: self.issuer.did_document()} if self.issuer.did.startswith("did:web:") else {}
@@ -409,35 +417,35 @@ def _verify_response(report: VerificationReport) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if report.valid else 422)
 
 
-_bearer = HTTPBearer(auto_error=False, description="a client token from `vc-runid tokens create`")
+class _Bearer(HTTPBearer):
+    """Who a request's bearer token belongs to: 401 otherwise, before the body is used; with
+    ``admin``, 403 for a valid token that is not an admin's. One dependency (rather than a chain
+    of three) that is also the OpenAPI bearer security scheme."""
+
+    def __init__(self, *, admin: bool) -> None:
+        super().__init__(
+            auto_error=False, scheme_name="HTTPBearer", description="a client token from `vc-runid tokens create`"
+        )
+        self.admin = admin
+
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        credentials = await super().__call__(request)
+        if credentials is None:
+            raise _unauthorized("a bearer token is required")
+        service: Service = request.app.state.service
+        caller = service.tokens.authenticate(credentials.credentials)
+        if caller is None:
+            raise _unauthorized("the bearer token is unknown or revoked")
+        if self.admin and not caller.admin:
+            raise _AdminRequired(f"client {caller.name!r} is not an admin: revoking needs an admin token",
+                                 code=ErrorCode.UNAUTHORIZED)
+        return caller
 
 
-async def _caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Caller:
-    """Who a request's bearer token belongs to; 401 otherwise (before the body is used)."""
-    if credentials is None:
-        raise _unauthorized("a bearer token is required")
-    caller = authenticate(request.app.state.service.storage, credentials.credentials)
-    if caller is None:
-        raise _unauthorized("the bearer token is unknown or revoked")
-    return caller
-
-
-async def _client(caller: Annotated[Caller, Depends(_caller)]) -> str:
-    return caller.name
-
-
-async def _admin(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
-    """An admin's token (``vc-runid tokens create NAME --admin``); 403 for any other valid one."""
-    if not caller.admin:
-        raise _AdminRequired(f"client {caller.name!r} is not an admin: revoking needs an admin token",
-                             code=ErrorCode.UNAUTHORIZED)
-    return caller
-
-
-Client = Annotated[str, Depends(_client)]
-Admin = Annotated[Caller, Depends(_admin)]
+#: A client's valid token (``vc-runid tokens create NAME``).
+Client = Annotated[Caller, Depends(_Bearer(admin=False))]
+#: An admin's token (``vc-runid tokens create NAME --admin``); 403 for any other valid one.
+Admin = Annotated[Caller, Depends(_Bearer(admin=True))]
 
 
 def create_app(
@@ -476,7 +484,7 @@ def create_app(
 
     @app.exception_handler(RunIdError)
     async def _runid_error(_: Request, exc: RunIdError) -> JSONResponse:
-        if isinstance(exc, _AuthError):
+        if isinstance(exc, (_AuthError, TokenRevokedError)):
             return problem(401, exc.code, "Unauthorized", exc.message, {"WWW-Authenticate": "Bearer"})
         if isinstance(exc, _AdminRequired):
             return problem(403, exc.code, "Forbidden", exc.message)
@@ -533,7 +541,8 @@ def create_app(
         vc = envelop(secured) if isinstance(secured, str) else secured
         credential_id = vc.get("id") if isinstance(vc.get("id"), str) else None
         _, receipt = service.log.append(
-            new_entry("credential", vc, credential_id=credential_id, run_id=None, client=client, logged_at=now)
+            new_entry("credential", vc, credential_id=credential_id, run_id=None, client=client.name, logged_at=now,
+                      token=client.token)
         )
         return {"verifiableCredential": vc, "receipt": receipt}
 
@@ -576,18 +585,19 @@ def create_app(
         run_id, credential_id = _ids(declaration)
         leaf = log_leaf_data(declaration)
         _, receipt = await service.log.append_async(new_entry(
-            "declaration", declaration, credential_id=credential_id, run_id=run_id, client=client, logged_at=now,
-            leaf=leaf, declaration=leaf.decode(), declared_at=format_datetime(now), status_index=status_index,
+            "declaration", declaration, credential_id=credential_id, run_id=run_id, client=client.name,
+            logged_at=now, leaf=leaf, token=client.token, declaration=leaf.decode(), declared_at=format_datetime(now),
+            status_index=status_index,
         ))
         return _created(run_id, "declaration", leaf, receipt)
 
     @app.post("/runs/{run_id}/output", status_code=201, response_model=BindResponse,
               responses={**problems, 403: problems[401], 404: problems[401], 409: problems[401]}, tags=["Runs"])
-    def bind_output(run_id: str, body: BindRequest, client: Client) -> dict[str, Any]:
+    async def bind_output(run_id: str, body: BindRequest, client: Client) -> Response:
         """Bind a run's output. Refused when the run is unknown (404), another client's (403),
         already bound (409) or the times contradict the declaration or the service clock (422)."""
         row = _run(run_id)
-        if row.client != client:
+        if row.client != client.name:
             raise ForbiddenError(f"run {run_id} was declared by another client")
         if row.binding is not None:
             raise RunError(f"run {run_id} is already bound", code=ErrorCode.ALREADY_BOUND)
@@ -609,7 +619,7 @@ def create_app(
             )
         declaration = _load(row.declaration)
         fmt = _format_of(declaration)
-        assigned_id, status, status_index = service.status.assign(fmt)
+        assigned_id, status, status_index = await service.status.assign_async(fmt)
         with _JSONLD:
             binding = bind(
                 declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
@@ -618,11 +628,12 @@ def create_app(
                 credential_id=assigned_id, credential_status=status,
             )
         _, binding_id = _ids(binding)
-        _, receipt = service.log.append(new_entry(
-            "binding", binding, credential_id=binding_id, run_id=run_id, client=client, logged_at=now,
-            binding=json.dumps(binding), status_index=status_index,
+        leaf = log_leaf_data(binding)
+        _, receipt = await service.log.append_async(new_entry(
+            "binding", binding, credential_id=binding_id, run_id=run_id, client=client.name, logged_at=now,
+            leaf=leaf, token=client.token, binding=leaf.decode(), status_index=status_index,
         ))
-        return {"runId": run_id, "binding": binding, "receipt": receipt}
+        return _created(run_id, "binding", leaf, receipt)
 
     @app.get("/runs/{run_id}", response_model=RunRecord, responses={404: problems[401]}, tags=["Runs"])
     def get_run(run_id: str) -> dict[str, Any]:
@@ -676,6 +687,7 @@ def create_app(
             try:
                 service.log.append(new_entry(
                     "revocation", record, credential_id=row.credential_id, run_id=row.run_id, client=admin.name,
+                    token=admin.token,
                     logged_at=now, status_index=row.index, reason=reason,
                 ))
                 changed = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from ..errors import UsageError
@@ -31,6 +32,7 @@ class Caller:
 
     name: str
     admin: bool
+    token: str = ""  # the token's SHA-256 (hex): what the writing transaction checks is still live
 
 
 def create_token(storage: Storage, name: str, *, admin: bool = False) -> str:
@@ -53,8 +55,49 @@ def authenticate(storage: Storage, token: str | None) -> Caller | None:
     if not token or len(token) > 256:
         return None
     # Looked up by its hash: the lookup's timing can only leak bits of a SHA-256, not the token.
-    found = storage.token_client(token_digest(token))
-    return Caller(*found) if found is not None else None
+    digest = token_digest(token)
+    found = storage.token_client(digest)
+    return Caller(*found, token=digest) if found is not None else None
+
+
+#: How long a client token found valid is taken as valid without asking the database again.
+TOKEN_CACHE_SECONDS = 2.0
+
+
+class TokenCache:
+    """:func:`authenticate`, remembering for ``ttl`` seconds the tokens it found valid.
+
+    Revocation still takes effect at once for everything that matters: every entry a request
+    writes carries its token's hash, and the transaction that writes it checks that the token is
+    still live (``Storage.commit_batch``), so a revoked token never gets anything written or
+    signed-and-returned; the request gets 401. Admin tokens are not remembered (they can answer
+    without writing). Unknown tokens are not remembered either (a token just created works at
+    once)."""
+
+    def __init__(self, storage: Storage, ttl: float = TOKEN_CACHE_SECONDS, size: int = 1024) -> None:
+        self.storage = storage
+        self.ttl = ttl
+        self.size = size
+        self._seen: dict[str, tuple[Caller, float]] = {}
+
+    def authenticate(self, token: str | None) -> Caller | None:
+        if not token or len(token) > 256:
+            return None
+        digest = token_digest(token)
+        now = time.monotonic()
+        hit = self._seen.get(digest)
+        if hit is not None and now - hit[1] < self.ttl:
+            return hit[0]
+        found = self.storage.token_client(digest)
+        if found is None:
+            self._seen.pop(digest, None)
+            return None
+        caller = Caller(*found, token=digest)
+        if self.ttl > 0 and not caller.admin:
+            if len(self._seen) >= self.size:
+                self._seen.clear()  # a bound, not a policy: the next requests look their tokens up again
+            self._seen[digest] = (caller, now)
+        return caller
 
 
 def check_token(storage: Storage, token: str | None) -> str | None:
@@ -67,4 +110,4 @@ def list_tokens(storage: Storage) -> list[TokenRow]:
     return storage.tokens()
 
 
-__all__ = ["Caller", "authenticate", "check_token", "create_token", "list_tokens", "revoke_token", "token_digest"]
+__all__ = ["TOKEN_CACHE_SECONDS", "Caller", "TokenCache", "authenticate", "check_token", "create_token", "list_tokens", "revoke_token", "token_digest"]
