@@ -18,9 +18,7 @@ import typer
 
 from ._cli_common import fail
 from .audit import (
-    PASSING,
     AuditSummary,
-    Verdict,
     audit_runs,
     discover_runs,
     row_from_report,
@@ -30,6 +28,7 @@ from .audit import (
 from .contexts import parse_context_option
 from .dids import load_did_store
 from .errors import ErrorCode, RunIdError, UsageError
+from .run_verification import PASSING, Verdict
 from .status import load_status_lists
 from .timeutil import parse_datetime, utc_now
 from .verification import CheckResult

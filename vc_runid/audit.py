@@ -38,7 +38,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ from .dids import DidResolver, VerificationMethod
 from .digests import digests_equal
 from .documents import MAX_DOCUMENT_BYTES, read_document
 from .errors import DataModelError, ErrorCode, RunIdError, UsageError
-from .run_verification import DECLARED, verify_run
+from .run_verification import PASSING, Verdict, verdict_of, verify_run
 from .verification import CheckResult, VerificationReport, Verifier
 
 #: The file names discovery reads: secured credentials as JSON, or compact JWS.
@@ -64,37 +63,6 @@ MAX_CHUNK = 64
 
 #: Chunks in flight per worker: one running, one queued, so no worker waits for the parent.
 _IN_FLIGHT_PER_WORKER = 2
-
-
-class Verdict(StrEnum):
-    VALID = "valid"
-    UNBOUND = "unbound"
-    INVALID = "invalid"
-    REVOKED = "revoked"
-    DRIFT = "drift"
-
-
-#: Verdicts an audit passes with.
-PASSING = frozenset({Verdict.VALID, Verdict.UNBOUND})
-
-_DRIFT = frozenset({ErrorCode.COMPOSITION_DRIFT.value})
-_REVOKED = frozenset({ErrorCode.CREDENTIAL_REVOKED.value, ErrorCode.CREDENTIAL_SUSPENDED.value})
-
-
-def verdict_of(report: VerificationReport) -> Verdict:
-    """A run report's verdict. Revoked and drift are named only when they are the *only*
-    failures: anything else wrong (a bad signature, say) makes the run plainly invalid."""
-    failures = report.failures
-    codes = {c.code for c in failures}
-    if not report.checks or report.proofs_checked == 0 or None in codes:
-        return Verdict.INVALID
-    if codes - _DRIFT - _REVOKED:
-        return Verdict.INVALID
-    if codes & _REVOKED:
-        return Verdict.REVOKED
-    if codes & _DRIFT:
-        return Verdict.DRIFT
-    return Verdict.UNBOUND if report.status == DECLARED else Verdict.VALID
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from .digests import jcs
 from .documents import issuer_id, read_document
 from .errors import ErrorCode, RunIdError, UsageError
 from .run_files import receipt_path, run_file_stem
-from .run_verification import BOUND, verify_run
+from .run_verification import Verdict, verdict_of, verify_run
 from .store import RunRecord, RunStore
 from .timeutil import format_datetime, parse_datetime, utc_now
 from .transparency import leaf_hash, verify_inclusion, verify_signed_checkpoint
@@ -150,8 +150,8 @@ class _Receipt(_Strict):
 
 # --- the report ------------------------------------------------------------------------------
 
-Verdict = Literal["valid", "invalid", "unbound", "revoked", "drift"]
-VERDICTS: tuple[Verdict, ...] = ("valid", "invalid", "unbound", "revoked", "drift")
+#: The order reports list verdicts in.
+VERDICTS: tuple[Verdict, ...] = (Verdict.VALID, Verdict.INVALID, Verdict.UNBOUND, Verdict.REVOKED, Verdict.DRIFT)
 
 
 class Timeline(_Strict):
@@ -1195,7 +1195,7 @@ def _verify_run_entry(
     ]
     return RunEntry(
         run_id=report.run_id or run.runId,
-        verdict=_verdict(report),
+        verdict=verdict_of(report),
         issuer=report.issuer,
         timeline=_timeline(report.document, binding_doc),
         composition=_composition(report.document),
@@ -1220,23 +1220,6 @@ def _parse_disclosures(data: bytes, path: str) -> list[tuple[Disclosure, bytes]]
             raise RunIdError(f"{path}: the disclosure of {disclosure.path} has no content", code=ErrorCode.DISCLOSURE_MISMATCH)
         result.append((disclosure, disclosure.content.encode("utf-8")))
     return result
-
-
-_DRIFT = {ErrorCode.COMPOSITION_DRIFT.value}
-_REVOKED = {ErrorCode.CREDENTIAL_REVOKED.value, ErrorCode.CREDENTIAL_SUSPENDED.value}
-
-
-def _verdict(report: VerificationReport) -> Verdict:
-    codes = {c.code for c in report.failures}
-    if report.proofs_checked == 0 or not report.checks:
-        return "invalid"
-    if codes - _DRIFT - _REVOKED or (report.failures and None in codes):
-        return "invalid"
-    if codes & _REVOKED:
-        return "revoked"
-    if codes & _DRIFT:
-        return "drift"
-    return "valid" if report.status == BOUND else "unbound"
 
 
 def _timeline(declaration: dict[str, Any] | None, binding: dict[str, Any] | None) -> Timeline:

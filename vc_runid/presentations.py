@@ -32,11 +32,10 @@ from .documents import (
     VcVersion,
     check_credential,
     check_presentation,
-    contexts_of,
     proofs_of,
     read_document,
 )
-from .errors import ContextError, DataModelError, ErrorCode, ProofError, UsageError
+from .errors import DataModelError, ErrorCode, ProofError, UsageError
 from .proofs import (
     ECDSA_RDFC_2019,
     ED25519_SIGNATURE_2020,
@@ -57,6 +56,7 @@ from .verification import (
     authorize_method,
     check_proof_purpose,
     check_proof_times,
+    contexts_allowed,
     unique_proofs,
 )
 
@@ -278,17 +278,6 @@ class _VerifyOnce(Verifier):
         return report
 
 
-def _contexts_allowed(document: dict[str, Any], loader: DocumentLoader) -> str:
-    for ctx in contexts_of(document):
-        if isinstance(ctx, str) and ctx not in loader.allowed_urls:
-            raise ContextError(
-                f"context {ctx} is not pinned or supplied (refused, not fetched)",
-                code=ErrorCode.CONTEXT_NOT_ALLOWED,
-                detail={"url": ctx},
-            )
-    return "every @context is pinned or supplied"
-
-
 def _enclosed(presentation: dict[str, Any], version: VcVersion) -> list[Any]:
     value = presentation.get("verifiableCredential")
     if value is None:
@@ -408,7 +397,7 @@ class _PresentationRun:
 
     def _verify_proof(self, presentation: dict[str, Any]) -> None:
         verifier = self.verifier
-        self.record.run("contexts", lambda: _contexts_allowed(presentation, verifier.loader))
+        self.record.run("contexts", lambda: contexts_allowed(presentation, verifier.loader))
         proofs = self.record.run(
             "proofs", lambda: unique_proofs(presentation, "presentation"), "present, no duplicates"
         )

@@ -13,6 +13,7 @@ A declaration alone is "declared, not yet bound"; a binding without its declarat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from .binding import BindingSubject, binding_subject
@@ -25,6 +26,38 @@ from .verification import CheckResult, Failed, Recorder, VerificationReport, Ver
 
 BOUND = "bound"
 DECLARED = "declared, not yet bound"
+
+
+class Verdict(StrEnum):
+    """One word for a run, the same in every report (``audit``, ``verify-bundle``)."""
+
+    VALID = "valid"
+    UNBOUND = "unbound"
+    INVALID = "invalid"
+    REVOKED = "revoked"
+    DRIFT = "drift"
+
+
+#: Verdicts an audit passes with.
+PASSING = frozenset({Verdict.VALID, Verdict.UNBOUND})
+
+_DRIFT = frozenset({ErrorCode.COMPOSITION_DRIFT.value})
+_REVOKED = frozenset({ErrorCode.CREDENTIAL_REVOKED.value, ErrorCode.CREDENTIAL_SUSPENDED.value})
+
+
+def verdict_of(report: VerificationReport) -> Verdict:
+    """A run report's verdict. Revoked and drift are named only when they are the *only*
+    failures: anything else wrong (a bad signature, say) makes the run plainly invalid."""
+    codes = {c.code for c in report.failures}
+    if not report.checks or report.proofs_checked == 0 or None in codes:
+        return Verdict.INVALID
+    if codes - _DRIFT - _REVOKED:
+        return Verdict.INVALID
+    if codes & _REVOKED:
+        return Verdict.REVOKED
+    if codes & _DRIFT:
+        return Verdict.DRIFT
+    return Verdict.UNBOUND if report.status == DECLARED else Verdict.VALID
 
 
 def _merge(report: VerificationReport, child: VerificationReport, prefix: str) -> None:
@@ -166,4 +199,4 @@ def _same_run(declared: str, bound: str) -> str:
     return f"run {declared}"
 
 
-__all__ = ["BOUND", "DECLARED", "verify_run"]
+__all__ = ["BOUND", "DECLARED", "PASSING", "Verdict", "verdict_of", "verify_run"]

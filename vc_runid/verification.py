@@ -180,7 +180,7 @@ def _token_validity(jwt: jose.Jwt, now: datetime) -> None:
         raise ValidityError(f"token expired at {expires.isoformat()} (exp)", code=ErrorCode.CREDENTIAL_EXPIRED)
 
 
-def _contexts_allowed(document: dict[str, Any], loader: DocumentLoader) -> str:
+def contexts_allowed(document: dict[str, Any], loader: DocumentLoader) -> str:
     for ctx in contexts_of(document):
         if isinstance(ctx, str) and ctx not in loader.allowed_urls:
             raise ContextError(
@@ -276,7 +276,7 @@ class _CredentialRun:
         version = self.record.run("data-model", lambda: check_credential(credential), "well-formed credential")
         self.report.id = credential.get("id") if isinstance(credential.get("id"), str) else None
         self.report.issuer = issuer_id(credential)
-        self.record.run("contexts", lambda: _contexts_allowed(credential, self.verifier.loader))
+        self.record.run("contexts", lambda: contexts_allowed(credential, self.verifier.loader))
         return version
 
     def _json_ld(self, credential: dict[str, Any]) -> Expansion:

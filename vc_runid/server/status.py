@@ -16,6 +16,7 @@ indices of a block that a crash leaves unused are simply never pointed to.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -84,6 +85,7 @@ class StatusService:
         self._lock = threading.Lock()
         self._block: range = range(0)
         self._next = 0
+        self._refilling = asyncio.Lock()  # one refill at a time on the event loop
         # (state it was signed for, monotonic time signed, the signed list)
         self._cached: tuple[tuple[int, int], float, dict[str, Any]] | None = None
 
@@ -91,7 +93,7 @@ class StatusService:
 
     def _index(self) -> int:
         with self._lock:
-            if self._next >= len(self._block):
+            if self._exhausted():
                 self._block = self.storage.reserve_status_indices(RESERVE_BLOCK)
                 self._next = 0
             index = self._block[self._next]
@@ -108,10 +110,22 @@ class StatusService:
 
     async def assign_async(self, proof_format: ProofFormat) -> tuple[str | None, dict[str, Any] | None, int | None]:
         """:meth:`assign` for the event loop: the database write that reserves the next block of
-        indices (one per :data:`RESERVE_BLOCK` credentials) runs in a worker thread."""
-        if self._next >= len(self._block):  # a peek: _index() decides under the lock
-            return await anyio.to_thread.run_sync(self.assign, proof_format)
+        indices (one per :data:`RESERVE_BLOCK` credentials) runs in a worker thread, once, while
+        the requests that need it wait."""
+        if version_for(proof_format) is VcVersion.V2 and self._exhausted():
+            async with self._refilling:
+                if self._exhausted():
+                    await anyio.to_thread.run_sync(self._refill)
         return self.assign(proof_format)
+
+    def _exhausted(self) -> bool:
+        return self._next >= len(self._block)
+
+    def _refill(self) -> None:
+        with self._lock:
+            if self._exhausted():
+                self._block = self.storage.reserve_status_indices(RESERVE_BLOCK)
+                self._next = 0
 
     # -- publishing --
 
