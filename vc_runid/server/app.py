@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -433,9 +434,11 @@ class _Bearer(HTTPBearer):
         if credentials is None:
             raise _unauthorized("a bearer token is required")
         service: Service = request.app.state.service
-        caller = service.tokens.authenticate(credentials.credentials)
+        caller, cached = service.tokens.authenticate(credentials.credentials)
         if caller is None:
             raise _unauthorized("the bearer token is unknown or revoked")
+        if cached:
+            request.state.cached_caller = caller  # see _revoked_meanwhile
         if self.admin and not caller.admin:
             raise _AdminRequired(f"client {caller.name!r} is not an admin: revoking needs an admin token",
                                  code=ErrorCode.UNAUTHORIZED)
@@ -461,10 +464,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        import anyio.to_thread
-
-        # Signing is synchronous work in the thread pool; let enough requests queue for the
-        # writer to batch them.
+        # Verification runs in the thread pool (the run endpoints sign on the event loop).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 128
         yield
         service.close()
@@ -482,8 +482,20 @@ def create_app(
     app.state.service = service
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
+    def _revoked_meanwhile(request: Request) -> bool:
+        """A request authenticated from the token cache is refused: was its token revoked in the
+        meantime? Then the answer is 401, as if the token had been looked up afresh."""
+        caller = getattr(request.state, "cached_caller", None)
+        return caller is not None and service.tokens.revoked(caller)
+
+    def _revoked_response() -> JSONResponse:
+        return problem(401, ErrorCode.UNAUTHORIZED, "Unauthorized", "the bearer token is unknown or revoked",
+                       {"WWW-Authenticate": "Bearer"})
+
     @app.exception_handler(RunIdError)
-    async def _runid_error(_: Request, exc: RunIdError) -> JSONResponse:
+    async def _runid_error(request: Request, exc: RunIdError) -> JSONResponse:
+        if not isinstance(exc, _AuthError) and _revoked_meanwhile(request):
+            return _revoked_response()
         if isinstance(exc, (_AuthError, TokenRevokedError)):
             return problem(401, exc.code, "Unauthorized", exc.message, {"WWW-Authenticate": "Bearer"})
         if isinstance(exc, _AdminRequired):
@@ -492,6 +504,8 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _revoked_meanwhile(request):
+            return _revoked_response()
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return problem(400, ErrorCode.INPUT_NOT_JSON, "Malformed JSON", "the request body is not valid JSON")
@@ -525,7 +539,7 @@ def create_app(
     # -- VC API --
 
     @app.post("/credentials/issue", status_code=201, response_model=IssueResponse, responses=problems, tags=["VC API"])
-    def issue(body: IssueRequest, client: Client) -> dict[str, Any]:
+    async def issue(body: IssueRequest, client: Client) -> dict[str, Any]:
         """Issue a credential (VC API). Run credentials are refused here: they must go through
         ``/runs``, where the service, not the caller, sets the time."""
         types = body.credential.get("type")
@@ -536,11 +550,19 @@ def create_app(
             )
         now = utc_now()
         fmt = ProofFormat((body.options or IssueOptions()).format)
-        with _JSONLD:
-            secured = issue_credential(body.credential, service.issuer, proof_format=fmt, created=now, loader=service.loader)
+
+        def sign() -> SecuredCredential:
+            with _JSONLD:
+                return issue_credential(
+                    body.credential, service.issuer, proof_format=fmt, created=now, loader=service.loader
+                )
+
+        # Any credential up to the body limit: signed in a worker thread, so that a large one
+        # does not hold up the event loop (run declarations, the hot path, are signed on it).
+        secured = await anyio.to_thread.run_sync(sign)
         vc = envelop(secured) if isinstance(secured, str) else secured
         credential_id = vc.get("id") if isinstance(vc.get("id"), str) else None
-        _, receipt = service.log.append(
+        _, receipt = await service.log.append_async(
             new_entry("credential", vc, credential_id=credential_id, run_id=None, client=client.name, logged_at=now,
                       token=client.token)
         )
@@ -669,7 +691,7 @@ def create_app(
 
     @app.post("/credentials/status", response_model=UpdateStatusResponse, tags=["VC API"],
               responses={**problems, 403: problems[401], 404: problems[401]})
-    def update_status(body: UpdateStatusRequest, admin: Admin) -> dict[str, Any]:
+    async def update_status(body: UpdateStatusRequest, admin: Admin) -> dict[str, Any]:
         """Revoke a credential (VC API "update status"): ``{"credentialId": ID, "credentialStatus":
         [{"type": "BitstringStatusListEntry", "status": "revoked"}]}``, or ``{"credentialId": ID,
         "reason": "…"}``. Needs an admin token. Revocation is final and idempotent: a repeat
@@ -685,10 +707,9 @@ def create_app(
             now = utc_now()
             record = service.status.revocation_record(row, reason, now)
             try:
-                service.log.append(new_entry(
+                await service.log.append_async(new_entry(
                     "revocation", record, credential_id=row.credential_id, run_id=row.run_id, client=admin.name,
-                    token=admin.token,
-                    logged_at=now, status_index=row.index, reason=reason,
+                    logged_at=now, token=admin.token, status_index=row.index, reason=reason,
                 ))
                 changed = True
             except AlreadyRevokedError:

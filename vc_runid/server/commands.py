@@ -66,6 +66,7 @@ def serve(
     import uvicorn
 
     from .status import list_url_for, public_base_url
+    from .workers import reuse_port_supported, serve_workers
 
     directory = _home(home)
     try:
@@ -95,15 +96,19 @@ def serve(
     os.environ["RUNID_SERVER_DATABASE"] = database or ""
     os.environ["RUNID_SERVER_DOMAIN"] = domain or ""
     os.environ["RUNID_SERVER_PUBLIC_URL"] = base
-    uvicorn.run(
-        "vc_runid.server.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    config: dict[str, Any] = {
+        "app": "vc_runid.server.app:app_from_env", "factory": True, "log_level": "warning", "access_log": False,
+    }
+    if workers > 1 and reuse_port_supported():
+        # One listening socket per worker: uvicorn's --workers shares one, and a burst of
+        # keep-alive connections can all land on a single worker (see server/workers.py).
+        try:
+            serve_workers(config, host, port, workers)
+        except OSError as exc:
+            typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(1) from exc
+    else:
+        uvicorn.run(host=host, port=port, workers=workers, **config)
 
 
 def serve_main() -> None:

@@ -7,22 +7,20 @@ auditor who holds a credential recomputes its leaf hash without asking the servi
 is logged the same way, its leaf being the RFC 8785 JSON of the revocation record (see
 ``server/status.py``); the signed checkpoint is what vouches for it.
 
-Writes go through one writer thread per process (group commit): request threads queue their
-entry and wait; the writer takes everything queued, commits it in one transaction, and only then
-answers each request with its receipt. Several processes or instances may write to the same
-database — the database lock orders them and each writer catches up on the others' leaves
-inside its transaction before it appends.
+Writes are group-committed on the event loop (:meth:`RunLog.append_async`): each request queues
+its entry and waits; once the loop has run everything that was ready, it commits every queued
+entry in one transaction (one fsync, one checkpoint signature) and only then answers each request
+with its receipt. :meth:`RunLog.append` commits one entry at once, in the calling thread. Several
+processes or instances may write to the same database — the database lock orders them and each
+writer catches up on the others' leaves inside its transaction before it appends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import queue
 import threading
-import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,13 +44,13 @@ from ..transparency import (
 )
 from .storage import LogRow, Outcome, PendingEntry, Storage
 
-#: How many queued entries one transaction may take (bounds a transaction's size, not latency).
+#: Most entries one transaction takes (bounds a transaction's size, not latency).
 MAX_BATCH = 512
-#: Under load, the least time between the starts of two commits: entries that arrive meanwhile
-#: join the next one (group commit), so that one fsync and one checkpoint signature serve many.
-#: It is waited only while entries keep arriving (the previous commit took several, or more came
-#: while it ran); a lone request is committed at once.
-COMMIT_INTERVAL = 0.005
+#: When another process holds the log lock, the loop goes on serving requests and tries again
+#: after this many seconds (entries arriving meanwhile join the commit) ...
+RETRY_DELAY = 0.0005
+#: ... until it has deferred this long; then it waits for the lock.
+MAX_DEFER = 0.02
 
 
 def log_leaf_data(secured: SecuredCredential) -> bytes:
@@ -90,13 +88,13 @@ def verify_receipt(
 @dataclass
 class _Job:
     entry: PendingEntry
-    future: Future[tuple[int, Receipt]]
+    future: asyncio.Future[tuple[int, Receipt]]
 
 
 class RunLog:
-    """The tree in memory (rebuilt from the database at start), the writer thread, the signer."""
+    """The tree in memory (rebuilt from the database at start), the group committer, the signer."""
 
-    def __init__(self, storage: Storage, issuer: Issuer, *, commit_interval: float = COMMIT_INTERVAL) -> None:
+    def __init__(self, storage: Storage, issuer: Issuer) -> None:
         private = issuer.key.private_key
         if not isinstance(private, Ed25519PrivateKey):
             raise KeyMaterialError(
@@ -111,77 +109,86 @@ class RunLog:
         self._tree = MerkleTree(h for _, h in storage.leaf_hashes())
         self._tree_lock = threading.Lock()
         self._signed: tuple[int, str] | None = None
-        self._commit_interval = commit_interval
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
-        self._writer = threading.Thread(target=self._write_loop, name="runlog-writer", daemon=True)
-        self._writer.start()
+        # Group commit on the event loop: entries waiting for the next commit, and that commit.
+        self._pending: list[_Job] = []
+        self._flush: asyncio.Handle | None = None
+        self._deferred_since: float | None = None
 
     # -- writing --
 
-    def append(self, entry: PendingEntry, timeout: float = 60.0) -> tuple[int, Receipt]:
-        """Queue ``entry``, wait until it is committed, return (index, receipt). Raises the
+    def append(self, entry: PendingEntry) -> tuple[int, Receipt]:
+        """Commit ``entry`` now, in this thread, and return (index, receipt). Raises the
         ``RunIdError`` that refused it (nothing written), or whatever failed the transaction."""
-        job = _Job(entry, Future())
-        self._queue.put(job)
-        return job.future.result(timeout)
+        result = self._commit([entry], wait=True)
+        assert result is not None  # waited for the lock
+        outcome = result[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
-    async def append_async(self, entry: PendingEntry, timeout: float = 60.0) -> tuple[int, Receipt]:
-        """:meth:`append` for the event loop: the request waits without holding a thread."""
-        job = _Job(entry, Future())
-        self._queue.put(job)
-        async with asyncio.timeout(timeout):
-            return await asyncio.wrap_future(job.future)
+    async def append_async(self, entry: PendingEntry) -> tuple[int, Receipt]:
+        """:meth:`append` for the event loop, with group commit: the entries of every request the
+        loop ran since the last commit are committed together, in one transaction (one fsync,
+        one checkpoint signature), as soon as the loop has nothing else ready to run."""
+        loop = asyncio.get_running_loop()
+        job = _Job(entry, loop.create_future())
+        self._pending.append(job)
+        if self._flush is None:
+            self._flush = loop.call_soon(self._commit_pending, loop)
+        return await job.future
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._writer.join(timeout=10)
+        """Nothing to stop: commits run in the threads and on the loop that ask for them."""
 
-    def _write_loop(self) -> None:
-        last_start = 0.0
-        busy = False
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            if busy:
-                delay = last_start + self._commit_interval - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-            jobs: list[_Job] = []
-            stop = False
-            more: _Job | None = first
-            while more is not None:
-                # A request that gave up before its entry was taken (its future cancelled) is not
-                # written; once taken, its future can no longer be cancelled, so every committed
-                # entry gets its answer.
-                if more.future.set_running_or_notify_cancel():
-                    jobs.append(more)
-                if len(jobs) >= MAX_BATCH:
-                    break
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-            last_start = time.monotonic()
-            if jobs:
-                self._commit(jobs)
-            busy = len(jobs) > 1 or not self._queue.empty()
-            if stop:
-                return
-
-    def _commit(self, jobs: list[_Job]) -> None:
-        try:
-            with self._tree_lock:
-                known = self._tree.size
-            others, outcomes = self.storage.commit_batch(known, [j.entry for j in jobs])
-        except BaseException as exc:  # noqa: BLE001 - the transaction failed: nothing was written
-            for job in jobs:
-                job.future.set_exception(exc)
+    def _commit_pending(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit what is pending, on the loop, synchronously. The loop does nothing else
+        meanwhile, and that is the point: the log lock is held only as long as the statements
+        and the fsync take. (A writer thread that has to win the GIL back from a loop busy
+        signing after every statement held it several times longer, and the other workers
+        waited that long.) When another process holds the lock, the loop goes on serving and
+        tries again shortly, with whatever arrived in between."""
+        self._flush = None
+        jobs = [job for job in self._pending if not job.future.done()]  # done: the request gave up
+        batch, self._pending = jobs[:MAX_BATCH], jobs[MAX_BATCH:]
+        if not batch:
             return
+        now = loop.time()
+        wait = self._deferred_since is not None and now - self._deferred_since >= MAX_DEFER
         try:
-            ours = [(o, j.entry.leaf_hash) for o, j in zip(outcomes, jobs, strict=True) if isinstance(o, int)]
+            results = self._commit([job.entry for job in batch], wait=wait)
+        except Exception as exc:  # noqa: BLE001 - the transaction failed: nothing was written
+            results = [exc] * len(batch)
+        if results is None:  # another writer holds the lock
+            if self._deferred_since is None:
+                self._deferred_since = now
+            self._pending = batch + self._pending
+            self._flush = loop.call_later(RETRY_DELAY, self._commit_pending, loop)
+            return
+        self._deferred_since = None
+        for job, result in zip(batch, results, strict=True):
+            if job.future.done():
+                continue
+            if isinstance(result, BaseException):
+                job.future.set_exception(result)
+            else:
+                job.future.set_result(result)
+        if self._pending:
+            self._flush = loop.call_soon(self._commit_pending, loop)
+
+    def _commit(
+        self, entries: list[PendingEntry], *, wait: bool
+    ) -> list[tuple[int, Receipt] | BaseException] | None:
+        """Commit ``entries`` in one transaction; per entry, its (index, receipt) or the error
+        that refused it. ``None`` when ``wait`` is false and another writer holds the log lock
+        (nothing was done). Raises if the transaction failed (nothing was written)."""
+        with self._tree_lock:
+            known = self._tree.size
+        committed = self.storage.commit_batch(known, entries, wait=wait)
+        if committed is None:
+            return None
+        others, outcomes = committed
+        try:
+            ours = [(o, e.leaf_hash) for o, e in zip(outcomes, entries, strict=True) if isinstance(o, int)]
             with self._tree_lock:
                 self._apply(others)
                 self._apply(ours)
@@ -196,15 +203,9 @@ class RunLog:
                     )
                     for index, _ in ours
                 }
-        except BaseException as exc:  # noqa: BLE001 - committed, but we cannot prove it here
-            for job in jobs:
-                job.future.set_exception(exc)
-            return
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if isinstance(outcome, RunIdError):
-                job.future.set_exception(outcome)
-            else:
-                job.future.set_result((outcome, receipts[outcome]))
+        except Exception as exc:  # noqa: BLE001 - committed, but we cannot prove it here
+            return [exc] * len(entries)
+        return [o if isinstance(o, RunIdError) else (o, receipts[o]) for o in outcomes]
 
     def _apply(self, leaves: Iterable[tuple[int, bytes]]) -> None:
         """Add committed leaves to the tree; leaves it already has (a reader caught up first)

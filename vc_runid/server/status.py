@@ -10,13 +10,15 @@ not define the status list terms (see :func:`vc_runid.declaration.with_status`).
     signed_list = service.status_list()                             # GET /status/1
 
 Indices come from the storage in blocks (:meth:`Storage.reserve_status_indices`): reserving
-costs one committed write per :data:`RESERVE_BLOCK` credentials, not one per credential, and the
-indices of a block that a crash leaves unused are simply never pointed to.
+costs one committed write per :data:`RESERVE_BLOCK` credentials, not one per credential (and on the
+event loop the next block is reserved ahead, in a worker thread), and the indices of a block that
+a crash leaves unused are simply never pointed to.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 import uuid
@@ -35,10 +37,12 @@ from ..status import MIN_BITS, MIN_BYTES, REVOCATION, build_status_list_credenti
 from ..timeutil import format_datetime, utc_now
 from .storage import StatusRow, Storage
 
+_logger = logging.getLogger(__name__)
+
 #: The one list this service publishes (a list holds 131,072 entries per 16 KB and grows by that).
 LIST_PATH = "/status/1"
 #: Status list indices reserved per database write.
-RESERVE_BLOCK = 256
+RESERVE_BLOCK = 1024
 #: How long a signed list is served before it is signed afresh — unless it changed first.
 CACHE_SECONDS = 60.0
 #: validUntil - validFrom of a published list: a verifier must not rely on an older one.
@@ -85,7 +89,8 @@ class StatusService:
         self._lock = threading.Lock()
         self._block: range = range(0)
         self._next = 0
-        self._refilling = asyncio.Lock()  # one refill at a time on the event loop
+        self._spare: range | None = None  # the next block, reserved ahead
+        self._reserving: asyncio.Future[None] | None = None
         # (state it was signed for, monotonic time signed, the signed list)
         self._cached: tuple[tuple[int, int], float, dict[str, Any]] | None = None
 
@@ -93,8 +98,11 @@ class StatusService:
 
     def _index(self) -> int:
         with self._lock:
-            if self._exhausted():
-                self._block = self.storage.reserve_status_indices(RESERVE_BLOCK)
+            if self._next >= len(self._block):
+                if self._spare is not None:
+                    self._block, self._spare = self._spare, None
+                else:
+                    self._block = self.storage.reserve_status_indices(RESERVE_BLOCK)
                 self._next = 0
             index = self._block[self._next]
             self._next += 1
@@ -109,23 +117,29 @@ class StatusService:
         return f"urn:uuid:{uuid.uuid4()}", status_entry(self.list_url, index, REVOCATION), index
 
     async def assign_async(self, proof_format: ProofFormat) -> tuple[str | None, dict[str, Any] | None, int | None]:
-        """:meth:`assign` for the event loop: the database write that reserves the next block of
-        indices (one per :data:`RESERVE_BLOCK` credentials) runs in a worker thread, once, while
-        the requests that need it wait."""
-        if version_for(proof_format) is VcVersion.V2 and self._exhausted():
-            async with self._refilling:
-                if self._exhausted():
-                    await anyio.to_thread.run_sync(self._refill)
+        """:meth:`assign` for the event loop. The next block of indices is reserved ahead, in a
+        worker thread, when half of the current one is used: the database write (and its fsync)
+        never holds up the loop, and requests only wait for it if they use up a block before
+        the next one is in."""
+        if version_for(proof_format) is VcVersion.V2:
+            remaining = len(self._block) - self._next
+            if self._spare is None and remaining <= RESERVE_BLOCK // 2 and self._reserving is None:
+                self._reserving = asyncio.ensure_future(self._reserve_spare())
+            if remaining <= 0 and self._spare is None and self._reserving is not None:
+                await asyncio.shield(self._reserving)
         return self.assign(proof_format)
 
-    def _exhausted(self) -> bool:
-        return self._next >= len(self._block)
-
-    def _refill(self) -> None:
-        with self._lock:
-            if self._exhausted():
-                self._block = self.storage.reserve_status_indices(RESERVE_BLOCK)
-                self._next = 0
+    async def _reserve_spare(self) -> None:
+        try:
+            block = await anyio.to_thread.run_sync(self.storage.reserve_status_indices, RESERVE_BLOCK)
+        except Exception:  # the request that needs the block reserves it itself, and reports why not
+            _logger.warning("could not reserve status list indices ahead", exc_info=True)
+        else:
+            with self._lock:
+                if self._spare is None:
+                    self._spare = block
+        finally:
+            self._reserving = None
 
     # -- publishing --
 

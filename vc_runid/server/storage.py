@@ -3,10 +3,12 @@
 The one operation that matters is :meth:`Storage.commit_batch`: it takes the log lock, assigns
 consecutive indices, writes every log entry *and* the run rows they belong to, and commits — all
 in ONE transaction. The lock is SQLite's ``BEGIN IMMEDIATE`` (one writer per database file, across
-processes) or, on PostgreSQL, ``SELECT … FOR UPDATE`` on the single row of ``log_head`` (one writer
-across every service instance). So two entries never share an index and the tree never forks, no
-matter how many threads, processes or machines write. Nothing is acknowledged before the commit
-returns (the caller only learns the indices from this method's return value).
+processes; the service's writers first queue on a ``flock`` of ``<database>.lock``, which hands it
+over without SQLite's sleep-and-retry) or, on PostgreSQL, ``SELECT … FOR UPDATE`` on the single
+row of ``log_head`` (one writer across every service instance). So two entries never share an
+index and the tree never forks, no matter how many threads, processes or machines write. Nothing
+is acknowledged before the commit returns (the caller only learns the indices from this method's
+return value).
 
 Preconditions that must hold at the moment of writing (the run exists, belongs to the client and
 is not yet bound) are checked inside the same transaction, so a replayed binding racing the first
@@ -24,6 +26,7 @@ anything the log does not.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -34,6 +37,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ErrorCode, RunError, RunIdError, UsageError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows: SQLite's own locking alone
+    fcntl = None  # type: ignore[assignment]
 
 EntryKind = Literal["declaration", "binding", "credential", "revocation"]
 
@@ -217,8 +225,9 @@ class Storage(ABC):
 
     @abstractmethod
     @contextmanager
-    def _write_txn(self) -> Iterator[tuple[Any, int]]:
-        """A transaction holding the log lock; yields (connection, current log size)."""
+    def _write_txn(self, wait: bool = True) -> Iterator[tuple[Any, int] | None]:
+        """A transaction holding the log lock; yields (connection, current log size), or — when
+        ``wait`` is false and another writer holds the lock — ``None`` at once."""
 
     def _set_size(self, conn: Any, size: int) -> None:
         """Record the new log size inside the write transaction (PostgreSQL's lock row)."""
@@ -226,18 +235,23 @@ class Storage(ABC):
     # -- the log --
 
     def commit_batch(
-        self, known_size: int, items: Sequence[PendingEntry]
-    ) -> tuple[list[tuple[int, bytes]], list[Outcome]]:
+        self, known_size: int, items: Sequence[PendingEntry], *, wait: bool = True
+    ) -> tuple[list[tuple[int, bytes]], list[Outcome]] | None:
         """Append ``items`` in one transaction. Returns the leaves other writers committed since
         ``known_size`` (so the caller's tree can catch up first) and, per item, its index or the
-        error that refused it. Raises if the transaction fails: then nothing was written.
+        error that refused it. Raises if the transaction fails: then nothing was written. With
+        ``wait`` false, returns ``None`` at once, having done nothing, if another writer holds
+        the log lock.
 
         The preconditions are read for the whole batch at once and then applied in order, each
         item seeing the effect of the ones before it (a run declared, bound or revoked earlier in
         the batch counts as such); the rows are written with one ``executemany`` per table. So a
         batch costs a fixed number of statements, not a few per item (on PostgreSQL each is a
         round trip)."""
-        with self._write_txn() as (conn, size):
+        with self._write_txn(wait) as txn:
+            if txn is None:
+                return None
+            conn, size = txn
             others = [
                 (int(i), bytes(h))
                 for i, h in conn.execute(
@@ -537,6 +551,7 @@ class SqliteStorage(Storage):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
+        self._lock_fds: list[int] = []
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
@@ -560,6 +575,17 @@ class SqliteStorage(Storage):
 
     @contextmanager
     def _begin(self, conn: sqlite3.Connection, mode: str) -> Iterator[None]:
+        if mode == "IMMEDIATE":
+            with self._writer_lock() as locked:
+                assert locked
+                with self._txn(conn, mode):
+                    yield
+        else:
+            with self._txn(conn, mode):
+                yield
+
+    @contextmanager
+    def _txn(self, conn: sqlite3.Connection, mode: str) -> Iterator[None]:
         conn.execute(f"BEGIN {mode}")
         try:
             yield
@@ -568,6 +594,42 @@ class SqliteStorage(Storage):
             raise
         conn.execute("COMMIT")
 
+    @contextmanager
+    def _writer_lock(self, wait: bool = True) -> Iterator[bool]:
+        """Writers queue on an exclusive ``flock`` of ``<database>.lock`` before they ask SQLite
+        for its write lock; yields whether it was taken (always, when ``wait``). SQLite makes a
+        writer that finds the database locked retry after sleeping 1, 2, 5, 10 … up to 100 ms,
+        so the writers of two processes (``--workers 2``) keep missing each other's short
+        transactions and wait tens of milliseconds; the kernel hands a ``flock`` to the next
+        waiter the moment it is released. (Other SQLite clients still get SQLite's own locking;
+        this only orders the service's writers.)"""
+        if fcntl is None:  # pragma: no cover
+            yield True
+            return
+        fd = getattr(self._local, "lock_fd", None)
+        if fd is None:
+            # One open file per thread: flock excludes open files, not processes.
+            fd = self._local.lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            with self._all_lock:
+                self._lock_fds.append(fd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        super().close()
+        with self._all_lock:
+            for fd in self._lock_fds:
+                with suppress(OSError):
+                    os.close(fd)
+            self._lock_fds.clear()
+
     def _read_txn(self, conn: sqlite3.Connection) -> Any:
         return self._begin(conn, "DEFERRED")
 
@@ -575,13 +637,17 @@ class SqliteStorage(Storage):
         return self._begin(conn, "IMMEDIATE")
 
     @contextmanager
-    def _write_txn(self) -> Iterator[tuple[Any, int]]:
+    def _write_txn(self, wait: bool = True) -> Iterator[tuple[Any, int] | None]:
         conn = self._conn()
-        # IMMEDIATE takes the database's write lock now, before we read the size: no other
-        # connection (thread, process) can append between our read and our commit.
-        with self._begin(conn, "IMMEDIATE"):
-            (size,) = conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries").fetchone()
-            yield conn, int(size)
+        with self._writer_lock(wait) as locked:
+            if not locked:
+                yield None
+                return
+            # IMMEDIATE takes the database's write lock now, before we read the size: no other
+            # connection (thread, process) can append between our read and our commit.
+            with self._txn(conn, "IMMEDIATE"):
+                (size,) = conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries").fetchone()
+                yield conn, int(size)
 
     def _is_integrity_error(self, exc: Exception) -> bool:
         return isinstance(exc, sqlite3.IntegrityError)
@@ -626,7 +692,11 @@ class PostgresStorage(Storage):
 
     def _connect(self) -> Any:
         # autocommit: transactions are explicit (conn.transaction()), never implicit.
-        return self._psycopg.connect(self.url, autocommit=True)
+        conn = self._psycopg.connect(self.url, autocommit=True)
+        # Bound the wait for the log lock as SQLite's busy_timeout does: a commit runs on the event
+        # loop, and an instance stuck behind a hung transaction should fail, not freeze.
+        conn.execute("SET lock_timeout = '60s'")
+        return conn
 
     def _read_txn(self, conn: Any) -> Any:
         return conn.transaction()
@@ -635,11 +705,14 @@ class PostgresStorage(Storage):
         return conn.transaction()
 
     @contextmanager
-    def _write_txn(self) -> Iterator[tuple[Any, int]]:
+    def _write_txn(self, wait: bool = True) -> Iterator[tuple[Any, int] | None]:
         conn = self._conn()
         with conn.transaction():
-            (size,) = conn.execute("SELECT size FROM log_head WHERE id = 1 FOR UPDATE").fetchone()
-            yield conn, int(size)
+            row = conn.execute(
+                "SELECT size FROM log_head WHERE id = 1 FOR UPDATE" + ("" if wait else " SKIP LOCKED")
+            ).fetchone()
+            # No row: another instance holds the lock (SKIP LOCKED); the empty transaction ends.
+            yield None if row is None else (conn, int(row[0]))
 
     def _set_size(self, conn: Any, size: int) -> None:
         conn.execute("UPDATE log_head SET size = %s WHERE id = 1", (size,))
