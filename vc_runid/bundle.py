@@ -48,7 +48,7 @@ from .dids import ASSERTION, DidResolver
 from .digests import jcs
 from .documents import issuer_id, read_document
 from .errors import ErrorCode, RunIdError, UsageError
-from .run_files import receipt_path, run_file_stem
+from .run_files import parse_disclosures, receipt_path, run_file_stem
 from .run_verification import Verdict, verdict_of, verify_run
 from .store import RunRecord, RunStore
 from .timeutil import format_datetime, parse_datetime, utc_now
@@ -1157,7 +1157,7 @@ def _verify_run_entry(
     disclosures: list[tuple[Disclosure, bytes]] = []
     if run.disclosures:
         try:
-            disclosures = _parse_disclosures(members[run.disclosures], run.disclosures)
+            disclosures = parse_disclosures(members[run.disclosures], run.disclosures)
         except RunIdError as exc:
             pre_checks.append(CheckResult(name="disclosures", passed=False, code=exc.code.value, message=exc.message))
     report = verify_run(declaration, binding, verifier=verifier, output=output, disclosures=disclosures)
@@ -1205,21 +1205,6 @@ def _verify_run_entry(
         status=status,
         report=report,
     )
-
-
-def _parse_disclosures(data: bytes, path: str) -> list[tuple[Disclosure, bytes]]:
-    items = _strict_json(data, path, ErrorCode.DISCLOSURE_MISMATCH)
-    items = items if isinstance(items, list) else [items]
-    result = []
-    for item in items:
-        try:
-            disclosure = Disclosure.model_validate(item)
-        except ValidationError as exc:
-            raise RunIdError(f"{path}: a disclosure is malformed: {exc.errors()[0]['msg']}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
-        if disclosure.content is None:
-            raise RunIdError(f"{path}: the disclosure of {disclosure.path} has no content", code=ErrorCode.DISCLOSURE_MISMATCH)
-        result.append((disclosure, disclosure.content.encode("utf-8")))
-    return result
 
 
 def _timeline(declaration: dict[str, Any] | None, binding: dict[str, Any] | None) -> Timeline:

@@ -83,19 +83,28 @@ def is_binding(secured: SecuredCredential) -> bool:
 def read_disclosures(path: Path) -> list[tuple[Disclosure, bytes]]:
     """A disclosure file: one object or a list of ``{"path", "salt", "content"}``."""
     try:
-        data = parse_json(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+    return parse_disclosures(data, str(path))
+
+
+def parse_disclosures(data: bytes, source: str) -> list[tuple[Disclosure, bytes]]:
+    """Disclosures (content + salt) as an owner hands them to an auditor, from a file or a bundle."""
+    try:
+        parsed = parse_json(data)
     except InputError as exc:
-        raise RunError(f"disclosure file {path}: {exc.message}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
-    items = data if isinstance(data, list) else [data]
+        raise RunError(f"disclosure file {source}: {exc.message}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
+    items = parsed if isinstance(parsed, list) else [parsed]
     result = []
     for item in items:
         try:
             disclosure = Disclosure.model_validate(item)
         except ValueError as exc:
-            raise RunError(f"disclosure file {path} is malformed: {exc}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
+            raise RunError(f"disclosure file {source} is malformed: {exc}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
         if disclosure.content is None:
-            raise RunError(f"disclosure of {disclosure.path} has no content", code=ErrorCode.DISCLOSURE_MISMATCH)
+            raise RunError(
+                f"{source}: the disclosure of {disclosure.path} has no content", code=ErrorCode.DISCLOSURE_MISMATCH
+            )
         result.append((disclosure, disclosure.content.encode("utf-8")))
     return result
