@@ -191,18 +191,21 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                     plain = []
                     break
                 plain.append(iri if iri and type(element[key]) is str else None)
-        if not any(plain):
-            super()._expand_object(
+        def by_pyld(entries: Any) -> None:
+            super(_Processor, self)._expand_object(
                 active_ctx,
                 active_property,
                 expanded_active_property,
-                element,
+                entries,
                 expanded_parent,
                 options,
                 inside_list,
                 type_key,
                 type_scoped_ctx,
             )
+
+        if not any(plain):
+            by_pyld(element)
             return
         iris = dict(zip(element, plain, strict=True))
         others: dict[str, Any] = {}
@@ -212,17 +215,7 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 others[key] = value
                 continue
             if others:
-                super()._expand_object(
-                    active_ctx,
-                    active_property,
-                    expanded_active_property,
-                    others,
-                    expanded_parent,
-                    options,
-                    inside_list,
-                    type_key,
-                    type_scoped_ctx,
-                )
+                by_pyld(others)
                 others = {}
             expanded_value = self._expand_value(active_ctx, key, value, options)
             values = expanded_parent.get(iri)
@@ -235,17 +228,7 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                     expanded_parent, iri, expanded_value, {"propertyIsArray": True}
                 )
         if others:
-            super()._expand_object(
-                active_ctx,
-                active_property,
-                expanded_active_property,
-                others,
-                expanded_parent,
-                options,
-                inside_list,
-                type_key,
-                type_scoped_ctx,
-            )
+            by_pyld(others)
 
     def _plain_term(self, active_ctx: Any, key: Any) -> str:
         """The IRI ``key`` expands to if its string values take pyld's plain path in
