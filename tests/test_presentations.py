@@ -64,7 +64,7 @@ SUITE: dict[ProofFormat, RdfcSuite] = {
     ProofFormat.DI_2020: ED25519_SIGNATURE_2020,
 }
 PRESENTATION_CHECKS = [
-    "data-model", "contexts", "proofs", "proof.type", "json-ld", "proof.purpose",
+    "data-model", "contexts", "proofs", "proof.type", "json-ld", "signed-form", "proof.purpose",
     "proof.challenge", "proof.domain", "proof.time", "proof.holder-key", "proof.signature",
 ]  # fmt: skip
 

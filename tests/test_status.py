@@ -396,7 +396,7 @@ ADVERSARIAL: list[tuple[str, Callable[[dict[str, Any], Issuer], None], ErrorCode
      ErrorCode.STATUS_LIST_INVALID, "not a BitstringStatusListCredential"),
     ("subject is not one BitstringStatusList",
      _resign(lambda sl: _set("credentialSubject", [sl["credentialSubject"]] * 2)(sl)),
-     ErrorCode.STATUS_LIST_INVALID, "credentialSubject"),
+     ErrorCode.STATUS_LIST_INVALID, "more than one place"),
     ("another list's id", _resign(_set("id", "https://issuer.example/status/2")),
      ErrorCode.STATUS_LIST_INVALID, "has id"),
     ("shorter than 16 KB", _resign(_set("credentialSubject.encodedList", _gzip_u(bytes(1024)))),

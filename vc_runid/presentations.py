@@ -23,7 +23,8 @@ from typing import Any
 from pydantic import ConfigDict, Field, computed_field
 
 from . import jose
-from .canonical import expand_safe
+from .canonical import expand_document, expand_safe
+from .signed_form import check_compacted
 from .contexts import ED25519_2020_V1, VC_V1, VC_V2, DocumentLoader, default_loader
 from .credentials import Issuer, ProofFormat
 from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
@@ -403,10 +404,14 @@ class _PresentationRun:
         )
         labels = ["proof" if len(proofs) == 1 else f"proof[{i}]" for i in range(len(proofs))]
         suites = [self._suite(label, proof) for label, proof in zip(labels, proofs, strict=True)]
-        self.record.run(
+        expansion = self.record.run(
             "json-ld",
-            lambda: expand_safe(presentation, verifier.loader) and None,
+            lambda: expand_document(presentation, verifier.loader),
             "every term is defined",
+        )
+        self.record.run("signed-form", lambda: check_compacted(
+                presentation, expansion, verifier.loader, checked_separately=frozenset({"verifiableCredential"})
+            ),
         )
         holder = self.report.holder
         if holder is None:

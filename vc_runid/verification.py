@@ -37,6 +37,7 @@ from .errors import (
     ValidityError,
 )
 from .proofs import suite_for
+from .signed_form import check_compacted
 from .status import check_status
 from .timeutil import parse_datetime, utc_now
 
@@ -235,6 +236,8 @@ def unique_proofs(document: dict[str, Any], what: str) -> list[dict[str, Any]]:
     proofs = proofs_of(document)
     if not proofs:
         raise ProofError(f"the {what} has no proof", code=ErrorCode.PROOF_MISSING)
+    if not all(isinstance(p, dict) for p in proofs):
+        raise ProofError(f"the {what}'s proof must be an object or a list of objects", code=ErrorCode.PROOF_MALFORMED)
     serialized = [json.dumps(p, sort_keys=True) for p in proofs]
     if len(set(serialized)) != len(serialized):
         raise ProofError(f"the {what} carries the same proof twice", code=ErrorCode.PROOF_DUPLICATED)
@@ -242,6 +245,99 @@ def unique_proofs(document: dict[str, Any], what: str) -> list[dict[str, Any]]:
         if "previousProof" in proof:
             raise ProofError("proof chains (previousProof) are not supported", code=ErrorCode.PROOF_MALFORMED)
     return proofs
+
+
+@dataclass(frozen=True)
+class SetMember:
+    """One proof of a proof set or chain, with the proofs its ``previousProof`` names (in that
+    order), which it signed together with the document (Data Integrity §4.3, §4.5)."""
+
+    proof: dict[str, Any]
+    previous: tuple[dict[str, Any], ...] = ()
+    #: Where the proof stands in the document's ``proof`` list (after identical copies are merged).
+    index: int = 0
+
+
+def _previous_ids(proof: dict[str, Any]) -> list[str]:
+    names = proof.get("previousProof")
+    if names is None:
+        return []
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ProofError("previousProof must be a proof id or a non-empty list of proof ids", code=ErrorCode.PROOF_MALFORMED)
+    if len(set(names)) != len(names):
+        raise ProofError("previousProof names the same proof twice", code=ErrorCode.PROOF_MALFORMED)
+    return names
+
+
+def proof_set(document: dict[str, Any], what: str) -> list[SetMember]:
+    """The proofs of ``document`` as a set or chain, in an order in which every proof comes after
+    the proofs it chains to, so those are verified first (Data Integrity §4.5).
+
+    A proof set is a set: identical copies of one proof are one proof (verified, and counted,
+    once). A ``previousProof`` that names no proof of the document, two different proofs with one
+    ``id``, or chains that loop are ``RUNID_PROOF_CHAIN_BROKEN``: such a proof cannot be verified
+    (§4.5 step 3.2 raises PROOF_VERIFICATION_ERROR).
+    """
+    listed = proofs_of(document)
+    if not listed:
+        raise ProofError(f"the {what} has no proof", code=ErrorCode.PROOF_MISSING)
+    proofs: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for proof in listed:
+        key = json.dumps(proof, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            proofs.append(proof)
+    by_id: dict[str, int] = {}
+    for index, proof in enumerate(proofs):
+        if "id" not in proof:
+            continue
+        proof_id = proof["id"]
+        if not isinstance(proof_id, str) or ":" not in proof_id:
+            raise ProofError("a proof id must be a URL", code=ErrorCode.PROOF_MALFORMED)
+        if proof_id in by_id:
+            raise ProofError(
+                f"two different proofs of the {what} have the id {proof_id}: a previousProof naming it "
+                "would be ambiguous",
+                code=ErrorCode.PROOF_CHAIN_BROKEN,
+            )
+        by_id[proof_id] = index
+    edges: list[list[int]] = []
+    for proof in proofs:
+        targets = []
+        for name in _previous_ids(proof):
+            if name not in by_id:
+                raise ProofError(
+                    f"previousProof names {name}, which is not a proof of this {what}",
+                    code=ErrorCode.PROOF_CHAIN_BROKEN,
+                    detail={"previousProof": name},
+                )
+            targets.append(by_id[name])
+        edges.append(targets)
+    # Depth-first, referenced proofs first; a proof met again while its own chain is still open
+    # closes a loop, which no signer could have produced and no order can verify.
+    order: list[int] = []
+    state = [0] * len(proofs)  # 0 unvisited, 1 on the current path, 2 placed
+    for start in range(len(proofs)):
+        stack = [(start, 0)]
+        while stack:
+            node, next_edge = stack.pop()
+            if next_edge == 0:
+                if state[node] == 2:
+                    continue
+                state[node] = 1
+            if next_edge < len(edges[node]):
+                stack.append((node, next_edge + 1))
+                target = edges[node][next_edge]
+                if state[target] == 1:
+                    raise ProofError(f"the previousProof references of the {what} form a loop", code=ErrorCode.PROOF_CHAIN_BROKEN)
+                if state[target] == 0:
+                    stack.append((target, 0))
+            else:
+                state[node] = 2
+                order.append(node)
+    return [SetMember(proofs[i], tuple(proofs[t] for t in edges[i]), i) for i in order]
 
 
 class _CredentialRun:
@@ -281,24 +377,33 @@ class _CredentialRun:
 
     def _json_ld(self, credential: dict[str, Any]) -> Expansion:
         loader = self.verifier.loader
-        return self.record.run("json-ld", lambda: expand_document(credential, loader), "every term is defined")
+        expansion = self.record.run("json-ld", lambda: expand_document(credential, loader), "every term is defined")
+        # Every later decision reads JSON keys: they must be the statements the proof covers.
+        self.record.run("signed-form", lambda: check_compacted(credential, expansion, loader))
+        return expansion
 
     def _verify_data_integrity(self, credential: dict[str, Any]) -> None:
         version = self._common(credential)
-        proofs = self.record.run("proofs", lambda: unique_proofs(credential, "credential"), "present, no duplicates")
-        labels = ["proof" if len(proofs) == 1 else f"proof[{i}]" for i in range(len(proofs))]
+        members = self.record.run(
+            "proofs", lambda: proof_set(credential, "credential"), "present; a set or chain whose references resolve"
+        )
+        if len(members) < len(proofs_of(credential)):
+            self.report.warnings.append("the proof list repeats an identical proof; it was verified and counted once")
+        labels = ["proof" if len(members) == 1 else f"proof[{m.index}]" for m in members]
         # Proof types first: an unsupported proof type is RUNID_PROOF_TYPE_UNSUPPORTED, not an
         # "undefined term" from the safe-mode expansion of a proof no context describes.
         suites = [
-            self.record.run(f"{label}.type", lambda: suite_for(proof), "supported")
-            for label, proof in zip(labels, proofs, strict=True)
+            self.record.run(f"{label}.type", lambda: suite_for(member.proof), "supported")
+            for label, member in zip(labels, members, strict=True)
         ]
         # The signature check reuses this expansion of the whole credential for the unsecured
         # document (the credential minus "proof"), which the suite would otherwise expand again.
         expansion = self._json_ld(credential)
         issuer = self.report.issuer
         formats = []
-        for label, proof, suite in zip(labels, proofs, suites, strict=True):
+        # In chain order: a proof is checked only after every proof it chains to has passed.
+        for label, member, suite in zip(labels, members, suites, strict=True):
+            proof = member.proof
             formats.append(suite.name)
             self.record.run(f"{label}.purpose", lambda: check_proof_purpose(proof, "assertionMethod"), "assertionMethod")
             self.record.soft(
@@ -313,7 +418,9 @@ class _CredentialRun:
             )
             self.record.run(
                 f"{label}.signature",
-                lambda: suite.verify_proof(credential, proof, method.public_key, self.verifier.loader, expansion),
+                lambda: suite.verify_proof(
+                    credential, proof, method.public_key, self.verifier.loader, expansion, list(member.previous)
+                ),
                 f"{suite.name} signature verifies",
             )
             self.report.proofs_checked += 1
@@ -327,17 +434,36 @@ class _CredentialRun:
         self.report.format = profile
         version = self._common(credential)
         self._json_ld(credential)
-        kid = self.record.run("proof.kid", lambda: jose.kid_of(jwt), "kid names a verification method")
-        method = self.record.run(
-            "proof.issuer-key",
-            lambda: authorize_method(self.verifier.resolver, kid, ASSERTION, self.report.issuer),
-            "kid is the issuer's key, authorized for assertionMethod",
-        )
-        self.record.run(
-            "proof.signature",
-            lambda: jose.verify_jwt_signature(jwt, method.public_key),
-            f"{jwt.header.get('alg')} signature verifies",
-        )
+        issuer = self.report.issuer
+        if jose.has_kid(jwt):
+            kid = self.record.run("proof.kid", lambda: jose.kid_of(jwt), "kid names a verification method")
+            method = self.record.run(
+                "proof.issuer-key",
+                lambda: authorize_method(self.verifier.resolver, kid, ASSERTION, issuer),
+                "kid is the issuer's key, authorized for assertionMethod",
+            )
+            self.record.run(
+                "proof.signature",
+                lambda: jose.verify_jwt_signature(jwt, method.public_key),
+                f"{jwt.header.get('alg')} signature verifies",
+            )
+        else:
+            # kid is optional (RFC 7515 §4.1.4): the candidates are the issuer's own assertion keys.
+            candidates = self.record.run(
+                "proof.issuer-key",
+                lambda: [
+                    authorize_method(self.verifier.resolver, m.id, ASSERTION, issuer)
+                    for m in self.verifier.resolver.methods_for(did_of(issuer or ""), ASSERTION)
+                ],
+                "no kid: the issuer's assertionMethod keys are the candidates",
+            )
+            method = self.record.run(
+                "proof.signature", lambda: jose.verify_with_issuer_keys(jwt, candidates)
+            )
+            # The check names the key that verified, as a kid would have.
+            self.report.checks[-1] = self.report.checks[-1].model_copy(
+                update={"message": f"{jwt.header.get('alg')} signature verifies with {method.id}"}
+            )
         self.report.proofs_checked += 1
         self.record.soft("validity-period", lambda: _validity(credential, version, self.verifier.now))
         if profile == "vc-jose":
