@@ -694,6 +694,7 @@ def _mount_service_commands() -> None:
 
 
 _mount_service_commands()
+__import__("vc_runid._cli_witness", fromlist=["register"]).register(app)  # vc-runid witness …
 
 
 def _mount_audit_commands() -> None:

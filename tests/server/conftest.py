@@ -37,9 +37,10 @@ def free_port() -> int:
 class Server:
     """One service process; ``restart`` keeps the home and database (crash recovery tests)."""
 
-    def __init__(self, home: Path, database: str | None = None) -> None:
+    def __init__(self, home: Path, database: str | None = None, extra_args: list[str] | None = None) -> None:
         self.home = home
         self.database = database
+        self.extra_args = list(extra_args or [])  # e.g. --witness NAME=VKEY=URL
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
         init_home(home)
@@ -60,6 +61,7 @@ class Server:
         command = [sys.executable, "-m", "vc_runid.server", "--port", str(self.port), "--home", str(self.home)]
         if self.database:
             command += ["--database", self.database]
+        command += self.extra_args
         self.log_path = self.home / f"server-{self.port}.log"
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

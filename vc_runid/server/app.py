@@ -53,6 +53,7 @@ from .storage import (
     open_storage,
 )
 from .tokens import Caller, TokenCache
+from .witnesses import cosigner_from_env
 
 #: Largest request body accepted, in bytes (1 MiB). Larger → 413 ``RUNID_INPUT_TOO_LARGE``.
 MAX_BODY_BYTES = 1 << 20
@@ -104,6 +105,7 @@ _STATUS_BY_CODE: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.TIME_ORDER: (422, "Times contradict each other"),
     ErrorCode.TIME_IN_FUTURE: (422, "Time is in the service's future"),
     ErrorCode.LOG_RANGE: (400, "Log range out of bounds"),
+    ErrorCode.WITNESS_UNAVAILABLE: (503, "Witnesses unavailable"),
 }
 
 
@@ -361,6 +363,7 @@ class Service:
         self.issuer: Issuer = init_home(home, domain=domain)[0]
         self.storage: Storage = open_storage(home, database)
         self.log = RunLog(self.storage, self.issuer)
+        self.log.cosigner = cosigner_from_env(self.log)  # serve --witness … (server/witnesses.py)
         self.tokens = TokenCache(self.storage)
         # Fixed in the database the first time: credentials already issued point to that URL.
         self.status = StatusService(self.storage, self.issuer, self.storage.status_list_url(list_url_for(public_url)), _JSONLD)
@@ -741,7 +744,10 @@ def create_app(
     @app.get("/log/checkpoint", response_class=PlainTextResponse, tags=["Log"])
     def checkpoint() -> str:
         """The current signed checkpoint (c2sp.org/tlog-checkpoint; origin and key name are the
-        issuer DID)."""
+        issuer DID). With witnesses, the latest cosigned one when the log has not grown since."""
+        cosigned = service.log.cosigner.latest() if service.log.cosigner is not None else None
+        if cosigned is not None and cosigned[0] == service.log.size():
+            return cosigned[1]
         return service.log.checkpoint()
 
     @app.get("/log/key", response_class=PlainTextResponse, tags=["Log"])

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict
@@ -43,6 +43,9 @@ from ..transparency import (
     vkey,
 )
 from .storage import LogRow, Outcome, PendingEntry, Storage
+
+if TYPE_CHECKING:
+    from .witnesses import Cosigner
 
 #: Most entries one transaction takes (bounds a transaction's size, not latency).
 MAX_BATCH = 512
@@ -113,6 +116,9 @@ class RunLog:
         self._pending: list[_Job] = []
         self._flush: asyncio.Handle | None = None
         self._deferred_since: float | None = None
+        #: Set by the service with ``--witness``: receipts then carry a checkpoint cosigned by a
+        #: quorum of witnesses (server/witnesses.py).
+        self.cosigner: Cosigner | None = None
 
     # -- writing --
 
@@ -135,7 +141,18 @@ class RunLog:
         self._pending.append(job)
         if self._flush is None:
             self._flush = loop.call_soon(self._commit_pending, loop)
-        return await job.future
+        index, receipt = await job.future
+        if self.cosigner is None:
+            return index, receipt
+        size, note = await self.cosigner.cosigned(receipt.treeSize)
+        return index, self.receipt_at(index, size, note)
+
+    def receipt_at(self, index: int, size: int, note: str) -> Receipt:
+        """A receipt for entry ``index`` against ``note``, a signed checkpoint of ``size`` entries
+        (e.g. one cosigned by witnesses) that this process's tree already covers."""
+        with self._tree_lock:
+            proof = self._tree.inclusion_proof(index, size)
+        return Receipt(leafIndex=index, treeSize=size, checkpoint=note, inclusionProof=[b64(h) for h in proof])
 
     def close(self) -> None:
         """Nothing to stop: commits run in the threads and on the loop that ask for them."""
