@@ -31,12 +31,10 @@ def _pair(option: str, value: str) -> tuple[str, str]:
 
 
 def _json_file(path: Path, what: str) -> Any:
-    from .documents import parse_json
+    from ._files import read_limited
+    from .documents import MAX_DOCUMENT_BYTES, parse_json
 
-    try:
-        return parse_json(path.read_bytes())
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+    return parse_json(read_limited(path, MAX_DOCUMENT_BYTES))
 
 
 def _complete_status_lists(

@@ -261,6 +261,11 @@ def _same(value: str) -> str:
 #: "poison graph" (RDFC-1.0 §6, Security Considerations: a 3.5 KB credential with two 9-node
 #: cliques took 78 s). Credentials have few such ties; a dataset over the budget is refused.
 MAX_N_DEGREE_CALLS: Final = 4096
+#: How deep Hash N-Degree Quads may recurse (§4.8.3 step 5.4.5.1 recurses into related blank nodes
+#: that have no canonical label yet). A chain of look-alike blank nodes — an RDF list of identical
+#: items — recurses once per link; past this depth the dataset is refused like one over the call
+#: budget, long before Python's own recursion limit would end the process's request with a crash.
+MAX_N_DEGREE_DEPTH: Final = 128
 
 
 class _Rdfc10(URDNA2015):  # type: ignore[misc]
@@ -273,6 +278,7 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
     """
 
     n_degree_calls = 0
+    n_degree_depth = 0
 
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
         self.n_degree_calls += 1
@@ -282,7 +288,18 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
                 "(many blank nodes that look alike: a poison graph); refused",
                 code=ErrorCode.CANONICALIZATION_LIMIT,
             )
-        return super().hash_n_degree_quads(id_, issuer)
+        if self.n_degree_depth >= MAX_N_DEGREE_DEPTH:
+            raise ContextError(
+                f"canonicalization would recurse deeper than {MAX_N_DEGREE_DEPTH} n-degree hashing "
+                "steps (a long chain of blank nodes that look alike, such as a list of identical "
+                "items); refused",
+                code=ErrorCode.CANONICALIZATION_LIMIT,
+            )
+        self.n_degree_depth += 1
+        try:
+            return super().hash_n_degree_quads(id_, issuer)
+        finally:
+            self.n_degree_depth -= 1
 
     def canonical_nquads(self, dataset: PyldDataset) -> str:
         """Canonical N-Quads of ``dataset`` (which pyld relabels in place)."""

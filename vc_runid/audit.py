@@ -45,6 +45,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from . import jose
+from ._files import read_limited
 from .contexts import DocumentLoader, default_loader
 from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential, secured_digest
 from .dids import DidResolver, VerificationMethod
@@ -226,15 +227,9 @@ def _classify(path: Path) -> _Credential | Problem | None:
     """The run credential in ``path``, a problem that makes it unreadable, or ``None`` when it is
     readable JSON that is not a run credential (a DID document, a report, a disclosure file)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            return Problem(
-                "discovery.read", ErrorCode.INPUT_TOO_LARGE,
-                f"{path} is {size} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes",
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        return Problem("discovery.read", ErrorCode.FILE_UNREADABLE, f"cannot read {path}: {exc.strerror or exc}")
+        data = read_limited(path, MAX_DOCUMENT_BYTES)
+    except RunIdError as exc:  # a FIFO, a device, a file over the limit, an unreadable file
+        return Problem("discovery.read", exc.code, exc.message)
     try:
         secured: SecuredCredential = read_document(data)
     except DataModelError:
@@ -467,10 +462,7 @@ def row_from_report(
 def _read(path: Path | None) -> bytes | None:
     if path is None:
         return None
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+    return read_limited(path, MAX_DOCUMENT_BYTES)
 
 
 def audit_run(run: RunFiles, verifier: Verifier) -> AuditRow:

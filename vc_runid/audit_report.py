@@ -96,7 +96,10 @@ def render_terminal(report: BundleReport, console: Console) -> None:
         console.print(line)
         details = [
             f"timeline: {_timeline_text(run)}",
-            f"log: {run.log_inclusion.state}   status: {run.status.state}"
+            f"log: {run.log_inclusion.state}"
+            + (f" ({', '.join(f'{k} {v}' for k, v in run.log_inclusion.credentials.items())})"
+               if run.log_inclusion.state == "partial" else "")
+            + f"   status: {run.status.state}"
             + (f" (as of {run.status.as_of})" if run.status.as_of else ""),
         ]
         if run.disclosures:

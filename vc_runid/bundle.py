@@ -179,10 +179,18 @@ class DisclosedComponent(_Strict):
     message: str = ""
 
 
+CredentialLogState = Literal["verified", "invalid", "not logged"]
+
+
 class LogInclusion(_Strict):
-    #: ``verified``: every receipt proves its credential is in the issuer's signed log;
-    #: ``invalid``: a receipt does not; ``not logged``: the bundle has no receipt for this run.
-    state: Literal["verified", "invalid", "not logged"]
+    #: ``verified``: every credential of the run (its declaration and, once bound, its binding) is
+    #: proven by a receipt to be in the issuer's signed log; ``invalid``: a receipt does not prove
+    #: its credential; ``partial``: some credential is proven and another has no receipt (a binding
+    #: the log never saw, next to a logged declaration, is what a swapped-in binding looks like);
+    #: ``not logged``: the bundle has no receipt for this run.
+    state: Literal["verified", "partial", "invalid", "not logged"]
+    #: Per credential of the run: ``{"declaration": "verified", "binding": "not logged"}``.
+    credentials: dict[str, CredentialLogState] = {}
     entries: list[str] = []
 
 
@@ -1002,9 +1010,13 @@ def _log_inclusion(
     resolver: DidResolver,
     roles: Mapping[str, str],
 ) -> tuple[LogInclusion, CheckResult | None]:
+    """Log inclusion per credential of the run. A run is ``verified`` only when each of its
+    credentials is proven: a receipt for the declaration says nothing about the binding."""
     if not run.receipts:
         return LogInclusion(state="not logged"), None
+    states: dict[str, CredentialLogState] = {kind: "not logged" for kind in ("declaration", "binding") if kind in secured}
     entries: list[str] = []
+    failure: str | None = None
     for path in run.receipts:
         kind = roles[path].removeprefix("receipt:")
         try:
@@ -1012,12 +1024,29 @@ def _log_inclusion(
             if credential is None:
                 raise RunIdError(f"{path}: there is no {kind} credential to prove", code=ErrorCode.LOG_INCLUSION_INVALID)
             entries.append(f"{kind}: " + _check_receipt(path, members[path], credential, resolver))
+            states[kind] = "verified"
         except RunIdError as exc:
             message = exc.message if exc.code is ErrorCode.LOG_INCLUSION_INVALID else f"{kind} receipt {path}: {exc.message}"
             entries.append(f"{kind}: {message}")
-            check = CheckResult(name="log-inclusion", passed=False, code=ErrorCode.LOG_INCLUSION_INVALID.value, message=message)
-            return LogInclusion(state="invalid", entries=entries), check
-    return LogInclusion(state="verified", entries=entries), CheckResult(name="log-inclusion", passed=True, message="; ".join(entries))
+            states[kind] = "invalid"
+            failure = failure or message
+    missing = [kind for kind, state in states.items() if state == "not logged"]
+    entries.extend(f"{kind}: no receipt" for kind in missing)
+    if failure is not None:
+        state: Literal["verified", "partial", "invalid"] = "invalid"
+    elif missing:
+        state = "partial"
+        failure = (
+            f"the run's {' and '.join(kind for kind in states if kind not in missing)} is proven in the log but its "
+            f"{' and '.join(missing)} is not: the issuer logs every credential it signs, so a credential it "
+            "never logged did not come from its run endpoints"
+        )
+    else:
+        state = "verified"
+    inclusion = LogInclusion(state=state, credentials=states, entries=entries)
+    if failure is not None:
+        return inclusion, CheckResult(name="log-inclusion", passed=False, code=ErrorCode.LOG_INCLUSION_INVALID.value, message=failure)
+    return inclusion, CheckResult(name="log-inclusion", passed=True, message="; ".join(entries))
 
 
 def _check_receipt(path: str, data: bytes, credential: SecuredCredential, resolver: DidResolver) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ._cli_common import HomeOption, fail, home_dir, moment
+from ._files import read_limited
 from .binding import Observed, bind, output_digest
 from .composition import Disclosures, RunComposition
 from .contexts import DocumentLoader, default_loader, parse_context_option
@@ -24,7 +25,7 @@ from .credentials import ProofFormat, init_home, issue_credential, load_issuer
 from .declaration import SecuredCredential, declaration_subject, declare, issued_at, new_run_id
 from .dids import DidResolver, did_web_document, did_web_from_domain, did_web_url, load_did_store
 from .digests import hash_weights
-from .documents import parse_json
+from .documents import MAX_DOCUMENT_BYTES, parse_json
 from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType
 from .manifest import compose_from_manifest, load_manifest
@@ -83,11 +84,8 @@ def _resolver(did_store: Path | None) -> DidResolver:
     return DidResolver(documents)
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+def _read_bytes(path: Path, limit: int | None = MAX_DOCUMENT_BYTES) -> bytes:
+    return read_limited(path, limit)
 
 
 def _write(out: Path | None, text: str) -> None:
@@ -276,7 +274,7 @@ def _verify_run_files(
         declaration,
         binding,
         verifier=verifier,
-        output=_read_bytes(output) if output is not None else None,
+        output=_read_bytes(output, None) if output is not None else None,
         disclosures=disclosures,
     )
     if as_json:
@@ -539,7 +537,7 @@ def bind_cmd(
     """Issue the output binding for a declared run."""
     try:
         binding = _bind_declaration(
-            read_secured(declaration), home_dir(home), _read_bytes(output), media_type=media_type,
+            read_secured(declaration), home_dir(home), _read_bytes(output, None), media_type=media_type,
             started=moment(started, "--started"), completed=moment(completed, "--completed"),
             observed=Observed(modelId=observed_model) if observed_model else None, proof_format=None,
             remote=_remote(issuer_url, token),
@@ -583,7 +581,7 @@ def run_cmd(
             raise UsageError(f"cannot run {command[0]!r}: {exc.strerror or exc}") from exc
         completed = utc_now()
         if output_file is not None:
-            output = _read_bytes(output_file)
+            output = _read_bytes(output_file, None)
             output_path = directory / output_file.name
             if output_path.resolve() != output_file.resolve():
                 output_path.write_bytes(output)

@@ -5,7 +5,6 @@ user to host, resolved only from a local store of DID documents — never over t
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,7 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ._files import read_limited
 from .contexts import DID_V1, MULTIKEY_V1
+from .documents import MAX_DOCUMENT_BYTES, parse_json
 from .errors import DidError, ErrorCode, RunIdError
 from .keys import PublicKey
 from .multiformats import Multicodec, encode_multikey, multibase_decode
@@ -223,9 +224,9 @@ def load_did_store(directory: Path) -> dict[str, Mapping[str, Any]]:
     documents: dict[str, Mapping[str, Any]] = {}
     for path in sorted(directory.rglob("*.json")):
         try:
-            document = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DidError(f"DID document {path} is unreadable: {exc}", code=ErrorCode.DID_INVALID) from exc
+            document = parse_json(read_limited(path, MAX_DOCUMENT_BYTES))
+        except RunIdError as exc:  # not a regular file, too large, not strict JSON
+            raise DidError(f"DID document {path} is unreadable: {exc.message}", code=ErrorCode.DID_INVALID) from exc
         if not isinstance(document, dict) or not isinstance(document.get("id"), str):
             raise DidError(f"{path} is not a DID document (no id)", code=ErrorCode.DID_INVALID)
         documents[document["id"]] = document

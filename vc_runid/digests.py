@@ -42,6 +42,7 @@ import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vc_runid.errors import ErrorCode, RunError, UsageError
+from vc_runid.multiformats import max_encoded_length
 
 __all__ = [
     "SALT_BYTES",
@@ -143,6 +144,11 @@ def decode_digest_multibase(value: str) -> bytes:
     if not value:
         raise _manifest_error("digestMultibase is empty", value)
     prefix, body = value[0], value[1:]
+    # Refused by length before decoding (base58 decoding is quadratic: a megabyte-long 'z' digest
+    # would take minutes). The bound is a sha2-512 multihash, so that one still gets the message
+    # naming its hash function below.
+    if prefix in (_MB_BASE64URL, _MB_BASE58BTC) and len(body) > max_encoded_length(2 + 64, prefix):
+        raise _manifest_error(f"digestMultibase is {len(value)} characters, too long for a digest", value)
     if prefix == _MB_BASE64URL:
         if not _BASE64URL_CHARS.fullmatch(body):
             raise _manifest_error(

@@ -42,8 +42,11 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_json(data: bytes | str) -> Any:
-    """Strict JSON: bounded size, UTF-8, no duplicate keys, no NaN/Infinity."""
-    size = len(data.encode() if isinstance(data, str) else data)
+    """Strict JSON: bounded size, UTF-8, no duplicate keys, no NaN/Infinity, Unicode text only."""
+    try:
+        size = len(data.encode() if isinstance(data, str) else data)
+    except UnicodeEncodeError as exc:  # a str holding a lone surrogate
+        raise InputError("input is not Unicode text (a lone surrogate)", code=ErrorCode.INPUT_NOT_JSON) from exc
     if size > MAX_DOCUMENT_BYTES:
         raise InputError(
             f"input is {size} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes",
@@ -51,13 +54,48 @@ def parse_json(data: bytes | str) -> Any:
         )
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        value = json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except UnicodeDecodeError as exc:
         raise InputError("input is not UTF-8 text", code=ErrorCode.INPUT_NOT_JSON) from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"input is not JSON: {exc}", code=ErrorCode.INPUT_NOT_JSON) from exc
     except RecursionError as exc:
         raise InputError("input JSON is nested too deeply", code=ErrorCode.INPUT_NOT_JSON) from exc
+    except ValueError as exc:  # an integer past Python's int-string conversion limit (4300 digits)
+        raise InputError(f"input has a number too long to read: {exc}", code=ErrorCode.INPUT_NOT_JSON) from exc
+    # "\\ud800" is valid JSON but no Unicode text: it cannot be encoded (hashed, signed, written) later.
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise InputError("input has a lone UTF-16 surrogate escape (not Unicode text)", code=ErrorCode.INPUT_NOT_JSON)
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # "1e400": JSON, but no number any JSON-LD or JCS can write back
+        raise InputError(f"number {text[:40]} is out of range", code=ErrorCode.INPUT_NOT_JSON)
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def looks_like_jwt(text: str) -> bool:

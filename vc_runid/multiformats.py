@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from enum import Enum
 
 import base58
@@ -42,11 +43,37 @@ def multibase_encode(data: bytes, base: str = "z") -> str:
     raise ValueError(f"unsupported multibase prefix {base!r}")
 
 
-def multibase_decode(text: str) -> bytes:
-    """Decode a base58btc or base64url multibase string; raise ``RUNID_KEY_INVALID`` otherwise."""
+#: Most bytes any multibase value we decode may carry: the largest is a P-384 signature (96 bytes);
+#: keys with their multicodec header are at most 67 (an uncompressed P-256 point).
+MAX_MULTIBASE_BYTES = 128
+
+
+def max_encoded_length(max_bytes: int, base: str) -> int:
+    """Longest multibase body (without prefix) that can encode ``max_bytes`` bytes.
+
+    base58btc spends log(256)/log(58) ≈ 1.366 characters per byte (a leading zero byte is one '1',
+    which is less); base64url without padding spends 4 per 3.
+    """
+    if base == "z":
+        return math.ceil(max_bytes * math.log(256) / math.log(58))
+    return -(-max_bytes * 4 // 3)
+
+
+def multibase_decode(text: str, *, max_bytes: int = MAX_MULTIBASE_BYTES) -> bytes:
+    """Decode a base58btc or base64url multibase string; raise ``RUNID_KEY_INVALID`` otherwise.
+
+    The length is checked before decoding: base58 decoding is quadratic in the input, so an
+    attacker-sized value (a 150 KB ``proofValue`` took seconds) must be refused by its length,
+    which for every field we decode is bounded by what it can legitimately hold (``max_bytes``).
+    """
     if not isinstance(text, str) or len(text) < 2:
         raise KeyMaterialError("multibase value is empty or not a string", code=ErrorCode.KEY_INVALID)
     prefix, body = text[0], text[1:]
+    if prefix in ("z", "u") and len(body) > max_encoded_length(max_bytes, prefix):
+        raise KeyMaterialError(
+            f"multibase value is {len(text)} characters; at most {max_bytes} bytes are expected here",
+            code=ErrorCode.KEY_INVALID,
+        )
     try:
         if prefix == "z":
             return base58.b58decode(body.encode("ascii"))

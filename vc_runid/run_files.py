@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from . import jose
+from ._files import read_limited
 from .composition import Disclosure
 from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
-from .documents import parse_json, read_document
+from .documents import MAX_DOCUMENT_BYTES, parse_json, read_document
 from .errors import ErrorCode, InputError, RunError, RunIdError, UsageError
 
 
@@ -30,11 +31,7 @@ def receipt_path(home: Path, run_id: str, kind: str) -> Path:
 
 
 def read_secured(path: Path) -> SecuredCredential:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
-    return read_document(data)
+    return read_document(read_limited(path, MAX_DOCUMENT_BYTES))
 
 
 def write_secured(path: Path, secured: SecuredCredential) -> None:
@@ -83,9 +80,9 @@ def is_binding(secured: SecuredCredential) -> bool:
 def read_disclosures(path: Path) -> list[tuple[Disclosure, bytes]]:
     """A disclosure file: one object or a list of ``{"path", "salt", "content"}``."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+        data = read_limited(path, MAX_DOCUMENT_BYTES)
+    except InputError as exc:  # too large: the documented code for disclosure files
+        raise RunError(f"disclosure file {path}: {exc.message}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
     return parse_disclosures(data, str(path))
 
 

@@ -33,9 +33,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from . import jose
+from ._files import read_limited
 from .contexts import VC_V2
 from .credentials import Issuer, ProofFormat, issue_credential
-from .documents import issuer_id, read_document
+from .documents import MAX_DOCUMENT_BYTES, issuer_id, read_document
 from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType
 from .multiformats import b64url_decode, b64url_encode
@@ -528,10 +529,7 @@ def load_status_lists(paths: list[Path]) -> dict[str, SecuredCredential]:
     """Status list credentials from files (JSON or a compact JWS), keyed by their ``id``."""
     lists: dict[str, SecuredCredential] = {}
     for path in paths:
-        try:
-            document = read_document(path.read_bytes())
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+        document = read_document(read_limited(path, MAX_DOCUMENT_BYTES))
         if isinstance(document, str):
             credential, _ = jose.credential_from_jwt(jose.parse_jwt(document))
         else:

@@ -19,11 +19,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +37,7 @@ from ..contexts import default_loader
 from ..credentials import Issuer, ProofFormat, init_home, issue_credential
 from ..declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential, declare
 from ..dids import DidResolver
+from ..documents import parse_json
 from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
 from ..jose import envelop
 from ..presentations import verify_presentation
@@ -67,6 +70,28 @@ PROBLEM_BASE = "https://w3id.org/vc-runid/problems#"
 # under load). Signing and verifying are CPU-bound under the GIL anyway, so serialising them in
 # one process costs little; use --workers for parallelism.
 _JSONLD = threading.Lock()
+#: Verifications (public endpoints) running at once per worker. Each holds a worker thread;
+#: bounded so that a flood of them waits here, holding no thread, instead of taking the thread
+#: pool the other endpoints need.
+MAX_CONCURRENT_VERIFICATIONS = 4
+T = TypeVar("T")
+
+
+async def _signed(sign: Callable[[], T]) -> T:
+    """Sign under ``_JSONLD``: on the event loop when the lock is free (the hot path, a few hundred
+    microseconds), else in a worker thread, so that a verification holding the lock makes this
+    request wait without blocking the event loop for every other request."""
+    if _JSONLD.acquire(blocking=False):
+        try:
+            return sign()
+        finally:
+            _JSONLD.release()
+
+    def locked() -> T:
+        with _JSONLD:
+            return sign()
+
+    return await anyio.to_thread.run_sync(locked)
 PROBLEM_JSON = "application/problem+json"
 
 # Formats a run may be declared in. ecdsa-rdfc-2019 needs a P-256 issuer key; the log's
@@ -287,6 +312,28 @@ _Receive = Callable[[], Awaitable[_Message]]
 _Send = Callable[[_Message], Awaitable[None]]
 
 
+class _StrictJsonRequest(Request):
+    """A request whose JSON body is read as everywhere else in vc-runid (``parse_json``): duplicate
+    keys, lone surrogates, NaN and oversized numbers are refused, not read last-key-wins."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_json(await self.body())
+        return self._json
+
+
+class _StrictJsonRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            # FastAPI turns what json() raises into a 400 HTTPException; _http_error answers with
+            # the RunIdError it carries as its cause (RUNID_INPUT_DUPLICATE_KEY, _NOT_JSON, ...).
+            return await handler(_StrictJsonRequest(request.scope, request.receive))
+
+        return strict
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413 before the app reads them: by the
     declared Content-Length when there is one, else by counting (chunked uploads)."""
@@ -483,6 +530,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    app.router.route_class = _StrictJsonRoute
+    verifications: list[anyio.CapacityLimiter] = []  # made on first use, inside the event loop
+
+    async def off_the_loop(check: Callable[[], T]) -> T:
+        """Run a verification in a worker thread: CPU-heavy work never runs on the event loop, so
+        public verify requests cannot stall declarations or ``GET /log/checkpoint``."""
+        if not verifications:
+            verifications.append(anyio.CapacityLimiter(MAX_CONCURRENT_VERIFICATIONS))
+        return await anyio.to_thread.run_sync(check, limiter=verifications[0])
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     def _revoked_meanwhile(request: Request) -> bool:
@@ -532,8 +588,16 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, RunIdError):  # the strict JSON parser refused the body
+            return error_response(exc.__cause__)
         code = ErrorCode.RUN_NOT_FOUND if exc.status_code == 404 else ErrorCode.USAGE
         return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # A bug, never a reaction to input (every input error has its own code): still a
+        # problem+json answer, never a text/plain 500. Starlette logs the traceback after this.
+        return problem(500, ErrorCode.INTERNAL, "Internal error", f"unexpected {type(exc).__name__}")
 
     problems: dict[int | str, dict[str, Any]] = {
         s: {"model": Problem, "content": {PROBLEM_JSON: {}}} for s in (400, 401, 413, 422)
@@ -573,27 +637,33 @@ def create_app(
 
     @app.post("/credentials/verify", response_model=VerifyResponse, tags=["VC API"],
               responses={422: {"model": VerifyResponse, "description": "the credential does not verify"}})
-    def verify(body: VerifyRequest) -> JSONResponse:
+    async def verify(body: VerifyRequest) -> JSONResponse:
         """Verify a credential (VC API); public. 200 when valid, 422 with the report when not."""
-        with _JSONLD:
-            report = service.verifier().verify_credential(body.verifiableCredential)
-        return _verify_response(report)
+
+        def check() -> VerificationReport:
+            # Not under _JSONLD: pyld's shared state is only touched inside canonical's expansion
+            # lock, held for the JSON-LD steps alone, so a long verification leaves signing free.
+            return service.verifier().verify_credential(body.verifiableCredential)
+
+        return _verify_response(await off_the_loop(check))
 
     @app.post("/presentations/verify", response_model=VerifyResponse, tags=["VC API"],
               responses={422: {"model": VerifyResponse, "description": "the presentation does not verify"}})
-    def verify_presentation_endpoint(body: PresentationVerifyRequest) -> JSONResponse:
+    async def verify_presentation_endpoint(body: PresentationVerifyRequest) -> JSONResponse:
         """Verify a presentation: the holder's proof (authentication purpose, bound to the
         requested challenge and domain — a request without them makes the presentation invalid)
         and every credential and run it carries."""
         options = body.options or VerifyOptions()
-        with _JSONLD:
-            report = verify_presentation(
+
+        def check() -> VerificationReport:
+            return verify_presentation(  # not under _JSONLD: see verify()
                 body.verifiablePresentation,
                 challenge=options.challenge,
                 domain=options.domain,
                 verifier=service.verifier(),
             )
-        return _verify_response(report)
+
+        return _verify_response(await off_the_loop(check))
 
     # -- runs --
 
@@ -604,9 +674,10 @@ def create_app(
         fmt = ProofFormat(body.format)
         assigned_id, status, status_index = await service.status.assign_async(fmt)
         now = utc_now()
-        with _JSONLD:
-            declaration = declare(body.composition, service.issuer, declared_at=now, proof_format=fmt,
-                                  credential_id=assigned_id, credential_status=status)
+        declaration = await _signed(lambda: declare(
+            body.composition, service.issuer, declared_at=now, proof_format=fmt,
+            credential_id=assigned_id, credential_status=status,
+        ))
         run_id, credential_id = _ids(declaration)
         leaf = log_leaf_data(declaration)
         _, receipt = await service.log.append_async(new_entry(
@@ -645,13 +716,12 @@ def create_app(
         declaration = _load(row.declaration)
         fmt = _format_of(declaration)
         assigned_id, status, status_index = await service.status.assign_async(fmt)
-        with _JSONLD:
-            binding = bind(
-                declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
-                output=body.output, started_at=started, completed_at=completed, bound_at=now,
-                usage=body.usage, observed=body.observed, proof_format=fmt,
-                credential_id=assigned_id, credential_status=status,
-            )
+        binding = await _signed(lambda: bind(
+            declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
+            output=body.output, started_at=started, completed_at=completed, bound_at=now,
+            usage=body.usage, observed=body.observed, proof_format=fmt,
+            credential_id=assigned_id, credential_status=status,
+        ))
         _, binding_id = _ids(binding)
         leaf = log_leaf_data(binding)
         _, receipt = await service.log.append_async(new_entry(

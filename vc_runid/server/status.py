@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,12 +81,16 @@ class StatusService:
         signing_lock: AbstractContextManager[Any],
         *,
         cache_seconds: float = CACHE_SECONDS,
+        record: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.storage = storage
         self.issuer = issuer
         self.list_url = list_url
         self._signing = signing_lock
         self._cache_seconds = cache_seconds
+        # Logs each list signed before it is served (kind ``status-list``): an auditor sees every
+        # list the service ever published and can check it against the revocations logged before it.
+        self._record = record
         self._lock = threading.Lock()
         self._block: range = range(0)
         self._next = 0
@@ -156,6 +161,8 @@ class StatusService:
         reserved, revoked = self.storage.revoked_indices()
         now = utc_now()
         signed = self._sign(reserved, [index for index, _ in revoked], now)
+        if self._record is not None:
+            self._record(signed)
         with self._lock:
             # State read again by the next caller; storing the state read *before* signing can only
             # make the cache look older than it is, never newer.

@@ -43,7 +43,9 @@ try:
 except ImportError:  # pragma: no cover - not on Windows: SQLite's own locking alone
     fcntl = None  # type: ignore[assignment]
 
-EntryKind = Literal["declaration", "binding", "credential", "revocation"]
+#: ``credential``: signed by the generic issuer (``POST /credentials/issue``); ``status-list``: a
+#: status list the run issuer signed and published (server/status.py).
+EntryKind = Literal["declaration", "binding", "credential", "revocation", "status-list"]
 
 # Tables (same shape on both databases; BLOB/BYTEA and INTEGER/BIGINT aside).
 _TABLES = (
@@ -464,6 +466,14 @@ class Storage(ABC):
             return None
         r = rows[0]
         return StatusRow(int(r[0]), r[1], r[2], r[3], r[4], None if r[5] is None else int(r[5]))
+
+    def issued_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are run ids or ids of credentials with a status entry here (both
+        indexed: the generic issuer asks this on every request)."""
+        conn = self._conn()
+        runs = self._select_in(conn, "SELECT run_id FROM runs WHERE run_id IN ({keys})", list(ids))
+        issued = self._select_in(conn, "SELECT credential_id FROM status_entries WHERE credential_id IN ({keys})", list(ids))
+        return {str(r[0]) for r in runs + issued}
 
     # -- tokens --
 
