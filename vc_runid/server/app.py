@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -406,7 +406,10 @@ class BodyLimit:
 class Service:
     """What the endpoints share: the issuer, the database and the log."""
 
-    def __init__(self, home: Path, database: str | None, domain: str | None, public_url: str) -> None:
+    def __init__(
+        self, home: Path, database: str | None, domain: str | None, public_url: str,
+        contexts: Mapping[str, Any] | None = None,
+    ) -> None:
         self.issuer: Issuer = init_home(home, domain=domain)[0]
         self.storage: Storage = open_storage(home, database)
         self.log = RunLog(self.storage, self.issuer)
@@ -416,7 +419,7 @@ class Service:
         self.status = StatusService(self.storage, self.issuer, self.storage.status_list_url(list_url_for(public_url)), _JSONLD)
         documents = {self.issuer.did: self.issuer.did_document()} if self.issuer.did.startswith("did:web:") else {}
         self.resolver = DidResolver(documents)
-        self.loader = default_loader()
+        self.loader = default_loader().with_contexts(contexts or {})
 
     def verifier(self) -> Verifier:
         return Verifier(resolver=self.resolver, loader=self.loader, now=utc_now())
@@ -502,15 +505,20 @@ Admin = Annotated[Caller, Depends(_Bearer(admin=True))]
 
 
 def create_app(
-    home: Path, database: str | None = None, domain: str | None = None, public_url: str | None = None
+    home: Path,
+    database: str | None = None,
+    domain: str | None = None,
+    public_url: str | None = None,
+    contexts: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """The issuer service for the key in ``home`` and the database ``database`` (default: SQLite
     in ``home``). With ``domain`` the issuer is ``did:web:<domain>`` and serves its DID document.
     ``public_url`` is where verifiers reach the service (default ``https://<domain>``, else
     ``http://127.0.0.1:8080``); the status list URL in every credential is ``<public_url>/status/1``,
-    fixed in the database the first time the service starts."""
+    fixed in the database the first time the service starts. ``contexts`` (URL → document) are
+    JSON-LD contexts accepted besides the pinned ones (``serve --context URL=FILE``)."""
     base = public_base_url(public_url=public_url, domain=domain, host="127.0.0.1", port=8080)
-    service = Service(home, database, domain, base)
+    service = Service(home, database, domain, base, contexts)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -909,14 +917,18 @@ def _check_range(ok: bool, detail: str) -> None:
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` / multi-worker serving: settings from the environment
     (``RUNID_SERVER_HOME``, ``RUNID_SERVER_DATABASE``, ``RUNID_SERVER_DOMAIN``,
-    ``RUNID_SERVER_PUBLIC_URL``)."""
+    ``RUNID_SERVER_PUBLIC_URL``, ``RUNID_SERVER_CONTEXTS``: a JSON list of ``URL=FILE``)."""
     import os
 
+    from ..contexts import parse_context_option
+
+    options = json.loads(os.environ.get("RUNID_SERVER_CONTEXTS") or "[]")
     return create_app(
         Path(os.environ["RUNID_SERVER_HOME"]),
         os.environ.get("RUNID_SERVER_DATABASE") or None,
         os.environ.get("RUNID_SERVER_DOMAIN") or None,
         os.environ.get("RUNID_SERVER_PUBLIC_URL") or None,
+        dict(parse_context_option(option) for option in options),
     )
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from ..contexts import parse_context_option
 from ..credentials import init_home
 from ..errors import ErrorCode, InputError, RunIdError, UsageError
 from ..keys import KeyType, PublicKey, default_home
@@ -61,6 +62,18 @@ def serve(
             "Default: https://<domain>, else http://<host>:<port>.",
         ),
     ] = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            help="URL=FILE: also accept this JSON-LD context (repeatable). Nothing is ever fetched; "
+            "a pinned context cannot be replaced.",
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Serve HTTPS with this PEM certificate (chain).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="The PEM private key of --tls-cert.")] = None,
 ) -> None:
     """Start the issuer service (FastAPI + uvicorn)."""
     import uvicorn
@@ -70,6 +83,11 @@ def serve(
 
     directory = _home(home)
     try:
+        tls = _tls_options(tls_cert, tls_key)
+        contexts = list(context or [])
+        for option in contexts:
+            # Checked here, once, so that a bad file is a usage error and not a crash in every worker.
+            parse_context_option(option)
         # Create the key once, here, so that several workers never race to create it.
         issuer, created = init_home(directory, KeyType.ED25519, domain=domain)
         from .storage import open_storage
@@ -96,8 +114,10 @@ def serve(
     os.environ["RUNID_SERVER_DATABASE"] = database or ""
     os.environ["RUNID_SERVER_DOMAIN"] = domain or ""
     os.environ["RUNID_SERVER_PUBLIC_URL"] = base
+    os.environ["RUNID_SERVER_CONTEXTS"] = json.dumps(contexts)
     config: dict[str, Any] = {
         "app": "vc_runid.server.app:app_from_env", "factory": True, "log_level": "warning", "access_log": False,
+        **tls,
     }
     if workers > 1 and reuse_port_supported():
         # One listening socket per worker: uvicorn's --workers shares one, and a burst of
@@ -109,6 +129,24 @@ def serve(
             raise typer.Exit(1) from exc
     else:
         uvicorn.run(host=host, port=port, workers=workers, **config)
+
+
+def _tls_options(cert: Path | None, key: Path | None) -> dict[str, str]:
+    """uvicorn's TLS settings, after checking that the files are there and make a pair."""
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        raise UsageError("--tls-cert and --tls-key go together")
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(
+            f"cannot use --tls-cert {cert} / --tls-key {key}: {getattr(exc, 'strerror', None) or exc}",
+            code=ErrorCode.FILE_UNREADABLE,
+        ) from exc
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 
 def serve_main() -> None:
