@@ -179,10 +179,11 @@ class IssuanceGuard:
         for node in _nodes(expanded):
             reserved = RESERVED_TYPES.intersection(t for t in _strings(node.get("@type")) if "@value" not in node)
             if reserved:
+                first = min(reserved)
                 raise _refused(
-                    f"a {sorted(reserved)[0].rsplit('#', 1)[-1]} is signed by the service's run issuer only: declare "
+                    f"a {first.rsplit('#', 1)[-1]} is signed by the service's run issuer only: declare "
                     "runs with POST /runs, bind them with POST /runs/{id}/output; the status list is the service's own",
-                    type=sorted(reserved)[0],
+                    type=first,
                 )
             identifier = node.get("@id")
             if isinstance(identifier, str):
@@ -197,7 +198,7 @@ class IssuanceGuard:
             )
         known = self.issued_ids(sorted(set(urns))) if urns else set()
         if known:
-            raise _refused(f"{sorted(known)[0]} names a run or credential this service issued", id=sorted(known)[0])
+            raise _refused(f"{min(known)} names a run or credential this service issued", id=min(known))
 
     def _check_id(self, identifier: str) -> None:
         lowered = identifier.lower()
