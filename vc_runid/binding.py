@@ -51,10 +51,16 @@ class Observed(_Strict):
     provider: str | None = None
     revision: str | None = None
     exitCode: int | None = None
+    # What an HTTP model server answered (the gateway): its status, and why generation stopped.
+    httpStatus: int | None = Field(default=None, ge=100, le=599)
+    finishReason: str | None = None
 
 
 class BindingSubject(_Strict):
     output: OutputDigest
+    # The exact bytes the client received when they differ from ``output`` (a stream's SSE events,
+    # of which ``output`` is the assembled content).
+    rawOutput: OutputDigest | None = None
     startedAt: str
     completedAt: str
     usage: Usage | None = None
@@ -80,9 +86,11 @@ def build_binding(
     version: VcVersion = VcVersion.V2,
     credential_id: str | None = None,
     credential_status: dict[str, Any] | None = None,
+    raw_output: OutputDigest | None = None,
 ) -> dict[str, Any]:
     subject = BindingSubject(
         output=output,
+        rawOutput=raw_output,
         startedAt=format_datetime(started_at),
         completedAt=format_datetime(completed_at),
         usage=usage,
@@ -121,6 +129,7 @@ def bind(
     proof_format: ProofFormat = ProofFormat.DI,
     credential_id: str | None = None,
     credential_status: dict[str, Any] | None = None,
+    raw_output: OutputDigest | None = None,
 ) -> SecuredCredential:
     declared_at = issued_at(_decoded(declaration))
     if started_at < declared_at:
@@ -150,6 +159,7 @@ def bind(
         version=version_for(proof_format),
         credential_id=credential_id,
         credential_status=credential_status,
+        raw_output=raw_output,
     )
     return issue_credential(unsigned, issuer, proof_format=proof_format, created=bound_at)
 

@@ -708,6 +708,15 @@ def _mount_audit_commands() -> None:
 _mount_audit_commands()
 
 
+def _mount_gateway_command() -> None:
+    from ._cli_gateway import register as register_gateway
+
+    register_gateway(app)
+
+
+_mount_gateway_command()
+
+
 def main() -> None:
     try:
         app()

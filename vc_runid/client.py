@@ -94,6 +94,7 @@ class IssuerClient:
         completed_at: datetime,
         usage: Usage | None = None,
         observed: Observed | None = None,
+        raw_output: OutputDigest | None = None,
     ) -> tuple[SecuredCredential, Receipt]:
         """Have the service bind the run's output; returns (binding, log receipt)."""
         body: dict[str, Any] = {
@@ -105,6 +106,8 @@ class IssuerClient:
             body["usage"] = usage.model_dump(mode="json", exclude_none=True)
         if observed is not None:
             body["observed"] = observed.model_dump(mode="json", exclude_none=True)
+        if raw_output is not None:
+            body["rawOutput"] = raw_output.model_dump(mode="json", exclude_none=True)
         data = self._call("POST", f"/runs/{quote(run_id, safe='')}/output", json=body).json()
         return data["binding"], data["receipt"]
 

@@ -101,6 +101,14 @@ class Executor(_Strict):
     runtime: Runtime | None = None
 
 
+class TraceContext(_Strict):
+    """The W3C Trace Context (traceparent) the run was declared under, so a trace and the signed
+    record point to each other."""
+
+    traceId: str = Field(pattern="^[0-9a-f]{32}$")
+    spanId: str = Field(pattern="^[0-9a-f]{16}$")
+
+
 class RunComposition(_Strict):
     model: ModelComponent
     configuration: Configuration | None = None
@@ -109,6 +117,7 @@ class RunComposition(_Strict):
     tools: list[Tool] = []
     input: InputComponent | None = None
     executor: Executor | None = None
+    traceContext: TraceContext | None = None
 
     def check_derived_digests(self) -> str:
         """Digests the composition states but that follow from its own content must agree with it:

@@ -221,6 +221,7 @@ class RunResponse(BaseModel):
 
 class BindRequest(_Strict):
     output: OutputDigest
+    rawOutput: OutputDigest | None = None
     startedAt: str
     completedAt: str
     usage: Usage | None = None
@@ -726,7 +727,7 @@ def create_app(
         assigned_id, status, status_index = await service.status.assign_async(fmt)
         binding = await _signed(lambda: bind(
             declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
-            output=body.output, started_at=started, completed_at=completed, bound_at=now,
+            output=body.output, raw_output=body.rawOutput, started_at=started, completed_at=completed, bound_at=now,
             usage=body.usage, observed=body.observed, proof_format=fmt,
             credential_id=assigned_id, credential_status=status,
         ))
