@@ -50,6 +50,8 @@ FORMAT_KEY_TYPE: dict[ProofFormat, KeyType] = {
     ProofFormat.DI: KeyType.ED25519,
     ProofFormat.DI_2020: KeyType.ED25519,
     ProofFormat.ECDSA: KeyType.P256,
+    ProofFormat.EDDSA_JCS: KeyType.ED25519,
+    ProofFormat.ECDSA_JCS: KeyType.P256,
     ProofFormat.JOSE: KeyType.ED25519,
     ProofFormat.JWT_V1: KeyType.ED25519,
 }

@@ -17,7 +17,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from vc_runid.cli import app
-from vc_runid.credentials import ProofFormat
+from vc_runid.credentials import ProofFormat, key_type_for
+from vc_runid.keys import KeyType
 
 ERROR_LINE = re.compile(r"^RUNID_[A-Z_]+: \S.*$")
 AT_NOW = "2025-06-01T12:00:00Z"  # every credential here is issued with --created before this
@@ -205,7 +206,7 @@ def test_did_web_issue_and_verify_with_a_did_store(tmp_path: Path, unsigned_v2: 
 def test_issue_every_format_then_verify(
     proof_format: ProofFormat, home: Path, p256_home: Path, unsigned_v1: Path, unsigned_v2: Path, tmp_path: Path
 ) -> None:
-    issuer_home = p256_home if proof_format is ProofFormat.ECDSA else home
+    issuer_home = p256_home if key_type_for(proof_format) is KeyType.P256 else home
     unsigned = unsigned_v1 if proof_format is ProofFormat.JWT_V1 else unsigned_v2
     out = tmp_path / "secured"
 

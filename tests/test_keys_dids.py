@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from vc_runid.credentials import Issuer, ProofFormat, init_home, load_issuer
+from vc_runid.credentials import Issuer, ProofFormat, init_home, key_type_for, load_issuer
 from vc_runid.dids import (
     ASSERTION,
     AUTHENTICATION,
@@ -327,7 +327,7 @@ def verify_with(document: dict[str, Any], secured: Any, now: Any) -> Any:
 def test_did_web_credential_verifies_with_the_stored_document_only(
     proof_format: ProofFormat, issue: Any, now: Any
 ) -> None:
-    key = KeyPair.generate(KeyType.P256 if proof_format is ProofFormat.ECDSA else KeyType.ED25519)
+    key = KeyPair.generate(key_type_for(proof_format))
     issuer = web_issuer(key)
     secured = issue(proof_format, issuer=issuer)
 

@@ -23,7 +23,6 @@ from vc_runid import (
     Disclosure,
     ErrorCode,
     Issuer,
-    KeyType,
     ProofFormat,
     RunIdError,
     RunStore,
@@ -36,6 +35,7 @@ from vc_runid import (
     verify_run,
 )
 from vc_runid.binding import build_binding
+from vc_runid.credentials import key_type_for
 from vc_runid.declaration import DECLARATION_TYPE, SecuredCredential, build_declaration, declare
 from vc_runid.digests import (
     decode_salt,
@@ -86,7 +86,7 @@ def auditor() -> Verifier:
 
 
 def issuer_for(proof_format: ProofFormat) -> Issuer:
-    return Issuer.generate(KeyType.P256 if proof_format is ProofFormat.ECDSA else KeyType.ED25519)
+    return Issuer.generate(key_type_for(proof_format))
 
 
 def full_composition(*, salted: bool = True) -> tuple[runid.RunComposition, runid.Disclosures]:

@@ -20,7 +20,7 @@ import pytest
 
 from vc_runid import jose
 from vc_runid.contexts import DATA_INTEGRITY_V2, VC_V2
-from vc_runid.credentials import Issuer, ProofFormat
+from vc_runid.credentials import Issuer, ProofFormat, key_type_for
 from vc_runid.documents import MAX_DOCUMENT_BYTES
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.keys import KeyPair, KeyType
@@ -34,6 +34,8 @@ REPORT_FORMAT = {
     ProofFormat.DI: "eddsa-rdfc-2022",
     ProofFormat.DI_2020: "Ed25519Signature2020",
     ProofFormat.ECDSA: "ecdsa-rdfc-2019",
+    ProofFormat.EDDSA_JCS: "eddsa-jcs-2022",
+    ProofFormat.ECDSA_JCS: "ecdsa-jcs-2019",
     ProofFormat.JOSE: "vc-jose",
     ProofFormat.JWT_V1: "vc-jwt-1.1",
 }
@@ -78,7 +80,7 @@ def test_a_valid_report_lists_named_checks_that_all_passed(
         expected = [*expected, "jwt-validity"]
     assert [c.name for c in report.checks] == ["parse", *expected]
     assert all(c.passed and c.code is None and c.message for c in report.checks)
-    issuer = issuers[KeyType.P256 if proof_format is ProofFormat.ECDSA else KeyType.ED25519]
+    issuer = issuers[key_type_for(proof_format)]
     assert report.issuer == issuer.did
     assert report.document is not None and report.document["credentialSubject"]["name"] == "Alice"
     dumped = report.model_dump(mode="json")

@@ -18,8 +18,10 @@ from .documents import check_credential, issuer_id, proofs_of
 from .errors import ErrorCode, KeyMaterialError, ProofError, UsageError
 from .keys import KeyPair, KeyStore, KeyType, load_key_file
 from .proofs import (
+    ECDSA_JCS_2019,
     ECDSA_RDFC_2019,
     ED25519_SIGNATURE_2020,
+    EDDSA_JCS_2022,
     EDDSA_RDFC_2022,
     ProofOptions,
     RdfcSuite,
@@ -33,6 +35,8 @@ class ProofFormat(StrEnum):
     DI = "di"  # DataIntegrityProof, eddsa-rdfc-2022
     DI_2020 = "di-2020"  # Ed25519Signature2020 (the VC 1.1 profile didkit verifies)
     ECDSA = "ecdsa"  # DataIntegrityProof, ecdsa-rdfc-2019, P-256
+    EDDSA_JCS = "eddsa-jcs"  # DataIntegrityProof, eddsa-jcs-2022
+    ECDSA_JCS = "ecdsa-jcs"  # DataIntegrityProof, ecdsa-jcs-2019, P-256
     JOSE = "jose"  # VC-JOSE-COSE: application/vc+jwt
     JWT_V1 = "jwt-1.1"  # VC 1.1 JWT encoding (vc claim)
 
@@ -41,7 +45,15 @@ _SUITES: dict[ProofFormat, RdfcSuite] = {
     ProofFormat.DI: EDDSA_RDFC_2022,
     ProofFormat.DI_2020: ED25519_SIGNATURE_2020,
     ProofFormat.ECDSA: ECDSA_RDFC_2019,
+    ProofFormat.EDDSA_JCS: EDDSA_JCS_2022,
+    ProofFormat.ECDSA_JCS: ECDSA_JCS_2019,
 }
+
+
+def key_type_for(proof_format: ProofFormat) -> KeyType:
+    """The key type a format signs with: P-256 for the ECDSA suites, Ed25519 for the others."""
+    suite = _SUITES.get(proof_format)
+    return suite.key_type if suite is not None else KeyType.ED25519
 
 ISSUER_KEY_NAME = "issuer"
 _CONFIG_FILE = "identity.json"
@@ -137,10 +149,17 @@ def issue_credential(
     proof_format: ProofFormat = ProofFormat.DI,
     created: datetime | None = None,
     loader: DocumentLoader | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
 ) -> dict[str, Any] | str:
     """Secure ``credential``: a dict with a proof for Data Integrity formats, a compact JWS for
     JOSE formats. The credential is checked against the data model and in JSON-LD safe mode first,
-    so nothing unsigned or undefined can ride along."""
+    so nothing unsigned or undefined can ride along.
+
+    A credential that already carries proofs gets one more: a proof set (Data Integrity §4.2),
+    or, with ``previous_proof`` naming the ids of proofs it carries, a proof chain (§4.3) whose new
+    proof signs those proofs too; they must verify first, as this issuer's. ``proof_id`` gives the
+    new proof an ``id`` a later proof can chain to."""
     loader = loader or default_loader()
     credential = _with_issuer(credential, issuer)
     suite = _SUITES.get(proof_format)
@@ -158,7 +177,45 @@ def issue_credential(
         return jose.issue_vc_jwt_v1(credential, issuer.key, issuer.verification_method)
     assert suite is not None
     # Whole seconds: several verifiers (didkit among them) reject other fractional forms of `created`.
-    options = ProofOptions(issuer.verification_method, created=(created or utc_now()).replace(microsecond=0))
-    proof = suite.create_proof(credential, issuer.key, options, loader, expansion=expansion)
+    extra: dict[str, Any] = {}
+    if proof_id is not None:
+        extra["id"] = proof_id
+    previous = _chained_proofs(credential, previous_proof, loader)
+    if previous:
+        extra["previousProof"] = previous_proof
+    options = ProofOptions(
+        issuer.verification_method, created=(created or utc_now()).replace(microsecond=0), extra=extra
+    )
+    proof = suite.create_proof(
+        credential, issuer.key, options, loader, expansion=None if previous else expansion, previous_proofs=previous
+    )
     existing = proofs_of(credential)
     return {**credential, "proof": [*existing, proof] if existing else proof}
+
+
+def _chained_proofs(
+    credential: dict[str, Any], previous_proof: str | list[str] | None, loader: DocumentLoader
+) -> list[dict[str, Any]]:
+    """The proofs a new chained proof names, after checking that they verify: signing them says
+    this issuer saw them valid (never sign what you did not check)."""
+    if previous_proof is None:
+        return []
+    from .verification import Verifier, proof_set  # verification → status → credentials
+
+    names = [previous_proof] if isinstance(previous_proof, str) else list(previous_proof)
+    by_id = {m.proof.get("id"): m.proof for m in proof_set(credential, "credential")}
+    missing = [name for name in names if name not in by_id]
+    if not names or missing:
+        raise ProofError(
+            f"previousProof names {', '.join(missing) or 'nothing'}, not a proof of this credential",
+            code=ErrorCode.PROOF_CHAIN_BROKEN,
+        )
+    report = Verifier(loader=loader).verify_credential(credential)
+    if not report.valid:
+        failure = report.failures[0] if report.failures else None
+        raise ProofError(
+            "the proofs to chain to do not verify"
+            + (f" ({failure.name}: {failure.message})" if failure else ""),
+            code=ErrorCode(failure.code) if failure and failure.code else ErrorCode.PROOF_INVALID,
+        )
+    return [by_id[name] for name in names]

@@ -324,10 +324,26 @@ def check_compacted(
         meanings = by_term.get(term)
         if meanings is not None and iri not in meanings and ":" not in term:
             raise _refuse(f"{term!r} stands for {iri} here, not for {' or '.join(sorted(meanings))}", iri=iri, term=term)
-    where = _same(document, compacted, "")
+    where = _same(_without_copied_proof_contexts(document), compacted, "")
     if where is not None:
         raise _refuse(f"{where!r} is not written as its context defines", path=where)
     return "in the compacted form its contexts define"
+
+
+def _without_copied_proof_contexts(document: dict[str, Any]) -> dict[str, Any]:
+    """A JCS proof carries a copy of the document's ``@context`` (vc-di-eddsa §3.3.1 step 2,
+    vc-di-ecdsa §3.4.1 step 2). Applying the contexts already in force once more defines no term
+    differently, so that copy is no second reading; any other ``@context`` in a proof still is."""
+    context, proof = document.get("@context"), document.get("proof")
+
+    def strip(entry: Any) -> Any:
+        if isinstance(entry, dict) and "@context" in entry and entry["@context"] == context:
+            return {k: v for k, v in entry.items() if k != "@context"}
+        return entry
+
+    if proof is None:
+        return document
+    return {**document, "proof": [strip(p) for p in proof] if isinstance(proof, list) else strip(proof)}
 
 
 def expanded_types(expansion: Expansion) -> frozenset[str]:

@@ -20,6 +20,9 @@ from ..keys import KeyPair, KeyType, PublicKey
 from ..multiformats import multibase_decode, multibase_encode
 from ..timeutil import format_datetime
 
+# The ``vc-runid init --key-type`` value that makes a key of each type, for the error that says how.
+_KEY_TYPE_OPTION = {"Ed25519": "ed25519", "P-256": "p256"}
+
 
 @dataclass(frozen=True)
 class ProofOptions:
@@ -40,6 +43,15 @@ def context_list(document: dict[str, Any]) -> list[Any]:
     if ctx is None:
         return []
     return list(ctx) if isinstance(ctx, list) else [ctx]
+
+
+def input_document(document: dict[str, Any], previous_proofs: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """What a proof signs: the document without its proofs, plus, for a proof in a chain, the
+    proofs its ``previousProof`` names (Data Integrity §4.3 step 4, §4.5 step 3.3)."""
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if previous_proofs:
+        unsecured["proof"] = list(previous_proofs)
+    return unsecured
 
 
 @dataclass(frozen=True)
@@ -94,14 +106,18 @@ class RdfcSuite:
         config: dict[str, Any],
         loader: DocumentLoader,
         expansion: Expansion | None = None,
+        previous_proofs: list[dict[str, Any]] | None = None,
     ) -> bytes:
         """SHA-256 of the canonical proof configuration, then of the canonical unsecured document.
 
         ``expansion``, when given, is ``expand_document(document, loader)`` from an earlier check
         of the same document; the unsecured document's expansion is taken from it where
         :func:`~vc_runid.canonical.without_entry` can, instead of expanding it again.
+        ``previous_proofs``: for a proof in a chain, the proofs its ``previousProof`` names.
         """
-        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        unsecured = input_document(document, previous_proofs)
+        if previous_proofs:
+            expansion = None  # that expansion is of the document with every proof, or none
         try:
             canonical_config = canonicalize(config, loader)
         except ContextError as exc:
@@ -130,21 +146,30 @@ class RdfcSuite:
         options: ProofOptions,
         loader: DocumentLoader,
         expansion: Expansion | None = None,
+        previous_proofs: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Return the proof for ``document`` (which must already carry the suite's context).
 
         ``expansion``: ``expand_document(document, loader)``, if the caller already has it.
+        ``previous_proofs``: the proofs this one chains to (its ``previousProof``, Data Integrity
+        §4.3); they are signed with the document.
         """
         if key.key_type is not self.key_type:
             raise ProofError(
-                f"{self.name} needs an {self.key_type} key, not {key.key_type}",
+                f"{self.name} signs with a {self.key_type} key, not {key.key_type}: use a {self.key_type} key "
+                f"(`vc-runid init --home NEW_HOME --key-type {_KEY_TYPE_OPTION.get(self.key_type.value, self.key_type.value)}` makes a home with one)",
                 code=ErrorCode.KEY_INVALID,
             )
         config = self.proof_config(options, context_list(document))
-        signature = key.sign(self.hash_data(document, config, loader, expansion))
-        proof = {k: v for k, v in config.items() if k != "@context"}
+        signature = key.sign(self.hash_data(document, config, loader, expansion, previous_proofs))
+        proof = self.proof_from_config(config)
         proof["proofValue"] = multibase_encode(signature, "z")
         return proof
+
+    def proof_from_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The proof as serialized, before its ``proofValue``: the RDFC suites leave ``@context``
+        to the document (it is a prefix of the document's by construction)."""
+        return {k: v for k, v in config.items() if k != "@context"}
 
     def verify_proof(
         self,
@@ -153,11 +178,14 @@ class RdfcSuite:
         public_key: PublicKey,
         loader: DocumentLoader,
         expansion: Expansion | None = None,
+        previous_proofs: list[dict[str, Any]] | None = None,
     ) -> None:
         """Raise ``ProofError`` unless ``proof`` is a valid signature over ``document``.
 
         ``document`` may still carry its ``proof`` entry (it is left out of what is hashed).
         ``expansion``: ``expand_document(document, loader)``, if the caller already has it.
+        ``previous_proofs``: for a proof in a chain, the proofs its ``previousProof`` names, which
+        it signed with the document (Data Integrity §4.5 step 3.3).
         """
         proof_value = proof.get("proofValue")
         if not isinstance(proof_value, str) or not proof_value.startswith("z"):
@@ -167,7 +195,7 @@ class RdfcSuite:
             )
         if public_key.key_type is not self.key_type:
             raise ProofError(
-                f"{self.name} needs an {self.key_type} verification method, not {public_key.key_type}",
+                f"{self.name} needs a {self.key_type} verification method, not {public_key.key_type}",
                 code=ErrorCode.PROOF_INVALID,
             )
         config = {k: v for k, v in proof.items() if k != "proofValue"}
@@ -192,7 +220,7 @@ class RdfcSuite:
             signature = multibase_decode(proof_value)
         except RunIdError as exc:
             raise ProofError(f"proofValue is not valid base58btc: {exc.message}", code=ErrorCode.PROOF_MALFORMED) from exc
-        if not public_key.verify(signature, self.hash_data(document, config, loader, expansion)):
+        if not public_key.verify(signature, self.hash_data(document, config, loader, expansion, previous_proofs)):
             raise ProofError(
                 f"{self.name} signature does not verify: the document or proof was changed, or "
                 "it was signed by another key",
