@@ -206,3 +206,58 @@ def test_a_bundle_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
     fifo = tmp_path / "bundle.zip"
     os.mkfifo(fifo)
     assert code_of(lambda: verify_bundle(fifo, at=AT)) is ErrorCode.FILE_UNREADABLE
+
+
+# --- digests must be digests -------------------------------------------------------------------
+
+GOOD_DIGEST = "uEiCvZBZBqvVCLLCsoTrbqVVjK0_WCmXVCgCbmFCoq1QxSQ"
+
+
+@pytest.mark.parametrize("digest", ["nope", "u", "z", "uAAAA", "z" + "2" * 5000])
+def test_a_declaration_whose_digests_are_not_digests_is_not_a_declaration(digest: str) -> None:
+    from vc_runid.binding import OutputDigest
+    from vc_runid.composition import RunComposition
+    from vc_runid.declaration import DECLARATION_TYPE, declaration_subject
+
+    with pytest.raises(ValueError, match="digestMultibase"):
+        RunComposition.model_validate({"model": {"modelId": "m"}, "input": {"digestMultibase": digest}})
+    with pytest.raises(ValueError, match="digestMultibase"):
+        OutputDigest(digestMultibase=digest)
+    credential = {
+        "@context": [V2],
+        "type": ["VerifiableCredential", DECLARATION_TYPE],
+        "credentialSubject": {"id": "urn:uuid:1", "model": {"modelId": "m"}, "tools": [{"name": "t", "digestMultibase": digest}]},
+    }
+    assert code_of(lambda: declaration_subject(credential)) is ErrorCode.NOT_A_DECLARATION
+    RunComposition.model_validate({"model": {"modelId": "m"}, "input": {"digestMultibase": GOOD_DIGEST}})
+
+
+def test_parameters_with_a_lone_surrogate_are_refused_when_the_composition_is_read() -> None:
+    from vc_runid.composition import RunComposition
+
+    with pytest.raises(ValueError, match="surrogate"):
+        RunComposition.model_validate(
+            {"model": {"modelId": "m"}, "configuration": {"parameters": "\ud800", "digestMultibase": GOOD_DIGEST}}
+        )
+
+
+# --- time order is exact, not to the microsecond ---------------------------------------------------
+
+
+def test_completed_100_ns_before_started_is_out_of_order() -> None:
+    from vc_runid.binding import BindingSubject, OutputDigest
+    from vc_runid.run_verification import _time_order
+    from vc_runid.timeutil import parse_instant
+
+    assert parse_instant("2026-01-01T00:00:00.0000001Z", "t") > parse_instant("2026-01-01T00:00:00Z", "t")
+    assert parse_instant("2026-01-01T01:00:00.5+01:00", "t") == parse_instant("2026-01-01T00:00:00.50Z", "t")
+    declaration = {"@context": [V2], "validFrom": "2026-01-01T00:00:00Z"}
+    binding = {"@context": [V2], "validFrom": "2026-01-01T00:00:01Z"}
+
+    def subject(started: str, completed: str) -> BindingSubject:
+        return BindingSubject(output=OutputDigest(digestMultibase=GOOD_DIGEST), startedAt=started, completedAt=completed)
+
+    late = subject("2026-01-01T00:00:00.0000002Z", "2026-01-01T00:00:00.0000001Z")
+    assert code_of(lambda: _time_order(declaration, binding, late)) is ErrorCode.TIME_ORDER
+    in_order = subject("2026-01-01T00:00:00.0000001Z", "2026-01-01T00:00:00.0000002Z")
+    assert _time_order(declaration, binding, in_order)

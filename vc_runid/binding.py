@@ -22,7 +22,7 @@ from .declaration import (
     version_for,
     with_status,
 )
-from .digests import digest_multibase
+from .digests import DigestMultibase, digest_multibase
 from .documents import VcVersion
 from .errors import ErrorCode, RunError
 from .timeutil import format_datetime
@@ -33,7 +33,7 @@ class _Strict(BaseModel):
 
 
 class OutputDigest(_Strict):
-    digestMultibase: str
+    digestMultibase: DigestMultibase
     mediaType: str | None = None
     size: int | None = Field(default=None, ge=0)
 

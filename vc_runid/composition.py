@@ -10,11 +10,12 @@ credential, and one component can later be disclosed (content + salt) to an audi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .digests import (
+    DigestMultibase,
     decode_salt,
     digest_multibase,
     digests_equal,
@@ -33,12 +34,12 @@ class _Strict(BaseModel):
 
 
 class ContentDigest(_Strict):
-    digestMultibase: str
+    digestMultibase: DigestMultibase
     salted: bool = False
 
 
 class WeightsDigest(_Strict):
-    digestMultibase: str
+    digestMultibase: DigestMultibase
     fileCount: int | None = None
     size: int | None = None
 
@@ -50,36 +51,46 @@ class ModelComponent(_Strict):
     weights: WeightsDigest | None = None
 
 
+def _unicode_text(value: str) -> str:
+    # A lone surrogate ("\\ud800" from a JSON escape) is a str but no text: it cannot be encoded
+    # to be hashed, so it is refused here rather than failing the digest check with a crash.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("not Unicode text (a lone surrogate)") from exc
+    return value
+
+
 class Configuration(_Strict):
-    parameters: str  # RFC 8785 canonical JSON of the generation parameters
-    digestMultibase: str
+    parameters: Annotated[str, AfterValidator(_unicode_text)]  # RFC 8785 canonical JSON of the generation parameters
+    digestMultibase: DigestMultibase
 
 
 class Instruction(_Strict):
     role: str
-    digestMultibase: str
+    digestMultibase: DigestMultibase
     salted: bool = False
 
 
 class RetrievedDocument(_Strict):
     documentId: str
-    digestMultibase: str
+    digestMultibase: DigestMultibase
     salted: bool = False
 
 
 class RetrievalContext(_Strict):
     documents: list[RetrievedDocument]
-    digestMultibase: str  # root over the ordered list, see ``retrieval_root``
+    digestMultibase: DigestMultibase  # root over the ordered list, see ``retrieval_root``
 
 
 class Tool(_Strict):
     name: str
-    digestMultibase: str
+    digestMultibase: DigestMultibase
     salted: bool = False
 
 
 class InputComponent(_Strict):
-    digestMultibase: str
+    digestMultibase: DigestMultibase
     salted: bool = False
     mediaType: str | None = None
 

@@ -35,17 +35,18 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import base58
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from vc_runid.errors import ErrorCode, RunError, UsageError
 from vc_runid.multiformats import max_encoded_length
 
 __all__ = [
     "SALT_BYTES",
+    "DigestMultibase",
     "FileDigest",
     "WeightsDigest",
     "decode_digest_multibase",
@@ -190,6 +191,20 @@ def decode_digest_multibase(value: str) -> bytes:
             f"digestMultibase carries {len(raw) - 2} digest bytes; sha2-256 is 32 bytes", value
         )
     return raw[2:]
+
+
+def _checked_digest(value: str) -> str:
+    try:
+        decode_digest_multibase(value)
+    except RunError as exc:
+        raise ValueError(exc.message) from exc
+    return value
+
+
+#: A ``digestMultibase`` field: checked for form (a sha2-256 multihash, canonical multibase) when
+#: a model is built, so that "nope" or "u" never stands in a signed declaration or binding as if
+#: it were a digest.
+DigestMultibase = Annotated[str, AfterValidator(_checked_digest)]
 
 
 def digests_equal(a: str, b: str) -> bool:

@@ -13,6 +13,8 @@ A declaration alone is "declared, not yet bound"; a binding without its declarat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -20,8 +22,9 @@ from .binding import BindingSubject, binding_subject
 from .composition import Disclosure, RunComposition, check_disclosure
 from .declaration import SecuredCredential, declaration_subject, issued_at, secured_digest
 from .digests import digest_multibase, digests_equal
+from .documents import VcVersion, vc_version
 from .errors import ErrorCode, RunError
-from .timeutil import parse_datetime
+from .timeutil import parse_instant
 from .verification import CheckResult, Failed, Recorder, VerificationReport, Verifier
 
 BOUND = "bound"
@@ -87,13 +90,16 @@ def _link(declaration: SecuredCredential, decl_doc: dict[str, Any], related: dic
 
 
 def _time_order(decl_doc: dict[str, Any], binding_doc: dict[str, Any], subject: BindingSubject) -> str:
-    declared = issued_at(decl_doc)
-    started = parse_datetime(subject.startedAt, "startedAt")
-    completed = parse_datetime(subject.completedAt, "completedAt")
-    bound = issued_at(binding_doc)
+    # Compared with every fractional digit (parse_instant): microsecond datetimes would let a
+    # completedAt 100 ns before startedAt pass.
+    declared_at = issued_at(decl_doc)
+    declared = _issued_instant(decl_doc)
+    started = parse_instant(subject.startedAt, "startedAt")
+    completed = parse_instant(subject.completedAt, "completedAt")
+    bound = _issued_instant(binding_doc)
     if started < declared:
         raise RunError(
-            f"the run started at {subject.startedAt}, before it was declared ({declared.isoformat()}): "
+            f"the run started at {subject.startedAt}, before it was declared ({declared_at.isoformat()}): "
             "a declaration issued after the start is not a declaration",
             code=ErrorCode.DECLARED_AFTER_START,
         )
@@ -102,6 +108,11 @@ def _time_order(decl_doc: dict[str, Any], binding_doc: dict[str, Any], subject: 
     if bound < completed:
         raise RunError("the binding was issued before the run completed", code=ErrorCode.TIME_ORDER)
     return "declared ≤ started ≤ completed ≤ bound"
+
+
+def _issued_instant(credential: dict[str, Any]) -> tuple[datetime, Decimal]:
+    field = "validFrom" if vc_version(credential) is VcVersion.V2 else "issuanceDate"  # as issued_at
+    return parse_instant(credential.get(field), field)
 
 
 def _composition(composition: RunComposition, subject: BindingSubject) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from .errors import DataModelError, ErrorCode
 
@@ -29,6 +30,19 @@ def format_datetime(moment: datetime) -> str:
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_instant(value: object, field: str) -> tuple[datetime, Decimal]:
+    """An XML Schema dateTime as a totally ordered key that keeps every fractional digit.
+
+    ``datetime`` keeps microseconds only, so ``…00.0000001Z`` and ``…00.0000000Z`` would compare
+    equal; ordering rules (completedAt ≥ startedAt) must not pass on a truncation. The key is the
+    instant to the whole second (time zone applied) and the exact fraction of that second.
+    """
+    moment = parse_datetime(value, field)
+    match = _DATETIME_RE.match(str(value))
+    fraction = match.group(1) if match is not None else None
+    return moment.replace(microsecond=0), Decimal("0" + fraction) if fraction else Decimal(0)
 
 
 def parse_datetime(value: object, field: str) -> datetime:

@@ -41,7 +41,7 @@ from ..documents import parse_json
 from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
 from ..jose import envelop
 from ..presentations import verify_presentation
-from ..timeutil import format_datetime, parse_datetime, utc_now
+from ..timeutil import format_datetime, parse_datetime, parse_instant, utc_now
 from ..verification import VerificationReport, Verifier
 from .log import Receipt, RunLog, b64, log_leaf_data, new_entry
 from .status import LIST_PATH, StatusService, list_url_for, public_base_url
@@ -715,7 +715,8 @@ def create_app(
                 f"startedAt {body.startedAt} is before the run was declared ({row.declared_at})",
                 code=ErrorCode.DECLARED_AFTER_START,
             )
-        if completed < started:
+        # Every fractional digit counts: completed/started are datetimes, truncated to microseconds.
+        if parse_instant(body.completedAt, "completedAt") < parse_instant(body.startedAt, "startedAt"):
             raise RunError(f"completedAt {body.completedAt} is before startedAt {body.startedAt}", code=ErrorCode.TIME_ORDER)
         if completed > now:
             raise RunError(
