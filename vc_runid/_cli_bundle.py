@@ -122,6 +122,12 @@ def verify_bundle_cmd(
     at: Annotated[str | None, typer.Option("--at", help="Verify as of this time, e.g. 2025-06-01T12:00:00Z (default: now).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
+    witness: Annotated[
+        list[str] | None, typer.Option("--witness", help="A trusted witness's verifier key (repeatable).")
+    ] = None,
+    witness_quorum: Annotated[
+        int, typer.Option("--witness-quorum", help="Every checkpoint needs cosignatures from this many --witness.")
+    ] = 0,
 ) -> None:
     """Verify an audit bundle with no network: every run, its timeline, checks, log and status.
 
@@ -137,7 +143,12 @@ def verify_bundle_cmd(
                 moment = parse_datetime(at, "--at")
             except RunIdError as exc:
                 raise UsageError(f"--at: {exc.message}") from exc
-        report = verify_bundle(bundle, at=moment)
+        from .transparency import parse_witness_vkey
+
+        witnesses = [parse_witness_vkey(text) for text in witness or []]
+        if witness_quorum and not witness_quorum <= len(witnesses):
+            raise UsageError(f"--witness-quorum {witness_quorum} needs at least that many --witness")
+        report = verify_bundle(bundle, at=moment, witnesses=witnesses, witness_quorum=witness_quorum)
         if html is not None:
             try:
                 html.write_text(render_html(report), encoding="utf-8")

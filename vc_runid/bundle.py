@@ -52,7 +52,7 @@ from .run_files import parse_disclosures, receipt_path, run_file_stem
 from .run_verification import Verdict, verdict_of, verify_run
 from .store import RunRecord, RunStore
 from .timeutil import format_datetime, parse_datetime, utc_now
-from .transparency import leaf_hash, verify_inclusion, verify_signed_checkpoint
+from .transparency import Witness, leaf_hash, verify_cosignatures, verify_inclusion, verify_signed_checkpoint
 from .verification import CheckResult, VerificationReport, Verifier
 
 FORMAT = "vc-runid-audit-bundle"
@@ -795,13 +795,24 @@ class _Checks:
         return all(c.passed for c in self.items)
 
 
-def verify_bundle(path: Path, *, at: datetime, limits: BundleLimits = DEFAULT_LIMITS) -> BundleReport:
+def verify_bundle(
+    path: Path,
+    *,
+    at: datetime,
+    limits: BundleLimits = DEFAULT_LIMITS,
+    witnesses: Sequence[Witness] = (),
+    witness_quorum: int = 0,
+) -> BundleReport:
     """Verify everything in the bundle at ``path`` as of ``at``, with no network.
 
     DIDs resolve from the bundle's DID documents only (did:key from the key itself), contexts
     from the pinned set plus the bundle's own. A problem with the archive or its manifest is a
     failed bundle check (and no run is verified); a run's problems are failed checks in its
     entry. Raises ``RunIdError`` only when ``path`` cannot be read or ``at`` is naive.
+
+    With ``witness_quorum`` K > 0, every checkpoint in the bundle (listed, or inside a receipt)
+    must carry valid ``cosignature/v1`` lines from K of ``witnesses`` (check ``witnesses:<path>``),
+    so that the log cannot have shown this auditor a history it hid from the witnesses.
     """
     if at.tzinfo is None:
         raise UsageError("the verification time must be timezone-aware (e.g. UTC)")
@@ -843,6 +854,8 @@ def verify_bundle(path: Path, *, at: datetime, limits: BundleLimits = DEFAULT_LI
         for credential_issuer in _run_issuers(run, members):
             issuers[credential_issuer] = None
     _checkpoint_checks(manifest, members, resolver, list(issuers), checks)
+    if witness_quorum:
+        _witness_checks(manifest, members, roles, witnesses, witness_quorum, checks)
     report.issuers = [
         IssuerInfo(did=did, key_source=_key_source(did, did_sources)) for did in issuers
     ]
@@ -1001,6 +1014,33 @@ def _checkpoint_checks(
             )
         else:
             checks.ok(f"checkpoint:{path}", f"signed by {signer[0]}: tree size {signer[1].tree_size}")
+
+
+def _witness_checks(
+    manifest: Manifest,
+    members: Mapping[str, bytes],
+    roles: Mapping[str, str],
+    witnesses: Sequence[Witness],
+    quorum: int,
+    checks: _Checks,
+) -> None:
+    """K-of-N witness cosignatures on every checkpoint the bundle shows (c2sp.org/tlog-cosignature)."""
+    notes: dict[str, str] = {}
+    for path in manifest.checkpoints:
+        notes[path] = members[path].decode("utf-8", errors="replace")
+    for path, role in roles.items():
+        if role.startswith("receipt:"):
+            try:
+                notes[path] = str(json.loads(members[path])["checkpoint"])
+            except (ValueError, KeyError, TypeError):
+                continue  # an unreadable receipt already fails log-inclusion
+    for path, note in notes.items():
+        try:
+            cosigned = verify_cosignatures(note, witnesses, quorum)
+        except RunIdError as exc:
+            checks.fail(f"witnesses:{path}", exc)
+        else:
+            checks.ok(f"witnesses:{path}", f"cosigned by {', '.join(c.witness.name for c in cosigned)} ({quorum} required)")
 
 
 def _log_inclusion(

@@ -74,6 +74,18 @@ def serve(
         Path | None, typer.Option("--tls-cert", help="Serve HTTPS with this PEM certificate (chain).")
     ] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="The PEM private key of --tls-cert.")] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="NAME=VKEY=URL: send every new checkpoint to this C2SP tlog-witness (repeatable); "
+            "receipts then carry the witnesses' cosignatures.",
+        ),
+    ] = None,
+    witness_quorum: Annotated[
+        int | None,
+        typer.Option("--witness-quorum", help="Cosignatures a checkpoint needs before a receipt is given (default: all)."),
+    ] = None,
 ) -> None:
     """Start the issuer service (FastAPI + uvicorn)."""
     import uvicorn
@@ -88,6 +100,8 @@ def serve(
         for option in contexts:
             # Checked here, once, so that a bad file is a usage error and not a crash in every worker.
             parse_context_option(option)
+        witnesses = list(witness or [])
+        _check_witnesses(witnesses, witness_quorum)
         # Create the key once, here, so that several workers never race to create it.
         issuer, created = init_home(directory, KeyType.ED25519, domain=domain)
         from .storage import open_storage
@@ -115,6 +129,8 @@ def serve(
     os.environ["RUNID_SERVER_DOMAIN"] = domain or ""
     os.environ["RUNID_SERVER_PUBLIC_URL"] = base
     os.environ["RUNID_SERVER_CONTEXTS"] = json.dumps(contexts)
+    os.environ["RUNID_SERVER_WITNESSES"] = json.dumps(witnesses)
+    os.environ["RUNID_SERVER_WITNESS_QUORUM"] = str(witness_quorum or len(witnesses))
     config: dict[str, Any] = {
         "app": "vc_runid.server.app:app_from_env", "factory": True, "log_level": "warning", "access_log": False,
         **tls,
@@ -129,6 +145,15 @@ def serve(
             raise typer.Exit(1) from exc
     else:
         uvicorn.run(host=host, port=port, workers=workers, **config)
+
+
+def _check_witnesses(options: list[str], quorum: int | None) -> None:
+    """Refuse a bad --witness or --witness-quorum here, once, not in every worker."""
+    from .witnesses import parse_witness_option
+
+    endpoints = [parse_witness_option(option) for option in options]
+    if quorum is not None and not 1 <= quorum <= len(endpoints):
+        raise UsageError(f"--witness-quorum must be between 1 and the {len(endpoints)} --witness given, got {quorum}")
 
 
 def _tls_options(cert: Path | None, key: Path | None) -> dict[str, str]:
@@ -241,8 +266,15 @@ def log_verify(
     proof: Annotated[Path | None, typer.Option("--proof", help="Consistency proof JSON (GET /log/proof/consistency).")] = None,
     url: Annotated[str | None, typer.Option("--url", help="Fetch the consistency proof from this service.")] = None,
     vkey_text: Annotated[str | None, typer.Option("--vkey", help="The log's verifier key (GET /log/key).")] = None,
+    witness: Annotated[
+        list[str] | None, typer.Option("--witness", help="A trusted witness's verifier key (repeatable).")
+    ] = None,
+    witness_quorum: Annotated[
+        int, typer.Option("--witness-quorum", help="--to must carry cosignatures from this many --witness.")
+    ] = 0,
 ) -> None:
-    """Check that the log at checkpoint --to extends the log at --from: nothing rewritten or dropped."""
+    """Check that the log at checkpoint --to extends the log at --from: nothing rewritten or dropped.
+    With --witness-quorum K, --to must also be cosigned by K of the --witness keys."""
     try:
         old_note, new_note = _read(old), _read(new)
         key_name, key = checkpoint_key(new_note, vkey_text)
@@ -262,6 +294,7 @@ def log_verify(
             raise UsageError("pass --proof FILE or --url URL for the consistency proof")
         hashes = [base64.b64decode(h) for h in data.get("consistencyProof", [])]
         _, _, ok = verify_checkpoints(old_note, new_note, hashes, key_name, key)
+        witnessed = _check_witnessed(new_note, witness or [], witness_quorum) if ok else ""
     except RunIdError as exc:
         _fail(exc)
     except (ValueError, OSError) as exc:
@@ -271,7 +304,20 @@ def log_verify(
             f"the checkpoint at size {new_size} does not extend the one at size {old_size}: history was rewritten",
             code=ErrorCode.LOG_CONSISTENCY_INVALID,
         ))
-    typer.echo(f"consistent: size {old_size} -> {new_size}, both checkpoints signed by {key_name}")
+    typer.echo(f"consistent: size {old_size} -> {new_size}, both checkpoints signed by {key_name}{witnessed}")
+
+
+def _check_witnessed(note: str, witness_keys: list[str], quorum: int) -> str:
+    """K-of-N cosignatures on ``note`` (c2sp.org/tlog-cosignature); the phrase to report them."""
+    if not quorum:
+        return ""
+    from ..transparency import parse_witness_vkey, verify_cosignatures
+
+    witnesses = [parse_witness_vkey(text) for text in witness_keys]
+    if quorum > len(witnesses):
+        raise UsageError(f"--witness-quorum {quorum} needs at least that many --witness")
+    cosigned = verify_cosignatures(note, witnesses, quorum)
+    return f", cosigned by {', '.join(c.witness.name for c in cosigned)}"
 
 
 @log_app.command("audit")
@@ -281,9 +327,19 @@ def log_audit(
     url: Annotated[str | None, typer.Option("--url", help="Audit a running service over HTTP instead.")] = None,
     grace: Annotated[float, typer.Option(help="Seconds a declared run may stay unbound before it is listed.")] = 86400,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    seen: Annotated[
+        list[Path] | None,
+        typer.Option("--checkpoint", help="A checkpoint of this log seen elsewhere (a file; repeatable): split-view check."),
+    ] = None,
+    witness_url: Annotated[
+        list[str] | None,
+        typer.Option("--witness-url", help="Also compare the checkpoint this witness serves for the log (repeatable; network)."),
+    ] = None,
 ) -> None:
     """Omission detection: every binding has a logged declaration before it; runs declared but
-    unbound past the grace period are listed; the entries match the signed checkpoint."""
+    unbound past the grace period are listed; the entries match the signed checkpoint. With
+    --checkpoint / --witness-url: no checkpoint seen elsewhere disagrees with these entries
+    (a split view)."""
     from .audit import AuditEntry, audit_entries, entries_from_rows
 
     try:
@@ -323,6 +379,8 @@ def log_audit(
         report = audit_entries(
             entries, now=utc_now(), grace=timedelta(seconds=grace), checkpoint=note, key_name=key_name, public_key=key
         )
+        if seen or witness_url:
+            report.checks.append(_split_view_check(entries, note, seen or [], witness_url or [], key_name, key))
     except RunIdError as exc:
         _fail(exc)
     if as_json:
@@ -338,6 +396,41 @@ def log_audit(
             typer.echo(f"  unbound past grace: {run.runId} (declared {run.declaredAt}, entry {run.declarationIndex})")
     if not report.valid:
         raise typer.Exit(1)
+
+
+def _split_view_check(
+    entries: list[Any], note: str, files: list[Path], witness_urls: list[str], key_name: Any, key: Any
+) -> Any:
+    """The ``split-view`` check: every checkpoint of this log seen elsewhere agrees with the
+    audited entries and with every other one of the same size."""
+    import hashlib
+
+    from ..transparency import MerkleTree, leaf_hash
+    from ..transparency.witness_views import find_split_views
+    from ..verification import CheckResult
+    from .log import log_leaf_data
+
+    tree = MerkleTree(leaf_hash(log_leaf_data(e.entry)) for e in entries)
+    notes = [("the audited log", note)] + [(str(path), _read(path)) for path in files]
+    origin = parse_signed_checkpoint(note)[0].origin
+    for base in witness_urls:
+        import httpx
+
+        target = f"{base.rstrip('/')}/{hashlib.sha256(origin.encode()).hexdigest()}/checkpoint"
+        try:
+            response = httpx.get(target, timeout=10)
+        except httpx.HTTPError as exc:
+            raise RunIdError(f"cannot reach the witness at {base}: {exc}", code=ErrorCode.SERVICE_UNREACHABLE) from exc
+        if response.status_code == 200:
+            notes.append((f"witness {base}", response.text))
+    found = find_split_views(notes, key_name, key, lambda size: tree.root(size) if size <= tree.size else None)
+    ignored = f"; {len(found.unsigned)} not signed by the log ignored" if found.unsigned else ""
+    if found.conflicts:
+        return CheckResult(
+            name="split-view", passed=False, code=ErrorCode.LOG_SPLIT_VIEW.value,
+            message="the log signed two histories: " + "; ".join(found.conflicts[:3]) + ignored,
+        )
+    return CheckResult(name="split-view", passed=True, message=f"{found.checked} checkpoints seen agree{ignored}")
 
 
 __all__ = ["checkpoint_key", "log_app", "serve", "serve_main", "server_app", "tokens_app"]
