@@ -29,12 +29,21 @@ OTHER = "https://other.example/lists/7"
 def credential(issuer: Issuer, registry: StatusRegistry, fmt: ProofFormat = ProofFormat.DI) -> dict[str, Any] | str:
     cid, entry = registry.assign(URL)
     unsigned = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": cid, "type": ["VerifiableCredential"],
-                "credentialSubject": {"id": "did:example:a"}, "credentialStatus": entry}
+                "credentialSubject": {"id": "did:example:a", "name": "A"}, "credentialStatus": entry}
     return runid.issue_credential(unsigned, issuer, proof_format=fmt)
 
 
-def with_status(url: str) -> dict[str, Any]:
-    return {"id": "urn:x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusListCredential": url}}
+_SIGNER = Issuer.generate()
+
+
+def with_status(url: str, issuer: Issuer = _SIGNER) -> dict[str, Any] | str:
+    """A signed credential whose status entry names ``url`` (URLs are taken from verified
+    credentials only)."""
+    unsigned = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:uuid:7d1c2f0e-0000-4000-8000-000000000001",
+                "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:a", "name": "A"},
+                "credentialStatus": {"id": url + "#1", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+                                     "statusListIndex": "1", "statusListCredential": url}}
+    return runid.issue_credential(unsigned, issuer)
 
 
 def serving(routes: dict[str, Callable[[], httpx.Response]], seen: list[str]) -> httpx.MockTransport:
@@ -96,7 +105,7 @@ def test_nothing_to_fetch_fetches_nothing() -> None:
     assert seen == []
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://issuer.example/list", "urn:uuid:1", "data:,{}", "https:///x"])
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://issuer.example/list", "urn:uuid:1", "data:,x", "https:///x"])
 def test_only_http_urls_are_fetched(url: str) -> None:
     seen: list[str] = []
     with pytest.raises(RunIdError) as excinfo:
@@ -148,3 +157,85 @@ def test_an_unreachable_host_is_a_missing_list() -> None:
     with pytest.raises(RunIdError) as excinfo:
         fetch_status_lists([with_status(URL)], allow_network=True, transport=httpx.MockTransport(refuse))
     assert excinfo.value.code is ErrorCode.STATUS_LIST_MISSING and "ConnectError" in excinfo.value.message
+
+
+# --- only after the signatures verify; never longer than the deadline (issue 8 §4) -------------------
+
+
+def test_urls_of_a_credential_whose_signature_fails_are_never_fetched() -> None:
+    forged = with_status(URL)
+    assert isinstance(forged, dict)
+    forged["credentialStatus"]["statusListCredential"] = OTHER  # changed after signing
+    unsigned = {k: v for k, v in forged.items() if k != "proof"}
+    seen: list[str] = []
+    transport = serving({OTHER: lambda: httpx.Response(200, json={})}, seen)
+    assert fetch_status_lists([forged, unsigned], allow_network=True, transport=transport) == {}
+    assert seen == []
+
+
+class _Drip:
+    """A real HTTP server on 127.0.0.1 that answers one byte every ``interval`` seconds, in its
+    headers (``where="headers"``) or in its body."""
+
+    def __init__(self, where: str, interval: float = 0.2) -> None:
+        import socket
+        import threading
+
+        self.where, self.interval = where, interval
+        self.stop = threading.Event()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/status/1"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import socket
+        import time
+
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                try:
+                    connection.recv(65536)
+                    body = b"{" + b" " * 100_000 + b"}"
+                    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+                    fast, slow = (b"", head + body) if self.where == "headers" else (head, body)
+                    connection.sendall(fast)
+                    for index in range(len(slow)):
+                        if self.stop.is_set():
+                            return
+                        connection.sendall(slow[index : index + 1])
+                        time.sleep(self.interval)
+                except OSError:
+                    continue
+                except socket.timeout:
+                    continue
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+def test_a_server_dripping_one_byte_at_a_time_cannot_hold_the_verifier(where: str) -> None:
+    import time
+
+    drip = _Drip(where)
+    try:
+        secured = with_status(drip.url)
+        started = time.monotonic()
+        with pytest.raises(RunIdError) as excinfo:
+            fetch_status_lists([secured], allow_network=True, deadline=1.0, timeout=0.5)
+        elapsed = time.monotonic() - started
+    finally:
+        drip.close()
+    assert excinfo.value.code is ErrorCode.STATUS_LIST_MISSING and drip.url in excinfo.value.message
+    assert "deadline" in excinfo.value.message
+    # a bound on a hang, not a speed measurement: the drip alone would take hours
+    assert elapsed < 30, elapsed

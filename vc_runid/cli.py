@@ -231,7 +231,9 @@ def verify(
         if fetch_status:
             from .status_fetch import fetch_status_lists
 
-            lists.update(fetch_status_lists(documents, allow_network=True))
+            # URLs only from credentials whose signatures verify, with this command's DIDs and contexts.
+            checker = Verifier(resolver=_resolver(did_store), loader=_loader(context), now=moment(at, "--at") or utc_now())
+            lists.update(fetch_status_lists(documents, allow_network=True, verifier=checker))
         if status_list:
             lists.update(load_status_lists(status_list))  # files given explicitly win
         verifier = Verifier(
