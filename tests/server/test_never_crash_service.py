@@ -8,8 +8,11 @@ still answered while it runs.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +21,7 @@ import pytest
 from vc_runid.credentials import Issuer, issue_credential
 from vc_runid.errors import ErrorCode
 
-from .conftest import Server
+from .conftest import Server, free_port
 from .helpers import COMPOSITION, declare
 
 PROBLEM_JSON = "application/problem+json"
@@ -132,3 +135,35 @@ def test_heavy_verifications_do_not_stall_declarations_or_the_checkpoint(shared_
     last_verification = max(v for k, v in finished.items() if k.startswith("verify-"))
     assert finished["checkpoint"] < last_verification
     assert finished["declare"] < last_verification
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "vc_runid", *args], capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+@pytest.mark.parametrize("proof", ["[]", '"x"', '{"consistencyProof": [5]}', '{"consistencyProof": ["!!"]}'])
+def test_log_verify_with_a_malformed_proof_is_a_consistency_failure(shared_server: Server, tmp_path: Path, proof: str) -> None:
+    with shared_server.client() as client:
+        first = declare(client).json()["receipt"]["checkpoint"]
+        second = declare(client).json()["receipt"]["checkpoint"]
+    (tmp_path / "old.txt").write_text(first)
+    (tmp_path / "new.txt").write_text(second)
+    (tmp_path / "proof.json").write_text(proof)
+    result = _cli("log", "verify", "--from", str(tmp_path / "old.txt"), "--to", str(tmp_path / "new.txt"),
+                  "--proof", str(tmp_path / "proof.json"))
+    assert result.returncode != 0 and result.stderr.startswith(ErrorCode.LOG_CONSISTENCY_INVALID.value), result.stderr
+
+
+def test_log_commands_against_a_service_that_is_down_say_unreachable(shared_server: Server, tmp_path: Path) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    with shared_server.client() as client:
+        first = declare(client).json()["receipt"]["checkpoint"]
+        second = declare(client).json()["receipt"]["checkpoint"]
+    (tmp_path / "old.txt").write_text(first)
+    (tmp_path / "new.txt").write_text(second)
+    verify = _cli("log", "verify", "--from", str(tmp_path / "old.txt"), "--to", str(tmp_path / "new.txt"), "--url", down)
+    assert verify.returncode != 0 and verify.stderr.startswith(ErrorCode.SERVICE_UNREACHABLE.value), verify.stderr
+    audit = _cli("log", "audit", "--url", down)
+    assert audit.returncode != 0 and audit.stderr.startswith(ErrorCode.SERVICE_UNREACHABLE.value), audit.stderr

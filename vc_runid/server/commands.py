@@ -19,8 +19,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .._files import read_limited
 from ..contexts import parse_context_option
 from ..credentials import init_home
+from ..documents import MAX_DOCUMENT_BYTES, parse_json
 from ..errors import ErrorCode, InputError, RunIdError, UsageError
 from ..keys import KeyType, PublicKey, default_home
 from ..timeutil import utc_now
@@ -254,9 +256,40 @@ def checkpoint_key(note: str, vkey_text: str | None) -> tuple[str, Ed25519Public
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+        return read_limited(path, MAX_DOCUMENT_BYTES).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text", code=ErrorCode.INPUT_NOT_JSON) from exc
+
+
+def _consistency_hashes(data: Any) -> list[bytes]:
+    """The hashes of a consistency proof (``{"consistencyProof": [base64, ...]}``), or
+    ``RUNID_LOG_CONSISTENCY_INVALID`` saying what is wrong with its shape."""
+    hashes = data.get("consistencyProof", []) if isinstance(data, dict) else None
+    if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
+        raise InputError(
+            'a consistency proof is {"consistencyProof": [base64 hashes]}', code=ErrorCode.LOG_CONSISTENCY_INVALID
+        )
+    try:
+        return [base64.b64decode(h, validate=True) for h in hashes]
+    except ValueError as exc:
+        raise InputError(f"consistency proof: {exc}", code=ErrorCode.LOG_CONSISTENCY_INVALID) from exc
+
+
+def _fetch_consistency(url: str, old_size: int, new_size: int) -> Any:
+    import httpx
+
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/log/proof/consistency", params={"from": old_size, "to": new_size})
+    except (httpx.TransportError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        raise UsageError(f"{url}: {exc}", code=ErrorCode.SERVICE_UNREACHABLE) from exc
+    if response.status_code != 200:
+        raise InputError(
+            f"{url} refused the consistency proof: HTTP {response.status_code}", code=ErrorCode.LOG_CONSISTENCY_INVALID
+        )
+    try:
+        return parse_json(response.content)
+    except RunIdError as exc:
+        raise InputError(f"{url}: the consistency proof is not JSON", code=ErrorCode.LOG_CONSISTENCY_INVALID) from exc
 
 
 @log_app.command("verify")
@@ -281,18 +314,14 @@ def log_verify(
         old_size = parse_signed_checkpoint(old_note)[0].tree_size
         new_size = parse_signed_checkpoint(new_note)[0].tree_size
         if proof is not None:
-            data = json.loads(_read(proof))
+            data = parse_json(_read(proof))
         elif url is not None:
-            import httpx
-
-            response = httpx.get(f"{url.rstrip('/')}/log/proof/consistency", params={"from": old_size, "to": new_size})
-            response.raise_for_status()
-            data = response.json()
+            data = _fetch_consistency(url, old_size, new_size)
         elif old_size == new_size:
             data = {"consistencyProof": []}
         else:
             raise UsageError("pass --proof FILE or --url URL for the consistency proof")
-        hashes = [base64.b64decode(h) for h in data.get("consistencyProof", [])]
+        hashes = _consistency_hashes(data)
         _, _, ok = verify_checkpoints(old_note, new_note, hashes, key_name, key)
         witnessed = _check_witnessed(new_note, witness or [], witness_quorum) if ok else ""
     except RunIdError as exc:
