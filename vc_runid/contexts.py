@@ -58,6 +58,22 @@ def pinned_contexts() -> Mapping[str, Any]:
     return documents
 
 
+@cache
+def served_context_bytes() -> Mapping[str, bytes]:
+    """URL → the exact bytes that URL serves, for the pinned contexts whose file is known to be
+    byte for byte what is published (``servedBytes`` in the manifest). A ``relatedResource`` digest
+    of such a context can be checked offline; other pinned files are the same JSON in another
+    layout, so no digest of the served bytes can be checked against them."""
+    pinned_contexts()  # the files were checked against their recorded sha256
+    directory = contexts_dir()
+    manifest = json.loads((directory / "index.json").read_text())
+    return {
+        entry["url"]: (directory / entry["file"]).read_bytes()
+        for entry in manifest["contexts"]
+        if entry.get("servedBytes") is True
+    }
+
+
 def read_context_file(path: Path) -> Any:
     try:
         document = json.loads(path.read_bytes())

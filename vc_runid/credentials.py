@@ -180,7 +180,7 @@ def issue_credential(
     extra: dict[str, Any] = {}
     if proof_id is not None:
         extra["id"] = proof_id
-    previous = _chained_proofs(credential, previous_proof, loader)
+    previous = _chained_proofs(credential, previous_proof, loader, created or utc_now())
     if previous:
         extra["previousProof"] = previous_proof
     options = ProofOptions(
@@ -194,7 +194,7 @@ def issue_credential(
 
 
 def _chained_proofs(
-    credential: dict[str, Any], previous_proof: str | list[str] | None, loader: DocumentLoader
+    credential: dict[str, Any], previous_proof: str | list[str] | None, loader: DocumentLoader, now: datetime
 ) -> list[dict[str, Any]]:
     """The proofs a new chained proof names, after checking that they verify: signing them says
     this issuer saw them valid (never sign what you did not check)."""
@@ -210,7 +210,7 @@ def _chained_proofs(
             f"previousProof names {', '.join(missing) or 'nothing'}, not a proof of this credential",
             code=ErrorCode.PROOF_CHAIN_BROKEN,
         )
-    report = Verifier(loader=loader).verify_credential(credential)
+    report = Verifier(loader=loader, now=now).verify_credential(credential)
     if not report.valid:
         failure = report.failures[0] if report.failures else None
         raise ProofError(

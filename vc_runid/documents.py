@@ -6,13 +6,17 @@ two different documents from the same bytes), and input size is bounded.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import re
 from enum import StrEnum
 from typing import Any
 
-from .contexts import VC_V1, VC_V2
-from .errors import DataModelError, ErrorCode, InputError
+from .contexts import VC_V1, VC_V2, served_context_bytes
+from .errors import DataModelError, ErrorCode, InputError, RunIdError
+from .multiformats import multibase_decode
 from .timeutil import parse_datetime
 
 #: Largest credential, presentation or JWT accepted, in bytes (documented in docs/errors.md).
@@ -104,6 +108,8 @@ def looks_like_jwt(text: str) -> bool:
 
 def read_document(data: bytes | str) -> dict[str, Any] | str:
     """A JSON object, or a compact JWS (returned as its string)."""
+    if not isinstance(data, (bytes, str)):
+        raise DataModelError(f"a credential or presentation is JSON text or an object, not {type(data).__name__}")
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     if len(text) <= MAX_DOCUMENT_BYTES and looks_like_jwt(text):
         return text.strip()
@@ -169,6 +175,11 @@ def check_credential(credential: dict[str, Any]) -> VcVersion:
         for field in ("validFrom", "validUntil"):
             if field in credential:
                 parse_datetime(credential[field], field)
+        # VC 2.0 §4.9: validFrom is the same as or earlier than validUntil.
+        if "validFrom" in credential and "validUntil" in credential and parse_datetime(
+            credential["validFrom"], "validFrom"
+        ) > parse_datetime(credential["validUntil"], "validUntil"):
+            raise DataModelError("validFrom must not be later than validUntil")
     else:
         if "issuanceDate" not in credential:
             raise DataModelError("a VC 1.1 credential must have issuanceDate")
@@ -180,7 +191,122 @@ def check_credential(credential: dict[str, Any]) -> VcVersion:
         isinstance(proof, dict) or (isinstance(proof, list) and all(isinstance(p, dict) for p in proof))
     ):
         raise DataModelError("proof must be an object or a list of objects")
+    _check_typed_objects(credential)
+    _check_related_resources(credential)
     return version
+
+
+# VC 2.0 §4.10 (status), §4.11 (data schemas), §5.4 (refresh), §5.5 (terms of use), §5.6
+# (evidence): each value is one or more objects, each of which MUST say its type; a data schema
+# MUST also have an id. An id, where present, is a single URL (§4.4).
+_TYPED_OBJECTS: tuple[tuple[str, bool], ...] = (
+    ("credentialStatus", False),
+    ("credentialSchema", True),
+    ("refreshService", False),
+    ("termsOfUse", False),
+    ("evidence", False),
+)
+
+
+def _objects(credential: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    value = credential[field]
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise DataModelError(f"{field} must be an object or a non-empty list of objects")
+    return items
+
+
+def _check_typed_objects(credential: dict[str, Any]) -> None:
+    for field, id_required in _TYPED_OBJECTS:
+        if field not in credential:
+            continue
+        for item in _objects(credential, field):
+            kind = item.get("type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if not kinds or not all(isinstance(k, str) and k for k in kinds):
+                raise DataModelError(f"each {field} value must specify its type")
+            if id_required and "id" not in item:
+                raise DataModelError(f"each {field} value must have an id")
+            if "id" in item and not _is_url(item["id"]):
+                raise DataModelError(f"the id of a {field} value must be a URL")
+
+
+_SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$")
+_SRI_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
+# Multihash codes (sha2-256, sha2-512, sha2-384) and digest sizes, for digestMultibase.
+_MULTIHASH = {0x12: ("sha256", 32), 0x13: ("sha512", 64), 0x20: ("sha384", 48)}
+
+
+def _sri_digests(value: Any) -> list[tuple[str, bytes]]:
+    """SRI §3.5 hash-expressions, space-separated; options (``?…``) are ignored as SRI says."""
+    if not isinstance(value, str) or not value.strip():
+        raise DataModelError("digestSRI must be a non-empty string of SRI hash expressions")
+    digests = []
+    for expression in value.split():
+        match = _SRI.match(expression.split("?", 1)[0])
+        try:
+            raw = base64.b64decode(match.group(2), validate=True) if match else b""
+        except (binascii.Error, ValueError):
+            raw = b""
+        if not match or len(raw) != _SRI_SIZES[match.group(1)]:
+            raise DataModelError(
+                f"digestSRI {expression[:60]!r} is not sha256-, sha384- or sha512- followed by the "
+                "base64 digest"
+            )
+        digests.append((match.group(1), raw))
+    return digests
+
+
+def _multibase_digests(value: Any) -> list[tuple[str, bytes]]:
+    """Data Integrity §2.6: a multibase-encoded multihash (sha2-256, sha2-384 or sha2-512)."""
+    values = value if isinstance(value, list) else [value]
+    digests = []
+    for item in values:
+        try:
+            raw = multibase_decode(item, max_bytes=66) if isinstance(item, str) else b""
+        except RunIdError:
+            raw = b""
+        algorithm, size = _MULTIHASH.get(raw[0], ("", -1)) if len(raw) > 2 else ("", -1)
+        if not algorithm or raw[1] != size or len(raw) != size + 2:
+            raise DataModelError(
+                "digestMultibase must be a multibase-encoded multihash (sha2-256, sha2-384 or sha2-512)"
+            )
+        digests.append((algorithm, raw[2:]))
+    return digests
+
+
+def _check_related_resources(credential: dict[str, Any]) -> None:
+    """VC 2.0 §5.3: one or more objects, each with a unique id and at least one digest. The digest
+    of a resource vc-runid holds byte for byte (a pinned context) is computed here: a mismatch is
+    an error. Other resources are not fetched (verification is offline), so not checked."""
+    if "relatedResource" not in credential:
+        return
+    seen: set[str] = set()
+    for item in _objects(credential, "relatedResource"):
+        resource = item.get("id")
+        if not _is_url(resource):
+            raise DataModelError("each relatedResource must have an id that is a URL")
+        if resource in seen:
+            raise DataModelError(f"relatedResource lists {resource} twice; ids must be unique")
+        seen.add(resource)
+        if "digestSRI" not in item and "digestMultibase" not in item:
+            raise DataModelError(f"relatedResource {resource} must have a digestSRI or a digestMultibase")
+        digests = []
+        if "digestSRI" in item:
+            digests += _sri_digests(item["digestSRI"])
+        if "digestMultibase" in item:
+            digests += _multibase_digests(item["digestMultibase"])
+        held = served_context_bytes().get(resource)
+        if held is None:
+            continue
+        for algorithm, digest in digests:
+            if hashlib.new(algorithm, held).digest() != digest:
+                raise DataModelError(
+                    f"relatedResource {resource}: the stated {algorithm} digest does not match the "
+                    "resource (vc-runid holds it: a pinned context)",
+                    code=ErrorCode.RELATED_RESOURCE_MISMATCH,
+                    detail={"id": resource},
+                )
 
 
 def check_presentation(presentation: dict[str, Any]) -> VcVersion:
