@@ -147,6 +147,12 @@ class RunLog:
         size, note = await self.cosigner.cosigned(receipt.treeSize)
         return index, self.receipt_at(index, size, note)
 
+    def consistency_proof_at(self, old_size: int, new_size: int) -> list[bytes]:
+        """A consistency proof between two sizes this process's tree already has (no database
+        read: the witness client asks for one right after :meth:`checkpoint` caught up)."""
+        with self._tree_lock:
+            return self._tree.consistency_proof(old_size, new_size)
+
     def receipt_at(self, index: int, size: int, note: str) -> Receipt:
         """A receipt for entry ``index`` against ``note``, a signed checkpoint of ``size`` entries
         (e.g. one cosigned by witnesses) that this process's tree already covers."""

@@ -50,13 +50,14 @@ class Answer:
 class WitnessStore:
     """Latest cosigned checkpoint per origin, and refused-but-signed requests kept as evidence.
 
-    ``synchronous=FULL`` with a rollback journal: a commit returns only once it is on disk, so a
-    witness killed right after answering still remembers what it cosigned.
+    WAL with ``synchronous=FULL``: a commit returns only once its WAL frame is fsynced, so a
+    witness killed (or a machine losing power) right after answering still remembers what it
+    cosigned.
     """
 
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=DELETE")
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(
             """
