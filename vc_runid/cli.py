@@ -167,7 +167,7 @@ def did_web(
 def issue(
     credential: Annotated[Path, typer.Argument(help="An unsigned credential (JSON).")],
     proof_format: Annotated[
-        ProofFormat, typer.Option("--format", help="di (eddsa-rdfc-2022), di-2020, ecdsa, jose, jwt-1.1")
+        ProofFormat, typer.Option("--format", help="di (eddsa-rdfc-2022), di-2020, ecdsa, eddsa-jcs, ecdsa-jcs, jose, jwt-1.1")
     ] = ProofFormat.DI,
     key: Annotated[Path | None, typer.Option("--key", help="Sign with this JWK file instead of the home's issuer key.")] = None,
     created: Annotated[str | None, typer.Option("--created", help="Proof creation time (default: now).")] = None,
@@ -418,7 +418,7 @@ def _decoded(token: str) -> dict[str, Any]:
 @app.command("declare")
 def declare_cmd(
     manifest: Annotated[Path, typer.Argument(help="Run manifest (YAML or JSON); paths are relative to it.")],
-    proof_format: Annotated[ProofFormat, typer.Option("--format", help="di, di-2020, ecdsa, jose, jwt-1.1")] = ProofFormat.DI,
+    proof_format: Annotated[ProofFormat, typer.Option("--format", help="di, di-2020, ecdsa, eddsa-jcs, ecdsa-jcs, jose, jwt-1.1")] = ProofFormat.DI,
     out: Annotated[Path | None, typer.Option("--out", help="Write the declaration here (default: stdout).")] = None,
     issuer_url: IssuerOption = None,
     token: TokenOption = None,
@@ -520,6 +520,7 @@ def _format_of(declaration: SecuredCredential, report_format: str | None) -> Pro
         return ProofFormat.JOSE if report_format == "vc-jose" else ProofFormat.JWT_V1
     return {
         "eddsa-rdfc-2022": ProofFormat.DI, "ecdsa-rdfc-2019": ProofFormat.ECDSA, "Ed25519Signature2020": ProofFormat.DI_2020,
+        "eddsa-jcs-2022": ProofFormat.EDDSA_JCS, "ecdsa-jcs-2019": ProofFormat.ECDSA_JCS,
     }.get(report_format or "", ProofFormat.DI)
 
 
