@@ -82,9 +82,11 @@ def main() -> int:
     # An auditor gets the two credentials, the output, and (optionally) one disclosed component.
     system_prompt = run.disclosures.components["instructions[0]"]
     assert system_prompt.content is not None and run.output is not None
+    # ... and trusts the issuer by its DID: a pair signed by anyone else would not be valid.
     report = runid.verify_run(
         run.declaration,
         run.binding,
+        policy=runid.TrustPolicy.trusting(issuer.did),
         output=run.output,
         disclosures=[(system_prompt, system_prompt.content.encode("utf-8"))],
     )

@@ -22,5 +22,6 @@ out_dir="${OUT_DIR:-$(mktemp -d)}"
 "$cli" run --manifest examples/wrapper/manifest.yaml --out-dir "$out_dir" -- \
   "$python" examples/wrapper/job.py
 
-# What an auditor does with the three files, offline:
-"$cli" verify "$out_dir/declaration.json" "$out_dir/binding.json" --output "$out_dir/output.txt"
+# What an auditor does with the three files, offline, trusting this issuer's DID (and no other):
+"$cli" verify "$out_dir/declaration.json" "$out_dir/binding.json" --output "$out_dir/output.txt" \
+  --trusted-issuer "$("$cli" did show)"

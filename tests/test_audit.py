@@ -30,7 +30,6 @@ from vc_runid.audit import (
     AuditRow,
     AuditSummary,
     Verdict,
-    audit_runs,
     discover_runs,
     write_csv,
     write_json,
@@ -39,6 +38,14 @@ from vc_runid.declaration import SecuredCredential, declare
 from vc_runid.dids import did_web_document
 from vc_runid.keys import KeyPair
 from vc_runid.run_files import write_secured
+from vc_runid.audit import audit_runs as _audit_runs
+
+from tests.trust import ANY_ISSUER, with_trust
+
+
+def audit_runs(runs: Any, **options: Any) -> AuditSummary:
+    """These tests are about the audit, not whom to trust: any issuer, unless a test says otherwise."""
+    return _audit_runs(runs, **{"policy": ANY_ISSUER, **options})
 from vc_runid.runner import Run
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -401,7 +408,7 @@ def audit_cli(*args: str | Path) -> Result:
         """vc-runid"""
 
     register(app)
-    invoked = CliRunner().invoke(app, ["audit", *map(str, args)])
+    invoked = CliRunner().invoke(app, with_trust(["audit", *map(str, args)]))
     assert invoked.exception is None or isinstance(invoked.exception, SystemExit), repr(invoked.exception)
     result = Result(invoked.exit_code, invoked.stdout, invoked.stderr)
     assert "Traceback" not in result.stdout + result.stderr
@@ -415,7 +422,7 @@ def test_cli_audits_a_directory_and_writes_csv_and_json(figure: Figure, tmp_path
 
     assert result.code == 1, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[-1] == f"30 runs: 18 valid, 4 unbound, 5 invalid, 0 revoked, 3 drift; verified at {AT}"
+    assert lines[-1] == f"30 runs: 18 valid, 4 unbound, 5 invalid, 0 revoked, 3 drift; verified at {AT}; trust policy: {ANY_ISSUER.describe()}"
     assert Counter(line.split()[0] for line in lines[:-1]) == {"INVALID": 5, "DRIFT": 3}
     assert AuditSummary.model_validate_json(json_path.read_text()).drift == 3
     assert len(csv_path.read_text().splitlines()) == 31
@@ -429,7 +436,7 @@ def test_cli_exits_0_when_every_run_is_valid_or_validly_unbound(tmp_path: Path, 
     result = audit_cli(tmp_path, "--at", AT)
 
     assert result.code == 0, result.stdout
-    assert result.stdout.strip() == f"2 runs: 1 valid, 1 unbound, 0 invalid, 0 revoked, 0 drift; verified at {AT}"
+    assert result.stdout.strip() == f"2 runs: 1 valid, 1 unbound, 0 invalid, 0 revoked, 0 drift; verified at {AT}; trust policy: {ANY_ISSUER.describe()}"
 
 
 def test_cli_resolves_did_web_from_the_did_store(tmp_path: Path) -> None:

@@ -33,12 +33,20 @@ import vc_runid as runid
 from vc_runid._cli_bundle import register
 from vc_runid.audit_report import render_html, render_terminal
 from vc_runid.binding import bind, output_digest
-from vc_runid.bundle import BundleLimits, BundleReport, create_bundle, verify_bundle
+from vc_runid.bundle import BundleLimits, BundleReport, create_bundle
+from vc_runid.bundle import verify_bundle as _verify_bundle
 from vc_runid.credentials import Issuer, issue_credential
 from vc_runid.declaration import build_declaration, new_run_id
 from vc_runid.errors import ErrorCode
 from vc_runid.keys import KeyPair
 from vc_runid.timeutil import format_datetime
+
+from tests.trust import ANY_ISSUER, with_trust
+
+
+def verify_bundle(path: Path, **options: Any) -> BundleReport:
+    """These tests are about bundles, not whom to trust: any issuer, unless a test says otherwise."""
+    return _verify_bundle(path, **{"policy": ANY_ISSUER, **options})
 
 T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 #: When the auditor verifies: an hour after the runs.
@@ -687,12 +695,12 @@ def test_cli_bundle_then_verify_bundle(home: Path, tmp_path: Path) -> None:
     )
     assert made.exit_code == 0, made.output
     html = tmp_path / "report.html"
-    checked = runner.invoke(cli(), ["verify-bundle", str(out), "--at", "2025-06-01T13:00:00Z", "--html", str(html)])
+    checked = runner.invoke(cli(), with_trust(["verify-bundle", str(out), "--at", "2025-06-01T13:00:00Z", "--html", str(html)]))
     assert checked.exit_code == 0, checked.output
     assert f"VALID    {run.run_id}" in checked.output
     assert "1 valid, 0 invalid, 0 unbound, 0 revoked, 0 drift" in checked.output
     assert run.run_id in html.read_text()
-    as_json = runner.invoke(cli(), ["verify-bundle", str(out), "--at", "2025-06-01T13:00:00Z", "--json"])
+    as_json = runner.invoke(cli(), with_trust(["verify-bundle", str(out), "--at", "2025-06-01T13:00:00Z", "--json"]))
     data = json.loads(as_json.output)
     assert data["valid"] is True and data["runs"][0]["disclosures"][0]["path"] == "input"
 
@@ -702,22 +710,22 @@ def test_cli_exit_codes_and_one_line_errors(home: Path, tmp_path: Path) -> None:
     bound, unbound = make_run(home, clock), make_run(home, clock, output=None)
     out = tmp_path / "audit.zip"
     runner = CliRunner()
-    assert runner.invoke(cli(), ["bundle", bound.run_id, unbound.run_id, "--out", str(out), "--home", str(home)]).exit_code == 0
-    result = runner.invoke(cli(), ["verify-bundle", str(out), "--at", "2025-06-01T13:00:00Z"])
+    assert runner.invoke(cli(), with_trust(["bundle", bound.run_id, unbound.run_id, "--out", str(out), "--home", str(home)])).exit_code == 0
+    result = runner.invoke(cli(), with_trust(["verify-bundle", str(out), "--at", "2025-06-01T13:00:00Z"]))
     assert result.exit_code == 1  # not all valid: one run is unbound
     assert "UNBOUND" in result.output and "1 valid, 0 invalid, 1 unbound" in result.output
-    missing = runner.invoke(cli(), ["verify-bundle", str(tmp_path / "nope.zip")])
+    missing = runner.invoke(cli(), with_trust(["verify-bundle", str(tmp_path / "nope.zip")]))
     assert missing.exit_code == 1
     assert missing.output.strip().splitlines() == [missing.output.strip()]
     assert missing.output.startswith("RUNID_FILE_UNREADABLE: ")
-    bad_time = runner.invoke(cli(), ["verify-bundle", str(out), "--at", "yesterday"])
+    bad_time = runner.invoke(cli(), with_trust(["verify-bundle", str(out), "--at", "yesterday"]))
     assert bad_time.exit_code == 2 and bad_time.output.startswith("RUNID_USAGE: ")
-    unknown = runner.invoke(cli(), ["bundle", "urn:uuid:nope", "--out", str(out), "--home", str(home)])
+    unknown = runner.invoke(cli(), with_trust(["bundle", "urn:uuid:nope", "--out", str(out), "--home", str(home)]))
     assert unknown.exit_code == 1 and unknown.output.startswith("RUNID_RUN_NOT_FOUND: ")
-    assert runner.invoke(cli(), ["bundle", bound.run_id, "--home", str(home)]).exit_code == 2  # --out missing
+    assert runner.invoke(cli(), with_trust(["bundle", bound.run_id, "--home", str(home)])).exit_code == 2  # --out missing
     truncated = tmp_path / "t.zip"
     truncated.write_bytes(out.read_bytes()[:200])
-    broken = runner.invoke(cli(), ["verify-bundle", str(truncated)])
+    broken = runner.invoke(cli(), with_trust(["verify-bundle", str(truncated)]))
     assert broken.exit_code == 1 and "RUNID_BUNDLE_TRUNCATED" in broken.output
     assert "Traceback" not in broken.output
 
@@ -755,7 +763,7 @@ def test_verify_bundle_runs_inside_a_namespace_without_network(full: Full) -> No
     )
     assert probe.returncode != 0 and "Network is unreachable" in probe.stderr, probe.stderr
     result = subprocess.run(
-        ["unshare", "-rn", *_main_command(), "verify-bundle", str(full.path), "--at", "2025-06-01T13:00:00Z", "--json"],
+        ["unshare", "-rn", *_main_command(), "verify-bundle", str(full.path), "--at", "2025-06-01T13:00:00Z", "--json", "--any-issuer"],
         check=False, capture_output=True, text=True, cwd=REPO, timeout=300,
     )
     assert result.returncode == 0, result.stderr + result.stdout

@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 from vc_runid.cli import app
 from vc_runid.credentials import ProofFormat, key_type_for
 from vc_runid.keys import KeyType
+from tests.trust import with_trust
 
 ERROR_LINE = re.compile(r"^RUNID_[A-Z_]+: \S.*$")
 AT_NOW = "2025-06-01T12:00:00Z"  # every credential here is issued with --created before this
@@ -26,7 +27,7 @@ CREATED = "2025-06-01T11:00:00Z"
 
 
 def cli(*args: str | Path) -> Result:
-    result = CliRunner().invoke(app, [str(a) for a in args])
+    result = CliRunner().invoke(app, with_trust([str(a) for a in args]))
     # A crash inside the command shows up as result.exception, with no traceback in the output.
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     for stream in (result.stdout, result.stderr):

@@ -2,7 +2,7 @@
 challenge and domain (Data Integrity §2.1 and §4.3, VC 2.0 §4.13), and every credential and run
 it encloses is verified as if it had been handed over alone.
 
-Every run uses a ticking clock and every verification ``Verifier(now=NOW)``: nothing here depends
+Every run uses a ticking clock and every verification ``Verifier(now=NOW, policy=ANY_ISSUER)``: nothing here depends
 on the wall clock.
 """
 
@@ -47,6 +47,7 @@ from vc_runid.presentations import (
 from vc_runid.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions, RdfcSuite
 from vc_runid.run_verification import BOUND, DECLARED
 from vc_runid.runner import Run
+from tests.trust import ANY_ISSUER
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)  # when every presentation is verified
 T0 = NOW - timedelta(hours=3)  # the runs happen here
@@ -145,7 +146,7 @@ def verify(
     verifier: Verifier | None = None,
 ) -> PresentationReport:
     return verify_presentation(
-        presentation, challenge=challenge, domain=domain, verifier=verifier or Verifier(now=NOW)
+        presentation, challenge=challenge, domain=domain, verifier=verifier or Verifier(now=NOW, policy=ANY_ISSUER)
     )
 
 
@@ -268,7 +269,7 @@ def test_the_holder_may_be_a_did_web_in_the_did_store() -> None:
     )
     resolver = DidResolver({holder.did: holder.did_document()})
 
-    assert verify(vp, verifier=Verifier(resolver=resolver, now=NOW)).valid
+    assert verify(vp, verifier=Verifier(resolver=resolver, now=NOW, policy=ANY_ISSUER)).valid
     unresolved = verify(vp)
     assert unresolved.error_codes == [ErrorCode.DID_UNRESOLVED.value]
 
@@ -279,7 +280,7 @@ def test_the_holder_key_must_be_authorized_for_authentication() -> None:
     vp = present([], holder, challenge=CHALLENGE, domain=DOMAIN, created=CREATED)
     document = {**did_web_document(holder.did, [key.public]), "authentication": []}
 
-    report = verify(vp, verifier=Verifier(resolver=DidResolver({holder.did: document}), now=NOW))
+    report = verify(vp, verifier=Verifier(resolver=DidResolver({holder.did: document}), now=NOW, policy=ANY_ISSUER))
 
     assert failures(report) == [
         ("proof.holder-key", ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED.value)
@@ -349,7 +350,7 @@ def test_is_presentation_tells_a_presentation_from_a_credential() -> None:
 
 def test_challenge_and_domain_have_no_default() -> None:
     with pytest.raises(TypeError):
-        verify_presentation(signed(ProofFormat.DI), verifier=Verifier(now=NOW))  # type: ignore[call-arg]
+        verify_presentation(signed(ProofFormat.DI), verifier=Verifier(now=NOW, policy=ANY_ISSUER))  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("proof_format", PROFILES)

@@ -8,10 +8,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from vc_runid.cli import app
+from tests.trust import with_trust
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
+    result = CliRunner().invoke(app, with_trust(list(args)))
     output = result.output
     assert "Traceback" not in output
     return result.exit_code, output

@@ -46,6 +46,7 @@ from vc_runid.digests import (
     new_salt,
     salted_digest,
 )
+from vc_runid.policy import TrustPolicy
 from vc_runid.run_verification import BOUND, DECLARED
 from vc_runid.runner import Run
 
@@ -81,8 +82,10 @@ def ticking_clock(
 
 
 def auditor() -> Verifier:
-    """An offline verifier (did:key, pinned contexts) an hour after the runs."""
-    return Verifier(now=VERIFY_AT)
+    """An offline verifier (did:key, pinned contexts) an hour after the runs. These tests are
+    about the run rules, so the verifier trusts any issuer; tests/test_trust_policy.py is about
+    whom to trust."""
+    return Verifier(now=VERIFY_AT, policy=TrustPolicy.unsafe_any_issuer())
 
 
 def issuer_for(proof_format: ProofFormat) -> Issuer:

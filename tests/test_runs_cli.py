@@ -26,6 +26,8 @@ from typer.testing import CliRunner
 from vc_runid import KeyType, init_home, verify_credential
 from vc_runid.cli import app
 from vc_runid.digests import hash_weights
+from tests.trust import with_trust
+from vc_runid.credentials import load_issuer
 
 SYSTEM_PROMPT = "You are a careful billing assistant.\n"
 USER_INPUT = "What is the balance of account 42?\n"
@@ -63,6 +65,8 @@ class Cli:
     def __call__(self, *args: str | Path, home: bool = True, process: bool = False) -> Result:
         """Run the command in-process, or with ``process=True`` as ``python -m vc_runid``."""
         argv = [str(a) for a in args] + (["--home", str(self.home)] if home else [])
+        # These tests verify the home's own runs: its issuer is the one trusted.
+        argv = with_trust(argv, "--trusted-issuer", load_issuer(self.home).did) if self.home.exists() else argv
         env = {"RUNID_HOME": str(self.home)}
         if process:
             done = subprocess.run(

@@ -13,11 +13,15 @@ import vc_runid as runid
 from vc_runid.cli import app
 from vc_runid.credentials import ProofFormat, init_home
 from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.policy import TrustPolicy
 from vc_runid.run_verification import verify_run
 from vc_runid.runner import credential_id
 from vc_runid.status import StatusRegistry
 from vc_runid.timeutil import utc_now
 from vc_runid.verification import Verifier
+
+#: Status rules are under test here, not whom to trust.
+ANY = TrustPolicy.unsafe_any_issuer()
 
 URL = "https://issuer.example/status/1"
 
@@ -34,17 +38,17 @@ def test_run_with_status_then_revoke(tmp_path: Path, fmt: ProofFormat) -> None:
         run.record_output("out")
     now = utc_now()
     lists = {URL: registry.status_list_credential(issuer, URL, now)}
-    report = verify_run(run.declaration, run.binding, verifier=Verifier(now=now, status_lists=lists))
+    report = verify_run(run.declaration, run.binding, verifier=Verifier(now=now, status_lists=lists, policy=ANY))
     assert report.valid, report.failures
     status_checks = [c for c in report.checks if c.name.endswith("status")]
     assert len(status_checks) == 2 and all("not revoked as of" in c.message for c in status_checks), report.checks
     registry.revoke(credential_id(run.binding), "wrong output", now)
     later = utc_now()
     lists = {URL: registry.status_list_credential(issuer, URL, later)}
-    report = verify_run(run.declaration, run.binding, verifier=Verifier(now=later, status_lists=lists))
+    report = verify_run(run.declaration, run.binding, verifier=Verifier(now=later, status_lists=lists, policy=ANY))
     assert not report.valid
     assert ErrorCode.CREDENTIAL_REVOKED.value in report.error_codes
-    report = verify_run(run.declaration, run.binding, verifier=Verifier(now=later))
+    report = verify_run(run.declaration, run.binding, verifier=Verifier(now=later, policy=ANY))
     assert report.valid and report.warnings
 
 
@@ -69,12 +73,12 @@ def test_cli_verify_with_status_list(tmp_path: Path) -> None:
     cli = CliRunner()
     publish = ["status-list", "--url", URL, "--home", str(home), "--out", str(tmp_path / "l.json")]
     assert cli.invoke(app, publish).exit_code == 0
-    ok = cli.invoke(app, ["verify", str(tmp_path / "c.json"), "--status-list", str(tmp_path / "l.json")])
+    ok = cli.invoke(app, ["verify", "--any-issuer", str(tmp_path / "c.json"), "--status-list", str(tmp_path / "l.json")])
     assert ok.exit_code == 0, ok.output
     assert "not revoked as of" in ok.stdout
     assert cli.invoke(app, ["revoke", cid, "--reason", "x", "--home", str(home)]).exit_code == 0
     assert cli.invoke(app, publish).exit_code == 0
-    bad = cli.invoke(app, ["verify", str(tmp_path / "c.json"), "--status-list", str(tmp_path / "l.json")])
+    bad = cli.invoke(app, ["verify", "--any-issuer", str(tmp_path / "c.json"), "--status-list", str(tmp_path / "l.json")])
     assert bad.exit_code == 1
     assert "RUNID_CREDENTIAL_REVOKED" in bad.stdout
 
@@ -99,12 +103,12 @@ def test_bulk_audit_reports_revoked_runs_given_the_status_list(tmp_path: Path) -
     status_list.write_text(json.dumps(registry.status_list_credential(issuer, URL, utc_now())))
 
     cli = CliRunner()
-    unknown = cli.invoke(app, ["audit", str(tmp_path / "runs"), "--workers", "1", "--json", str(tmp_path / "a.json")])
+    unknown = cli.invoke(app, ["audit", "--any-issuer", str(tmp_path / "runs"), "--workers", "1", "--json", str(tmp_path / "a.json")])
     assert unknown.exit_code == 0, unknown.output  # no list: status unknown, said in the rows
     rows = json.loads((tmp_path / "a.json").read_text())["runs"]
     assert all(any("revocation status is unknown" in w for w in row["warnings"]) for row in rows)
 
-    checked = cli.invoke(app, ["audit", str(tmp_path / "runs"), "--workers", "1", "--status-list", str(status_list),
+    checked = cli.invoke(app, ["audit", "--any-issuer", str(tmp_path / "runs"), "--workers", "1", "--status-list", str(status_list),
                                "--json", str(tmp_path / "b.json")])
     assert checked.exit_code == 1, checked.output
     summary = json.loads((tmp_path / "b.json").read_text())

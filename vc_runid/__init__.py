@@ -9,7 +9,7 @@ offline — or let ``run`` do the first two around your code::
     composition = runid.CompositionBuilder().model("gpt-4o", provider="openai").input("hi").build()
     with runid.run(composition, issuer=issuer) as run:
         run.record_output(my_model("hi"), observed={"modelId": "gpt-4o"})
-    report = runid.verify_run(run.declaration, run.binding)
+    report = runid.verify_run(run.declaration, run.binding, policy=runid.TrustPolicy.trusting(issuer.did))
     assert report.valid
 """
 
@@ -17,12 +17,13 @@ from .binding import Observed, OutputDigest, Usage, bind, output_digest
 from .chat_request import composition_from_chat_request
 from .composition import CompositionBuilder, Disclosure, Disclosures, RunComposition
 from .contexts import DocumentLoader
-from .credentials import Issuer, ProofFormat, init_home, issue_credential, load_issuer
+from .credentials import Issuer, ProofFormat, RunProfile, init_home, issue_credential, load_issuer
 from .declaration import declare
 from .dids import DidResolver
 from .errors import ErrorCode, RunIdError
 from .keys import KeyPair, KeyType
 from .manifest import compose_from_manifest
+from .policy import TrustPolicy
 from .presentations import PresentationReport, present, present_runs, verify_presentation
 from .run_verification import verify_run
 from .runner import Run, run, run_callable
@@ -46,8 +47,10 @@ __all__ = [
     "OutputDigest",
     "PresentationReport",
     "ProofFormat",
+    "RunProfile",
     "Run",
     "RunComposition",
+    "TrustPolicy",
     "RunIdError",
     "RunStore",
     "Usage",

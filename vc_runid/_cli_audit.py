@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._cli_common import fail
+from ._cli_common import AnyIssuerOption, TrustedIssuerOption, TrustOption, fail, trust_policy
 from .audit import (
     AuditSummary,
     audit_runs,
@@ -35,6 +35,7 @@ from .verification import CheckResult
 
 if TYPE_CHECKING:
     from .bundle import BundleReport
+    from .policy import TrustPolicy
 
 
 @contextmanager
@@ -83,16 +84,16 @@ def _bundle_verifier() -> Callable[..., BundleReport]:
     return verify_bundle
 
 
-def _audit_bundle(path: Path, at: datetime) -> tuple[AuditSummary, list[CheckResult]]:
+def _audit_bundle(path: Path, at: datetime, policy: TrustPolicy | None) -> tuple[AuditSummary, list[CheckResult]]:
     """The bundle's runs as an audit summary, and the bundle's own failed checks (archive,
     manifest, members…), which fail the audit even when every run verifies."""
-    report = _bundle_verifier()(path, at=at)
+    report = _bundle_verifier()(path, at=at, policy=policy)
     rows = [
         row_from_report(entry.report, files=[str(path)], run_id=entry.run_id, verdict=Verdict(entry.verdict))
         for entry in report.runs
     ]
     failed = list(report.failures) or ([] if report.checks else [_NOTHING_CHECKED])
-    return AuditSummary.of(rows, verified_at=at), failed
+    return AuditSummary.of(rows, verified_at=at, policy=report.policy), failed
 
 
 _NOTHING_CHECKED = CheckResult(
@@ -107,6 +108,7 @@ def _audit(
     did_store: Path | None,
     contexts: list[str] | None,
     status_lists: list[Path] | None = None,
+    policy: TrustPolicy | None = None,
 ) -> tuple[AuditSummary, list[CheckResult]]:
     if target.is_file() and target.suffix.lower() == ".zip":
         if did_store is not None or contexts or status_lists:
@@ -114,7 +116,7 @@ def _audit(
                 "an audit bundle carries its own DID documents, contexts and status lists; "
                 "drop --did-store/--context/--status-list"
             )
-        return _audit_bundle(target, at)
+        return _audit_bundle(target, at, policy)
     if not target.exists():
         raise UsageError(f"{target} does not exist", code=ErrorCode.FILE_UNREADABLE)
     if not target.is_dir():
@@ -125,7 +127,7 @@ def _audit(
     with _progress_bar(len(runs)) as advance:
         summary = audit_runs(
             runs, now=at, did_documents=documents, contexts=extra, workers=workers, progress=advance,
-            status_lists=load_status_lists(status_lists) if status_lists else None,
+            status_lists=load_status_lists(status_lists) if status_lists else None, policy=policy,
         )
     return summary, []
 
@@ -142,6 +144,9 @@ def audit(
         list[Path] | None,
         typer.Option("--status-list", help="A status list credential to check revocation against (repeatable; never fetched)."),
     ] = None,
+    trust: TrustOption = None,
+    trusted_issuer: TrustedIssuerOption = None,
+    any_issuer: AnyIssuerOption = False,
 ) -> None:
     """Verify every run in a directory or an audit bundle, in parallel; summarize (and write CSV/JSON).
 
@@ -150,7 +155,8 @@ def audit(
     try:
         if workers is not None and workers < 1:
             raise UsageError(f"--workers must be at least 1, not {workers}")
-        summary, bundle_failures = _audit(target, _moment(at), workers, did_store, context, status_list)
+        policy = trust_policy(trust, trusted_issuer, any_issuer)
+        summary, bundle_failures = _audit(target, _moment(at), workers, did_store, context, status_list, policy)
         if csv_out is not None:
             write_csv(summary, csv_out)
         if json_out is not None:

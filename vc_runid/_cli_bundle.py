@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from ._cli_common import fail
+from ._cli_common import AnyIssuerOption, TrustedIssuerOption, TrustOption, fail, trust_policy
 from .errors import ErrorCode, RunIdError, UsageError
 
 
@@ -128,6 +128,9 @@ def verify_bundle_cmd(
     witness_quorum: Annotated[
         int, typer.Option("--witness-quorum", help="Every checkpoint needs cosignatures from this many --witness.")
     ] = 0,
+    trust: TrustOption = None,
+    trusted_issuer: TrustedIssuerOption = None,
+    any_issuer: AnyIssuerOption = False,
 ) -> None:
     """Verify an audit bundle with no network: every run, its timeline, checks, log and status.
 
@@ -148,7 +151,8 @@ def verify_bundle_cmd(
         witnesses = [parse_witness_vkey(text) for text in witness or []]
         if witness_quorum and not witness_quorum <= len(witnesses):
             raise UsageError(f"--witness-quorum {witness_quorum} needs at least that many --witness")
-        report = verify_bundle(bundle, at=moment, witnesses=witnesses, witness_quorum=witness_quorum)
+        policy = trust_policy(trust, trusted_issuer, any_issuer)
+        report = verify_bundle(bundle, at=moment, witnesses=witnesses, witness_quorum=witness_quorum, policy=policy)
         if html is not None:
             try:
                 html.write_text(render_html(report), encoding="utf-8")

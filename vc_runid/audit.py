@@ -47,12 +47,14 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from . import jose
 from ._files import read_limited
 from .contexts import DocumentLoader, default_loader
-from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential, secured_digest
+from .declaration import SecuredCredential, secured_digest
 from .dids import DidResolver, VerificationMethod
 from .digests import digests_equal
 from .documents import MAX_DOCUMENT_BYTES, read_document
 from .errors import DataModelError, ErrorCode, RunIdError, UsageError
+from .policy import TrustPolicy
 from .run_verification import PASSING, Verdict, verdict_of, verify_run
+from .signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
 from .verification import CheckResult, VerificationReport, Verifier
 
 #: The file names discovery reads: secured credentials as JSON, or compact JWS.
@@ -130,10 +132,13 @@ class AuditSummary(BaseModel):
     drift: int
     duplicates: int
     runs: list[AuditRow]
+    #: The trust policy the verdicts were taken under (TrustPolicy.describe()), if any.
+    policy: str | None = None
 
     @classmethod
-    def of(cls, rows: Sequence[AuditRow], *, verified_at: datetime) -> AuditSummary:
-        return cls(verified_at=verified_at, runs=list(rows), **_counts(rows))
+    def of(cls, rows: Sequence[AuditRow], *, verified_at: datetime, policy: TrustPolicy | str | None = None) -> AuditSummary:
+        described = policy.describe() if isinstance(policy, TrustPolicy) else policy
+        return cls(verified_at=verified_at, runs=list(rows), policy=described, **_counts(rows))
 
     @model_validator(mode="after")
     def _counts_match_rows(self) -> AuditSummary:
@@ -155,6 +160,7 @@ class AuditSummary(BaseModel):
         return (
             f"{self.total} {runs}: {self.valid} valid, {self.unbound} unbound, {self.invalid} invalid, "
             f"{self.revoked} revoked, {self.drift} drift; verified at {self.verified_at.isoformat()}"
+            f"; trust policy: {self.policy or 'none (add --trusted-issuer DID or --trust FILE)'}"
         )
 
 
@@ -206,11 +212,6 @@ def _credential_files(directory: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def _types(document: Mapping[str, Any]) -> list[Any]:
-    value = document.get("type")
-    return value if isinstance(value, list) else [value]
-
-
 def _first_related(document: Mapping[str, Any]) -> dict[str, Any]:
     related = document.get("relatedResource")
     for entry in related if isinstance(related, list) else [related]:
@@ -242,9 +243,11 @@ def _classify(path: Path) -> _Credential | Problem | None:
         document = jose.credential_from_jwt(jose.parse_jwt(secured))[0] if isinstance(secured, str) else secured
     except RunIdError as exc:
         return Problem("discovery.read", exc.code, f"{path}: {exc.message}")
-    types = _types(document)
-    is_declaration = DECLARATION_TYPE in types
-    if not is_declaration and BINDING_TYPE not in types:
+    # By expanded type: a type written as its IRI is still a run credential (and then refused
+    # by verification as not compacted), never silently skipped.
+    types = types_of(document) if isinstance(document, dict) else frozenset()
+    is_declaration = DECLARATION_TYPE_IRI in types
+    if not is_declaration and BINDING_TYPE_IRI not in types:
         return None
     subject = document.get("credentialSubject")
     credential = _Credential(
@@ -420,11 +423,13 @@ def make_verifier(
     did_documents: Mapping[str, Mapping[str, Any]] | None = None,
     contexts: Mapping[str, Any] | None = None,
     status_lists: Mapping[str, Any] | None = None,
+    policy: TrustPolicy | None = None,
 ) -> Verifier:
     """The verifier an audit (or one of its workers) uses for every run."""
     loader: DocumentLoader = DocumentLoader(contexts) if contexts else default_loader()
     return Verifier(
-        resolver=_RememberingResolver(did_documents), loader=loader, now=now, status_lists=status_lists or None
+        resolver=_RememberingResolver(did_documents), loader=loader, now=now, status_lists=status_lists or None,
+        policy=policy,
     )
 
 
@@ -500,9 +505,10 @@ def _init_worker(
     did_documents: dict[str, dict[str, Any]],
     contexts: dict[str, Any],
     status_lists: dict[str, Any],
+    policy: TrustPolicy | None,
 ) -> None:
     global _worker_verifier
-    _worker_verifier = make_verifier(now, did_documents, contexts, status_lists)
+    _worker_verifier = make_verifier(now, did_documents, contexts, status_lists, policy)
 
 
 def _verify_chunk(start: int, chunk: list[RunFiles]) -> tuple[int, list[AuditRow]]:
@@ -529,8 +535,10 @@ def audit_runs(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     status_lists: Mapping[str, Any] | None = None,
+    policy: TrustPolicy | None = None,
 ) -> AuditSummary:
-    """Verify ``runs`` at ``now`` and summarize them; rows keep the order of ``runs``.
+    """Verify ``runs`` at ``now`` under ``policy`` and summarize them; rows keep the order of
+    ``runs``. Without a policy no run passes (``RUNID_TRUST_POLICY_MISSING``).
 
     ``workers`` processes (default: ``os.cpu_count()``) each build one ``Verifier`` with
     ``did_documents``, ``contexts`` and ``status_lists`` (by URL; with none, a credential's status
@@ -543,7 +551,7 @@ def audit_runs(
     documents = {did: dict(doc) for did, doc in (did_documents or {}).items()}
     extra = dict(contexts or {})
     lists = dict(status_lists or {})
-    verifier = make_verifier(now, documents, extra, lists)  # also checks ``now`` and the contexts here
+    verifier = make_verifier(now, documents, extra, lists, policy)  # also checks ``now`` and the contexts here
     size = _chunk_size(len(runs), workers)
     chunks = [(start, list(runs[start : start + size])) for start in range(0, len(runs), size)]
     workers = min(workers, len(chunks))
@@ -555,15 +563,15 @@ def audit_runs(
             if progress is not None:
                 progress(len(chunk))
     else:
-        _in_pool(chunks, rows, workers, (now, documents, extra, lists), progress)
-    return AuditSummary.of([row for row in rows if row is not None], verified_at=now)
+        _in_pool(chunks, rows, workers, (now, documents, extra, lists, policy), progress)
+    return AuditSummary.of([row for row in rows if row is not None], verified_at=now, policy=policy)
 
 
 def _in_pool(
     chunks: list[tuple[int, list[RunFiles]]],
     rows: list[AuditRow | None],
     workers: int,
-    initargs: tuple[datetime, dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]],
+    initargs: tuple[datetime, dict[str, dict[str, Any]], dict[str, Any], dict[str, Any], TrustPolicy | None],
     progress: Callable[[int], None] | None,
 ) -> None:
     # Chunks are submitted as earlier ones finish, never all at once: thousands of runs make

@@ -79,6 +79,8 @@ def render_terminal(report: BundleReport, console: Console) -> None:
         head.append(f"  created {report.created_at}")
     head.append(f"  verified as of {report.verified_at}")
     console.print(head)
+    console.print(Text(f"trust policy: {report.policy or 'none: no run can be valid (add --trusted-issuer DID or --trust FILE)'}",
+                       style="bold red" if not report.policy or report.policy.startswith("UNSAFE") else ""))
     bundle_failures = report.failures
     if bundle_failures:
         console.print(Text("bundle: INVALID", style="bold red"))
@@ -106,8 +108,8 @@ def render_terminal(report: BundleReport, console: Console) -> None:
             details.append(
                 "disclosed: " + ", ".join(f"{d.path} {'matched' if d.matched else 'MISMATCH'}" for d in run.disclosures)
             )
-        if run.output_checked:
-            details.append("output: matches the bound digest")
+        if _output_state(run) != OUTPUT_NOT_INCLUDED:
+            details.append(f"output: {_output_state(run)}")
         for detail in details:
             console.print(Text(f"         {detail}", style="dim"))
         for check in run.report.failures:
@@ -195,6 +197,19 @@ def _timeline_html(run: RunEntry) -> str:
     return f'<ol class="timeline" aria-label="timeline">{"".join(items)}</ol>'
 
 
+OUTPUT_NOT_INCLUDED = "not included"
+
+
+def _output_state(run: RunEntry) -> str:
+    """What the run's ``output`` check found, in the same words for the terminal and the HTML card."""
+    check = next((c for c in run.report.checks if c.name == "output"), None)
+    if check is None:
+        return OUTPUT_NOT_INCLUDED
+    if check.passed:
+        return "matches the bound digest"
+    return f"DOES NOT MATCH the bound digest [{check.code}]"
+
+
 def _run_html(run: RunEntry) -> str:
     c = run.composition
     facts = [("issuer", run.issuer or "—")]
@@ -210,7 +225,7 @@ def _run_html(run: RunEntry) -> str:
     facts += [
         ("log inclusion", run.log_inclusion.state + ("" if not run.log_inclusion.entries else " — " + "; ".join(run.log_inclusion.entries))),
         ("status", run.status.state + (f" (as of {run.status.as_of})" if run.status.as_of else "") + (f" — {run.status.message}" if run.status.message else "")),
-        ("output", "matches the bound digest" if run.output_checked else "not included"),
+        ("output", _output_state(run)),
     ]
     if run.disclosures:
         facts.append(("disclosed", ", ".join(f"{d.path}: {'matched' if d.matched else 'MISMATCH'}" for d in run.disclosures)))
@@ -252,6 +267,7 @@ def render_html(report: BundleReport) -> str:
         f"<title>vc-runid audit report — {_e(overall)}</title><style>{_CSS}</style></head><body><main>"
         f'<header class="card"><h1>Audit report: <span class="{"ok" if report.valid else "bad"}">{_e(overall)}</span></h1>'
         f'<p class="meta">bundle {_e(report.bundle)} · created {_e(report.created_at or "—")} · verified offline as of {_e(report.verified_at)}</p>'
+        f'<p class="meta">trust policy: {_e(report.policy or "none: no run can be valid")}</p>'
         f'<div class="summary">{pills}</div></header>'
         f'<section class="card"><h2>Bundle: {bundle_state}</h2>'
         + (f'<h3>Issuers and where their keys came from</h3><dl class="facts">{issuers}</dl>' if issuers else "")

@@ -27,6 +27,7 @@ import io
 import json
 import os
 import re
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -40,19 +41,28 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
 
 from . import jose
+from ._files import read_limited
 from .composition import Disclosure
 from .contexts import DocumentLoader
 from .credentials import load_issuer
 from .declaration import SecuredCredential, declaration_subject, issued_at
 from .dids import ASSERTION, DidResolver
 from .digests import jcs
-from .documents import issuer_id, read_document
-from .errors import ErrorCode, RunIdError, UsageError
+from .documents import MAX_DOCUMENT_BYTES, issuer_id, read_document
+from .errors import ErrorCode, InputError, RunIdError, UsageError
+from .policy import TrustPolicy
 from .run_files import parse_disclosures, receipt_path, run_file_stem
 from .run_verification import Verdict, verdict_of, verify_run
 from .store import RunRecord, RunStore
 from .timeutil import format_datetime, parse_datetime, utc_now
-from .transparency import Witness, leaf_hash, verify_cosignatures, verify_inclusion, verify_signed_checkpoint
+from .transparency import (
+    Witness,
+    leaf_hash,
+    verify_cosignatures,
+    verify_inclusion,
+    verify_signed_checkpoint,
+)
+from .transparency.receipt import Receipt
 from .verification import CheckResult, VerificationReport, Verifier
 
 FORMAT = "vc-runid-audit-bundle"
@@ -137,15 +147,6 @@ class Manifest(_Strict):
     contexts: dict[str, str] = {}
     statusLists: dict[str, str] = {}
     checkpoints: list[str] = []
-
-
-class _Receipt(_Strict):
-    """A log receipt as the issuer service returns it (vc_runid/server/log.py ``Receipt``)."""
-
-    leafIndex: int = Field(ge=0)
-    treeSize: int = Field(ge=1)
-    checkpoint: str
-    inclusionProof: list[str]
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -235,6 +236,8 @@ class BundleReport(BaseModel):
     checks: list[CheckResult] = []
     runs: list[RunEntry] = []
     issuers: list[IssuerInfo] = []
+    #: The trust policy the run verdicts were taken under (TrustPolicy.describe()).
+    policy: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -431,10 +434,7 @@ def create_bundle(
             if record.binding is None:
                 raise UsageError(f"run {record.run_id} is not bound: there is no output digest to check an output against")
             output_path = outputs[record.run_id]
-            try:
-                output = output_path.read_bytes()
-            except OSError as exc:
-                raise UsageError(f"cannot read {output_path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+            output = read_limited(output_path, None)
             suffix = output_path.suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", output_path.suffix) else ""
             entry["output"] = writer.add(f"{base}/output{suffix}", output, "output")
         entry["disclosures"] = None
@@ -448,9 +448,9 @@ def create_bundle(
             if not receipt_file.is_file():
                 continue
             try:
-                raw = receipt_file.read_bytes()
-                receipt = _Receipt.model_validate_json(raw)
-            except (OSError, ValidationError) as exc:
+                raw = read_limited(receipt_file, MAX_DOCUMENT_BYTES)
+                receipt = Receipt.model_validate_json(raw)
+            except (RunIdError, ValidationError) as exc:
                 raise UsageError(f"the log receipt {receipt_file} is unreadable: {exc}", code=ErrorCode.FILE_UNREADABLE) from exc
             checkpoints[receipt.checkpoint] = None
             entry["receipts"].append(writer.add(f"{base}/receipts/{kind}.json", raw, f"receipt:{kind}"))
@@ -572,12 +572,24 @@ def _problem(code: ErrorCode, message: str, **detail: Any) -> BundleProblem:
     return BundleProblem(message, code=code, detail=detail)
 
 
+# What zipfile raises on a hostile archive besides BadZipFile: a negative seek from a lying
+# end-of-central-directory offset (ValueError), a struct too short (struct.error), an offset past
+# what the platform can seek to (OverflowError).
+_ZIP_DAMAGE = (zipfile.BadZipFile, EOFError, ValueError, OSError, struct.error, OverflowError, zlib.error)
+
+
 def _read_archive(data: bytes, limits: BundleLimits) -> dict[str, bytes]:
     """Every file member of the zip, in memory, under ``limits``. Raises ``BundleProblem``."""
+    if not data.startswith(b"PK"):
+        # Every zip starts with a local file header (or, empty, the end record): anything else is
+        # another kind of file, not a bundle cut short.
+        raise _problem(ErrorCode.BUNDLE_INVALID, "the file is not a zip archive (an audit bundle is the .zip `vc-runid bundle` writes)")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
+    except _ZIP_DAMAGE as exc:
         raise _problem(ErrorCode.BUNDLE_TRUNCATED, f"the bundle is not a complete zip archive ({exc})") from exc
+    except NotImplementedError as exc:  # "zip file version 10.0": a feature zipfile cannot read
+        raise _problem(ErrorCode.BUNDLE_INVALID, f"the bundle uses an unsupported zip feature ({exc})") from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.max_members:
@@ -629,13 +641,13 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with archive.open(info) as handle:
             data = handle.read(info.file_size + 1)
-    except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as exc:
+    except _ZIP_DAMAGE as exc:
         raise _problem(
             ErrorCode.BUNDLE_TRUNCATED, f"member {info.filename} is truncated or corrupt ({exc})", member=info.filename
         ) from exc
-    except NotImplementedError as exc:
+    except (NotImplementedError, RuntimeError) as exc:  # RuntimeError: "password required"
         raise _problem(
-            ErrorCode.BUNDLE_INVALID, f"member {info.filename} uses an unsupported compression", member=info.filename
+            ErrorCode.BUNDLE_INVALID, f"member {info.filename} uses an unsupported compression or encryption", member=info.filename
         ) from exc
     if len(data) != info.file_size:
         raise _problem(
@@ -802,6 +814,7 @@ def verify_bundle(
     limits: BundleLimits = DEFAULT_LIMITS,
     witnesses: Sequence[Witness] = (),
     witness_quorum: int = 0,
+    policy: TrustPolicy | None = None,
 ) -> BundleReport:
     """Verify everything in the bundle at ``path`` as of ``at``, with no network.
 
@@ -816,17 +829,14 @@ def verify_bundle(
     """
     if at.tzinfo is None:
         raise UsageError("the verification time must be timezone-aware (e.g. UTC)")
-    report = BundleReport(bundle=str(path), verified_at=format_datetime(at))
+    report = BundleReport(bundle=str(path), verified_at=format_datetime(at), policy=policy.describe() if policy else None)
     checks = _Checks()
     report.checks = checks.items
     try:
-        size = path.stat().st_size
-        if size > limits.max_bundle_bytes:
-            checks.fail("archive", _problem(ErrorCode.BUNDLE_TOO_LARGE, f"the bundle is {size} bytes; the limit is {limits.max_bundle_bytes}"))
-            return report
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+        data = read_limited(path, limits.max_bundle_bytes)
+    except InputError as exc:  # over the limit: a finding about the bundle, not a usage error
+        checks.fail("archive", _problem(ErrorCode.BUNDLE_TOO_LARGE, f"the bundle {exc.message}"))
+        return report
     try:
         members = _read_archive(data, limits)
         checks.ok("archive", f"a complete zip of {len(members)} members within the limits; every path is safe")
@@ -845,7 +855,8 @@ def verify_bundle(
     resolver, did_sources = _bundle_resolver(manifest, members, checks)
     loader = _bundle_loader(manifest, members, checks)
     status_lists = _bundle_status_lists(manifest, members, checks)
-    verifier = Verifier(resolver=resolver, loader=loader, now=at)
+    # Without a policy no run is valid: verify_run says RUNID_TRUST_POLICY_MISSING in each entry.
+    verifier = Verifier(resolver=resolver, loader=loader, now=at, policy=policy)
     roles = {m.path: m.role for m in manifest.members}
     issuers: dict[str, None] = {}
     for run in manifest.runs:
@@ -1091,7 +1102,7 @@ def _log_inclusion(
 
 def _check_receipt(path: str, data: bytes, credential: SecuredCredential, resolver: DidResolver) -> str:
     try:
-        receipt = _Receipt.model_validate(_strict_json(data, path, ErrorCode.LOG_INCLUSION_INVALID))
+        receipt = Receipt.model_validate(_strict_json(data, path, ErrorCode.LOG_INCLUSION_INVALID))
         proof = [_b64(h) for h in receipt.inclusionProof]
     except (ValidationError, ValueError) as exc:
         raise RunIdError(f"{path} is not a log receipt: {exc}", code=ErrorCode.LOG_INCLUSION_INVALID) from exc
@@ -1229,7 +1240,10 @@ def _verify_run_entry(
             disclosures = parse_disclosures(members[run.disclosures], run.disclosures)
         except RunIdError as exc:
             pre_checks.append(CheckResult(name="disclosures", passed=False, code=exc.code.value, message=exc.message))
-    report = verify_run(declaration, binding, verifier=verifier, output=output, disclosures=disclosures)
+    report = verify_run(
+        declaration, binding, verifier=verifier, output=output, disclosures=disclosures,
+        receipts=_receipts_for("declaration", run, members, roles),
+    )
     report.checks[:0] = pre_checks
     if report.run_id is not None and report.run_id != run.runId:
         report.checks.append(CheckResult(
@@ -1274,6 +1288,19 @@ def _verify_run_entry(
         status=status,
         report=report,
     )
+
+
+def _receipts_for(kind: str, run: RunEntryManifest, members: Mapping[str, bytes], roles: Mapping[str, str]) -> list[Receipt]:
+    """The run's receipts for its ``kind`` credential that parse (a malformed one is reported by
+    the log-inclusion check; here it only cannot count toward the policy)."""
+    receipts = []
+    for path in run.receipts:
+        if roles.get(path) == f"receipt:{kind}":
+            try:
+                receipts.append(Receipt.model_validate_json(members[path]))
+            except ValidationError:
+                continue
+    return receipts
 
 
 def _timeline(declaration: dict[str, Any] | None, binding: dict[str, Any] | None) -> Timeline:

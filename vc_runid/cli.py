@@ -16,12 +16,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ._cli_common import HomeOption, fail, home_dir, moment
+from ._cli_common import (
+    NO_POLICY_HINT,
+    AnyIssuerOption,
+    HomeOption,
+    TrustedIssuerOption,
+    TrustOption,
+    fail,
+    home_dir,
+    moment,
+    trust_policy,
+)
 from ._files import read_limited
 from .binding import Observed, bind, output_digest
 from .composition import Disclosures, RunComposition
 from .contexts import DocumentLoader, default_loader, parse_context_option
-from .credentials import ProofFormat, init_home, issue_credential, load_issuer
+from .credentials import ProofFormat, RunProfile, init_home, issue_credential, load_issuer, profile_format
 from .declaration import SecuredCredential, declaration_subject, declare, issued_at, new_run_id
 from .dids import DidResolver, did_web_document, did_web_from_domain, did_web_url, load_did_store
 from .digests import hash_weights
@@ -29,10 +39,11 @@ from .documents import MAX_DOCUMENT_BYTES, parse_json
 from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType
 from .manifest import compose_from_manifest, load_manifest
+from .policy import TrustPolicy
 from .presentations import is_presentation, present_runs, verify_presentation
 from .run_files import (
     is_binding,
-    is_run_credential,
+    is_declaration,
     read_disclosures,
     read_secured,
     receipt_path,
@@ -44,7 +55,7 @@ from .runner import Run, credential_id
 from .status import load_status_lists
 from .store import RunStore
 from .timeutil import format_datetime, utc_now
-from .verification import VerificationReport, Verifier
+from .verification import CheckResult, VerificationReport, Verifier
 
 if TYPE_CHECKING:
     from .client import IssuerClient
@@ -102,6 +113,8 @@ def _write(out: Path | None, text: str) -> None:
 def render_report(report: VerificationReport, title: str) -> str:
     verdict = "VALID" if report.valid else "INVALID"
     lines = [f"{title}: {verdict}"]
+    if report.policy:
+        lines.append(f"  trust policy: {report.policy}")
     if report.format:
         lines.append(f"  format: {report.format}" + (f"   issuer: {report.issuer}" if report.issuer else ""))
     for check in report.checks:
@@ -112,6 +125,8 @@ def render_report(report: VerificationReport, title: str) -> str:
         lines.append(f"  warn {warning}")
     if not report.checks:
         lines.append("  FAIL no check was performed")
+    if ErrorCode.TRUST_POLICY_MISSING.value in report.error_codes:
+        lines.append(f"  hint {NO_POLICY_HINT}")
     return "\n".join(lines)
 
 
@@ -192,7 +207,7 @@ def issue(
 def verify_files(
     files: list[Path], verifier: Verifier, as_json: bool, extra: dict[str, Any] | None = None
 ) -> int:
-    reports = [(str(path), verifier.verify_credential(_read_bytes(path))) for path in files]
+    reports = [(str(path), _credential_report(verifier, _read_bytes(path))) for path in files]
     if as_json:
         payload = [{"file": name, **report.model_dump(mode="json")} for name, report in reports]
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
@@ -221,11 +236,16 @@ def verify(
         bool,
         typer.Option("--fetch-status", help="Opt in to fetching status lists from the issuer over the network."),
     ] = False,
+    trust: TrustOption = None,
+    trusted_issuer: TrustedIssuerOption = None,
+    any_issuer: AnyIssuerOption = False,
 ) -> None:
-    """Verify credentials, a run (declaration + binding) or a presentation, offline.
+    """Verify credentials, a run (declaration + binding, in any order) or a presentation, offline,
+    under the trust policy you name (--trusted-issuer DID or --trust FILE).
 
     Exit 0 when valid, 1 when invalid (the report says which check failed), 2 for a usage error."""
     try:
+        policy = trust_policy(trust, trusted_issuer, any_issuer)
         documents = [read_secured(path) for path in files]
         lists: dict[str, Any] = {}
         if fetch_status:
@@ -241,49 +261,79 @@ def verify(
             loader=_loader(context),
             now=moment(at, "--at") or utc_now(),
             status_lists=lists or None,
+            policy=policy,
         )
         if len(documents) == 1 and is_presentation(documents[0]):
             code = _verify_presentation_file(documents[0], verifier, challenge, domain, as_json)
         elif challenge is not None or domain is not None:
             raise UsageError("--challenge and --domain apply to a presentation")
-        elif documents and is_run_credential(documents[0]):
-            code = _verify_run_files(files, documents, verifier, output, disclose or [], as_json)
         else:
-            if output is not None or disclose:
-                raise UsageError("--output and --disclose apply to a run (a declaration and its binding)")
-            code = verify_files(files, verifier, as_json)
+            # By expanded type, in any order: a run's files are recognised however they are spelled.
+            kinds = [_run_kind(document, verifier.loader) for document in documents]
+            if any(kinds) or output is not None or disclose:
+                code = _verify_run_files(files, documents, kinds, verifier, output, disclose or [], as_json)
+            else:
+                code = verify_files(files, verifier, as_json)
     except RunIdError as exc:
         fail(exc)
     raise typer.Exit(code)
 
 
+def _run_kind(document: SecuredCredential, loader: Any) -> str | None:
+    if is_declaration(document, loader):
+        return "declaration"
+    return "binding" if is_binding(document, loader) else None
+
+
 def _verify_run_files(
     files: list[Path],
     documents: list[SecuredCredential],
+    kinds: list[str | None],
     verifier: Verifier,
     output: Path | None,
     disclose: list[Path],
     as_json: bool,
 ) -> int:
-    if len(documents) > 2:
-        raise UsageError("a run is verified as DECLARATION [BINDING]: at most two files")
-    declaration: SecuredCredential | None = documents[0]
-    binding = documents[1] if len(documents) == 2 else None
-    if binding is None and is_binding(documents[0]):
-        declaration, binding = None, documents[0]
+    declarations = [d for d, kind in zip(documents, kinds, strict=True) if kind == "declaration"]
+    bindings = [d for d, kind in zip(documents, kinds, strict=True) if kind == "binding"]
+    others = [(path, d) for path, d, kind in zip(files, documents, kinds, strict=True) if kind is None]
+    if len(declarations) > 1 or len(bindings) > 1:
+        raise UsageError("a run is verified as one declaration and at most one binding (in any order)")
+    if not declarations and len(others) == 1 and (output is not None or disclose or not bindings):
+        # The one file that is not recognisably a run credential is meant as the declaration:
+        # verified as one, it fails with the check that says why (a tamper, a wrong type).
+        declarations, others = [others[0][1]], []
     disclosures = [item for path in disclose for item in read_disclosures(path)]
     report = verify_run(
-        declaration,
-        binding,
+        declarations[0] if declarations else None,
+        bindings[0] if bindings else None,
         verifier=verifier,
         output=_read_bytes(output, None) if output is not None else None,
         disclosures=disclosures,
     )
+    # Credentials beside the run are verified on their own and count toward the exit code: a
+    # valid stranger's credential never stands in for the run's missing declaration.
+    extra = [(str(path), _credential_report(verifier, _read_bytes(path))) for path, _ in others]
     if as_json:
-        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+        payload = report.model_dump(mode="json")
+        if extra:
+            payload = [payload, *({"file": name, **r.model_dump(mode="json")} for name, r in extra)]
+        typer.echo(json.dumps(payload, indent=2))
     else:
         typer.echo(render_run_report(report))
-    return 0 if report.valid else 1
+        for name, other in extra:
+            typer.echo(render_report(other, name))
+    return 0 if report.valid and all(r.valid for _, r in extra) else 1
+
+
+def _credential_report(verifier: Verifier, data: bytes) -> VerificationReport:
+    """A credential verified on the command line, where VALID needs a trust policy too."""
+    report = verifier.verify_credential(data)
+    if verifier.policy is None:
+        report.checks.append(
+            CheckResult(name="trust.issuer", passed=False, code=ErrorCode.TRUST_POLICY_MISSING.value, message=NO_POLICY_HINT)
+        )
+    return report
 
 
 def _verify_presentation_file(
@@ -419,6 +469,7 @@ def _decoded(token: str) -> dict[str, Any]:
 def declare_cmd(
     manifest: Annotated[Path, typer.Argument(help="Run manifest (YAML or JSON); paths are relative to it.")],
     proof_format: Annotated[ProofFormat, typer.Option("--format", help="di, di-2020, ecdsa, eddsa-jcs, ecdsa-jcs, jose, jwt-1.1")] = ProofFormat.DI,
+    profile: Annotated[RunProfile | None, typer.Option("--profile", help="standard (VC 2.0, eddsa-rdfc-2022) or compatible (VC 1.1, Ed25519Signature2020: verifies in the most wallets, docs/formats.md).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the declaration here (default: stdout).")] = None,
     issuer_url: IssuerOption = None,
     token: TokenOption = None,
@@ -426,6 +477,7 @@ def declare_cmd(
 ) -> None:
     """Issue a run declaration before the run starts (and keep it, with its salts, in the run store)."""
     try:
+        proof_format = profile_format(profile, proof_format)
         current, _ = _declare_into_store(manifest, home_dir(home), proof_format, _remote(issuer_url, token))
     except RunIdError as exc:
         fail(exc)
@@ -456,9 +508,11 @@ def _bind_declaration(
         return _bind_remotely(declaration, home, output, media_type, started, completed, observed, remote)
     issuer = load_issuer(home)
     verifier = Verifier(resolver=DidResolver({issuer.did: issuer.did_document()}), now=utc_now())
-    report = verify_run(declaration, verifier=verifier)
-    if not report.valid:
-        first = report.failures[0] if report.failures else None
+    # Only this home's own declarations are bound here (checked below, with a clearer message).
+    report = verify_run(declaration, verifier=verifier, policy=TrustPolicy.trusting(issuer.did, requireIndependence=False))
+    failures = [check for check in report.failures if check.name != "trust.issuer"]
+    if failures or (not report.valid and report.issuer is None):
+        first = failures[0] if failures else None
         detail = f" ({first.name}: {first.code}: {first.message})" if first else ""
         raise RunError(f"the declaration does not verify; refusing to bind it{detail}", code=ErrorCode.DECLARATION_INVALID)
     if report.issuer != issuer.did:
@@ -532,6 +586,7 @@ def bind_cmd(
     completed: Annotated[str | None, typer.Option("--completed", help="When the run completed (default: now).")] = None,
     observed_model: Annotated[str | None, typer.Option("--observed-model", help="The model id the provider reported.")] = None,
     media_type: Annotated[str | None, typer.Option("--media-type")] = None,
+    profile: Annotated[RunProfile | None, typer.Option("--profile", help="the binding's format: standard (VC 2.0, eddsa-rdfc-2022) or compatible (VC 1.1, Ed25519Signature2020: verifies in the most wallets, docs/formats.md).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the binding here (default: stdout).")] = None,
     issuer_url: IssuerOption = None,
     token: TokenOption = None,
@@ -542,7 +597,8 @@ def bind_cmd(
         binding = _bind_declaration(
             read_secured(declaration), home_dir(home), _read_bytes(output, None), media_type=media_type,
             started=moment(started, "--started"), completed=moment(completed, "--completed"),
-            observed=Observed(modelId=observed_model) if observed_model else None, proof_format=None,
+            observed=Observed(modelId=observed_model) if observed_model else None,
+            proof_format=profile_format(profile) if profile is not None else None,
             remote=_remote(issuer_url, token),
         )
     except RunIdError as exc:
@@ -561,6 +617,7 @@ def run_cmd(
     out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Where declaration.json, binding.json and the output go.")] = None,
     output_file: Annotated[Path | None, typer.Option("--output-file", help="Bind this file instead of the command's stdout.")] = None,
     proof_format: Annotated[ProofFormat, typer.Option("--format")] = ProofFormat.DI,
+    profile: Annotated[RunProfile | None, typer.Option("--profile", help="standard (VC 2.0, eddsa-rdfc-2022) or compatible (VC 1.1, Ed25519Signature2020: verifies in the most wallets, docs/formats.md).")] = None,
     issuer_url: IssuerOption = None,
     token: TokenOption = None,
     home: HomeOption = None,
@@ -571,6 +628,7 @@ def run_cmd(
         fail(UsageError("give the command to run after --, e.g. vc-runid run --manifest m.yaml -- python job.py"))
     try:
         remote = _remote(issuer_url, token)
+        proof_format = profile_format(profile, proof_format)
         current, _ = _declare_into_store(manifest, home_dir(home), proof_format, remote)
         directory = out_dir or Path(f"run-{run_file_stem(current.run_id)}")
         directory.mkdir(parents=True, exist_ok=True)

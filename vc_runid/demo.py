@@ -17,6 +17,7 @@ from .demo_model import MODEL_ID, WEIGHTS_DIR, BigramModel
 from .dids import DidResolver
 from .errors import UsageError
 from .manifest import compose_from_manifest
+from .policy import TrustPolicy
 from .run_files import write_secured
 from .run_verification import verify_run
 from .runner import run
@@ -91,7 +92,10 @@ def run_demo(home: Path, out_dir: Path | None, echo: Callable[[str], None] = pri
     write_secured(directory / "binding.json", current.binding)
     (directory / "output.txt").write_text(answer)
 
-    verifier = Verifier(resolver=DidResolver({issuer.did: issuer.did_document()}), now=utc_now())
+    # An auditor trusts an issuer by its DID: here, the demo home's own issuer.
+    policy = TrustPolicy.trusting(issuer.did)
+    verifier = Verifier(resolver=DidResolver({issuer.did: issuer.did_document()}), now=utc_now(), policy=policy)
+    echo(f"   trust policy: {policy.describe()}")
     report = verify_run(current.declaration, current.binding, verifier=verifier, output=answer.encode())
     echo(f"5. verified offline: {'VALID' if report.valid else 'INVALID'} ({report.status})")
     for line in _summary(report):
@@ -107,5 +111,5 @@ def run_demo(home: Path, out_dir: Path | None, echo: Callable[[str], None] = pri
 
     echo(f"\nfiles in {directory}: manifest.yaml, declaration.json, binding.json, output.txt")
     echo(f"re-check them yourself:  vc-runid verify {directory / 'declaration.json'} "
-         f"{directory / 'binding.json'} --output {directory / 'output.txt'}")
+         f"{directory / 'binding.json'} --output {directory / 'output.txt'} --trusted-issuer {issuer.did}")
     return 0 if report.valid and caught else 1

@@ -11,9 +11,11 @@ from typing import Any
 from . import jose
 from ._files import read_limited
 from .composition import Disclosure
-from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
+from .contexts import DocumentLoader
+from .declaration import SecuredCredential
 from .documents import MAX_DOCUMENT_BYTES, parse_json, read_document
 from .errors import ErrorCode, InputError, RunError, RunIdError, UsageError
+from .signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
 
 
 def run_file_stem(run_id: str) -> str:
@@ -31,7 +33,16 @@ def receipt_path(home: Path, run_id: str, kind: str) -> Path:
 
 
 def read_secured(path: Path) -> SecuredCredential:
-    return read_document(read_limited(path, MAX_DOCUMENT_BYTES))
+    return read_document_file(path)
+
+
+def read_document_file(path: Path) -> SecuredCredential:
+    """A credential (JSON or compact JWS) from a file; an unreadable one says *which* file."""
+    data = read_limited(path, MAX_DOCUMENT_BYTES)
+    try:
+        return read_document(data)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc.message}", code=exc.code, detail=exc.detail) from exc
 
 
 def write_secured(path: Path, secured: SecuredCredential) -> None:
@@ -39,20 +50,6 @@ def write_secured(path: Path, secured: SecuredCredential) -> None:
         path.write_text((secured if isinstance(secured, str) else json.dumps(secured, indent=2)) + "\n")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-def peek_types(secured: SecuredCredential) -> list[str]:
-    """The credential's types, without verifying anything (to choose how to verify it)."""
-    document: Any = secured
-    try:
-        if isinstance(secured, str):
-            document, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
-        elif secured.get("type") == "EnvelopedVerifiableCredential":
-            document, _ = jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))
-    except RunIdError:
-        return []
-    types = document.get("type") if isinstance(document, dict) else None
-    return [t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)]
 
 
 def peek_status_urls(secured: SecuredCredential) -> list[str]:
@@ -68,13 +65,18 @@ def peek_status_urls(secured: SecuredCredential) -> list[str]:
     return [e["statusListCredential"] for e in entries if isinstance(e, dict) and isinstance(e.get("statusListCredential"), str)]
 
 
-def is_run_credential(secured: SecuredCredential) -> bool:
-    types = peek_types(secured)
-    return DECLARATION_TYPE in types or BINDING_TYPE in types
+def is_run_credential(secured: SecuredCredential, loader: DocumentLoader | None = None) -> bool:
+    """By expanded type: a type spelled as its IRI is still a run credential."""
+    types = types_of(secured, loader)
+    return DECLARATION_TYPE_IRI in types or BINDING_TYPE_IRI in types
 
 
-def is_binding(secured: SecuredCredential) -> bool:
-    return BINDING_TYPE in peek_types(secured)
+def is_binding(secured: SecuredCredential, loader: DocumentLoader | None = None) -> bool:
+    return BINDING_TYPE_IRI in types_of(secured, loader)
+
+
+def is_declaration(secured: SecuredCredential, loader: DocumentLoader | None = None) -> bool:
+    return DECLARATION_TYPE_IRI in types_of(secured, loader)
 
 
 def read_disclosures(path: Path) -> list[tuple[Disclosure, bytes]]:
@@ -91,7 +93,11 @@ def parse_disclosures(data: bytes, source: str) -> list[tuple[Disclosure, bytes]
     try:
         parsed = parse_json(data)
     except InputError as exc:
-        raise RunError(f"disclosure file {source}: {exc.message}", code=ErrorCode.DISCLOSURE_MISMATCH) from exc
+        # A file that is not JSON at all is a reading problem; JSON whose content cannot be
+        # disclosed text (a lone surrogate, say) is a disclosure that cannot match.
+        not_json = isinstance(exc.__cause__, (json.JSONDecodeError, UnicodeDecodeError))
+        code = ErrorCode.INPUT_NOT_JSON if not_json else ErrorCode.DISCLOSURE_MISMATCH
+        raise RunError(f"disclosure file {source}: {exc.message}", code=code) from exc
     items = parsed if isinstance(parsed, list) else [parsed]
     result = []
     for item in items:

@@ -13,18 +13,21 @@ A declaration alone is "declared, not yet bound"; a binding without its declarat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from .binding import BindingSubject, binding_subject
+from .binding import BindingSubject, OutputDigest, binding_subject
 from .composition import Disclosure, RunComposition, check_disclosure
 from .declaration import SecuredCredential, declaration_subject, issued_at, secured_digest
-from .digests import digest_multibase, digests_equal
+from .digests import digest_multibase, digests_equal, jcs
 from .documents import VcVersion, vc_version
-from .errors import ErrorCode, RunError
+from .errors import ErrorCode, RunError, RunIdError
+from .policy import TrustPolicy
 from .timeutil import parse_instant
+from .transparency.receipt import Receipt, verify_receipt
 from .verification import CheckResult, Failed, Recorder, VerificationReport, Verifier
 
 BOUND = "bound"
@@ -132,8 +135,16 @@ def _composition(composition: RunComposition, subject: BindingSubject) -> str:
     return "observations agree with the declaration"
 
 
-def _output(subject: BindingSubject, output: bytes) -> str:
-    if not digests_equal(digest_multibase(output), subject.output.digestMultibase):
+def _output(subject: BindingSubject, output: bytes | OutputDigest) -> str:
+    presented = output.digestMultibase if isinstance(output, OutputDigest) else digest_multibase(output)
+    try:
+        equal = digests_equal(presented, subject.output.digestMultibase)
+    except RunIdError as exc:
+        # The digest checked here is the binding's (ours is well formed): say so, not "manifest".
+        raise RunError(
+            f"the binding's output digest is malformed ({exc.message})", code=ErrorCode.OUTPUT_MISMATCH
+        ) from exc
+    if not equal:
         raise RunError("the output presented does not match the bound output digest", code=ErrorCode.OUTPUT_MISMATCH)
     return "output matches the bound digest"
 
@@ -142,13 +153,21 @@ def verify_run(
     declaration: SecuredCredential | bytes | None,
     binding: SecuredCredential | bytes | None = None,
     *,
+    policy: TrustPolicy | None = None,
     verifier: Verifier | None = None,
-    output: bytes | None = None,
+    output: bytes | OutputDigest | None = None,
     disclosures: Sequence[tuple[Disclosure, bytes]] = (),
+    receipts: Sequence[Receipt] = (),
 ) -> VerificationReport:
-    """Verify a run's declaration and (optionally) its binding, offline."""
+    """Verify a run's declaration and (optionally) its binding, offline, under ``policy`` (or
+    the verifier's): whom the caller trusts. Without a policy the run is never valid
+    (``RUNID_TRUST_POLICY_MISSING``). ``receipts`` are log receipts for the declaration, checked
+    when the policy requires log inclusion."""
     verifier = verifier or Verifier()
-    report = VerificationReport(kind="run")
+    policy = policy if policy is not None else verifier.policy
+    # The two credentials are checked on their own; whom to trust is decided once, for the run.
+    verifier = replace(verifier, policy=None)
+    report = VerificationReport(kind="run", policy=policy.describe() if policy else None)
     record = Recorder(report)
     try:
         if declaration is None:
@@ -163,8 +182,15 @@ def verify_run(
             return report
         report.id, report.issuer, report.format = decl_report.id, decl_report.issuer, decl_report.format
         report.document = decl_doc  # the declaration as verified (decoded from a JWT where needed)
+        record.soft("trust.issuer", lambda: _trusted(policy).check_issuer(decl_report.issuer))
         run_id, composition = record.run("declaration.run", lambda: declaration_subject(decl_doc), "a run declaration")
         report.run_id = run_id
+        if policy is not None:
+            executor = composition.executor.id if composition.executor else None
+            record.soft("trust.independence", lambda: policy.check_independence(decl_report.issuer, executor))
+            if policy.require_log_inclusion:
+                secured = decl_report.secured if decl_report.secured is not None else decl_doc
+                record.soft("trust.log", lambda: _logged(policy, secured, receipts))
         record.soft("declaration.digests", composition.check_derived_digests)
         for disclosure, content in disclosures:
             record.soft(f"disclosure.{disclosure.path}", lambda: check_disclosure(decl_doc["credentialSubject"], disclosure, content))
@@ -191,6 +217,45 @@ def verify_run(
     except Failed:
         pass
     return report
+
+
+def _trusted(policy: TrustPolicy | None) -> TrustPolicy:
+    if policy is None:
+        raise RunError(
+            "no trust policy: a run is valid only for issuers the caller trusts "
+            "(pass a TrustPolicy; on the command line --trusted-issuer DID or --trust FILE)",
+            code=ErrorCode.TRUST_POLICY_MISSING,
+        )
+    return policy
+
+
+def _logged(policy: TrustPolicy, declaration: SecuredCredential, receipts: Sequence[Receipt]) -> str:
+    """The declaration is proven in a log the policy pins (origin and key)."""
+    from .transparency.checkpoint import parse_signed_checkpoint, parse_vkey
+
+    failures = []
+    for receipt in receipts:
+        try:
+            checkpoint, _ = parse_signed_checkpoint(receipt.checkpoint)
+        except RunIdError as exc:
+            failures.append(exc.message)
+            continue
+        for log in policy.logs:
+            if log.origin != checkpoint.origin:
+                continue
+            name, key = parse_vkey(log.key)
+            try:
+                verify_receipt(jcs(declaration), receipt, name, key)
+            except RunIdError as exc:
+                failures.append(f"{log.origin}: {exc.message}")
+                continue
+            return f"leaf {receipt.leafIndex} of {receipt.treeSize} in the trusted log {log.origin}"
+    why = "; ".join(failures) if failures else (
+        "no log receipt for the declaration" if not receipts else "no receipt is from a log the policy trusts"
+    )
+    raise RunError(
+        f"the policy requires the declaration in a trusted log: {why}", code=ErrorCode.LOG_INCLUSION_REQUIRED
+    )
 
 
 def _same_issuer(declared_by: str | None, bound_by: str | None) -> str:

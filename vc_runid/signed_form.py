@@ -44,6 +44,7 @@ __all__ = [
     "VERIFIABLE_CREDENTIAL_TYPE_IRI",
     "check_compacted",
     "expanded_types",
+    "types_of",
 ]
 
 _CRED: Final = "https://www.w3.org/2018/credentials#"
@@ -73,6 +74,9 @@ _CORE_CONTEXTS: Final = (
 _GRAPH_PROPERTIES: Final = frozenset({_SEC + "proof", _CRED + "verifiableCredential"})
 
 _NODE_KEYWORDS_REFUSED: Final = ("@included", "@reverse", "@nest")
+
+#: The spellings of ``@id`` the pinned contexts define.
+_ID_ALIASES: Final = frozenset({"id", "@id"})
 
 
 def _refuse(message: str, **detail: Any) -> ContextError:
@@ -216,6 +220,10 @@ def _same(written: Any, compacted: Any, path: str) -> str | None:
         return _same(written[0], compacted, path)
     if isinstance(compacted, list) and len(compacted) == 1 and not isinstance(written, list):
         return _same(written, compacted[0], path)
+    if isinstance(written, dict) and isinstance(compacted, str) and len(written) == 1 and _ID_ALIASES.intersection(written):
+        # A node reference written as an object with only its id: the same statement as the
+        # IRI alone, which compaction writes for a term whose values are typed @id.
+        return _same(next(iter(written.values())), compacted, path)
     if isinstance(written, dict) and isinstance(compacted, dict):
         for key in written.keys() | compacted.keys():
             if key == "@context" and not path:
@@ -352,3 +360,23 @@ def expanded_types(expansion: Expansion) -> frozenset[str]:
         return frozenset()
     types = expansion.expanded[0].get("@type", [])
     return frozenset(t for t in types if isinstance(t, str))
+
+
+def types_of(secured: dict[str, Any] | str, loader: DocumentLoader | None = None) -> frozenset[str]:
+    """The expanded type IRIs of a credential *before* it is verified, to choose how to verify it
+    (a JWT or an enveloped credential is decoded, not checked). Empty when it cannot be read:
+    the verification that follows says why."""
+    from . import jose
+    from .errors import RunIdError
+
+    document: Any = secured
+    try:
+        if isinstance(secured, str):
+            document, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
+        elif isinstance(secured, dict) and secured.get("type") == "EnvelopedVerifiableCredential":
+            document, _ = jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))
+        if not isinstance(document, dict):
+            return frozenset()
+        return expanded_types(expand_document(document, loader or default_loader()))
+    except RunIdError:
+        return frozenset()

@@ -37,6 +37,7 @@ from .errors import (
     ValidityError,
 )
 from .proofs import suite_for
+from .policy import TrustPolicy
 from .signed_form import check_compacted
 from .status import check_status
 from .timeutil import parse_datetime, utc_now
@@ -68,6 +69,8 @@ class VerificationReport(BaseModel):
     checks: list[CheckResult] = []
     warnings: list[str] = []
     proofs_checked: int = 0
+    #: The trust policy the verdict was taken under (TrustPolicy.describe()), when one was.
+    policy: str | None = None
     # The credential as verified (decoded from a JWT where needed), and in its secured form (the
     # compact JWS, or the JSON with its proof); neither is part of the report's JSON.
     document: dict[str, Any] | None = Field(default=None, exclude=True)
@@ -101,6 +104,9 @@ class Verifier:
     #: Status list credentials by URL: a bundle's snapshot, or lists the caller fetched on purpose.
     #: ``None``: status is not checked, and a credential with ``credentialStatus`` gets a warning.
     status_lists: Mapping[str, dict[str, Any] | str] | None = None
+    #: Whom the caller trusts (vc_runid.policy). A run verdict needs one; a plain credential is
+    #: checked against it when given (the VC API's generic verifier passes none).
+    policy: TrustPolicy | None = None
 
     def __post_init__(self) -> None:
         # Every date in a credential carries a time zone; a naive clock cannot be compared with it.
@@ -366,6 +372,10 @@ class _CredentialRun:
             self._verify_jwt(document)
         else:
             self._verify_data_integrity(document)
+        policy = self.verifier.policy
+        if policy is not None:
+            self.report.policy = policy.describe()
+            self.record.soft("trust.issuer", lambda: policy.check_issuer(self.report.issuer))
 
     def _common(self, credential: dict[str, Any]) -> VcVersion:
         self.report.document = credential

@@ -8,9 +8,11 @@ from typing import Any
 
 import httpx
 
+from vc_runid.policy import TrustPolicy
 from vc_runid.server.commands import checkpoint_key
 from vc_runid.server.log import verify_receipt
 from vc_runid.transparency import parse_signed_checkpoint
+from vc_runid.verification import verify_credential
 
 COMPOSITION: dict[str, Any] = {
     "model": {"modelId": "llama-3.1-8b-instruct", "provider": "local", "revision": "r1"},
@@ -73,3 +75,12 @@ def all_entries(client: httpx.Client) -> list[dict[str, Any]]:
         out.extend(page["entries"])
         if len(out) >= page["treeSize"] or not page["entries"]:
             return out
+
+
+def service_policy(client: httpx.Client, secured: Any) -> TrustPolicy:
+    """What an auditor of this service pins: its issuer DID and its log (origin + key), with the
+    declaration required to be in that log."""
+    issuer = verify_credential(secured).issuer
+    assert issuer is not None
+    log_key = client.get("/log/key").text.strip()
+    return TrustPolicy.trusting(issuer, logs=[{"origin": issuer, "key": log_key}], requireLogInclusion=True)

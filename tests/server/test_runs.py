@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 
 from vc_runid.digests import jcs
+from vc_runid.errors import ErrorCode
 from vc_runid.run_verification import verify_run
+from vc_runid.transparency.receipt import Receipt
 from vc_runid.server.audit import AuditEntry, audit_entries
 from vc_runid.server.commands import checkpoint_key
 from vc_runid.server.log import verify_checkpoints
@@ -29,6 +31,7 @@ from .helpers import (
     declare_and_wait,
     log_size,
     receipt_verifies,
+    service_policy,
 )
 
 
@@ -68,8 +71,13 @@ def test_declare_then_bind_gives_a_pair_that_verifies_offline(server: Server) ->
         assert bound.status_code == 201, bound.text
         binding = bound.json()["binding"]
         assert receipt_verifies(binding, bound.json()["receipt"])
-        report = verify_run(declaration, binding)
+        policy = service_policy(alice, declaration)
+        report = verify_run(declaration, binding, policy=policy, receipts=[Receipt.model_validate(declared["receipt"])])
         assert report.valid, report.failures
+        assert report.passed("trust.log") and report.passed("trust.issuer")
+        # The same pair without its receipt is not proven in the pinned log.
+        unproven = verify_run(declaration, binding, policy=policy)
+        assert ErrorCode.LOG_INCLUSION_REQUIRED.value in unproven.error_codes
         record = alice.get(f"/runs/{run_id}").json()
         assert record["status"] == "bound" and record["binding"] == binding
         assert record["bindingIndex"] > record["declarationIndex"]
@@ -96,7 +104,8 @@ def test_jose_declarations_are_logged_and_bound_too(server: Server) -> None:
         assert receipt_verifies(declaration, response.json()["receipt"])
         bound = bind(alice, response.json()["runId"])
         assert bound.status_code == 201, bound.text
-        report = verify_run(declaration, bound.json()["binding"])
+        report = verify_run(declaration, bound.json()["binding"], policy=service_policy(alice, declaration),
+                            receipts=[Receipt.model_validate(response.json()["receipt"])])
         assert report.valid, report.failures
 
 

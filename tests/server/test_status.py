@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from vc_runid.credentials import init_home
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.jose import credential_from_jwt, parse_jwt
+from vc_runid.policy import TrustPolicy
 from vc_runid.run_verification import verify_run
 from vc_runid.server.audit import AuditEntry, audit_entries
 from vc_runid.server.commands import checkpoint_key, tokens_app
@@ -77,7 +78,7 @@ def test_vc2_declarations_and_bindings_carry_a_revocation_entry(server: Server, 
         assert entry["statusListCredential"] == list_url(server)
         assert entry["id"] == f"{list_url(server)}#{entry['statusListIndex']}"
     assert entries[0]["statusListIndex"] != entries[1]["statusListIndex"]
-    assert verify_run(declaration, binding).valid
+    assert verify_run(declaration, binding, policy=TrustPolicy.unsafe_any_issuer()).valid
 
 
 @pytest.mark.parametrize("fmt", ["di-2020", "jwt-1.1"])
@@ -105,7 +106,7 @@ def test_the_published_list_is_signed_by_the_issuer_for_a_day_and_says_not_revok
     lists = {list_url(server): signed}
     result = check_status(binding, lists, verifier=Verifier())
     assert not result.revoked and result.as_of == signed["validFrom"]
-    report = verify_run(declaration, binding, verifier=Verifier(status_lists=lists))
+    report = verify_run(declaration, binding, verifier=Verifier(status_lists=lists, policy=TrustPolicy.unsafe_any_issuer()))
     assert report.valid, report.failures
     assert not report.warnings, report.warnings
 
@@ -142,7 +143,7 @@ def test_an_admin_revocation_sets_the_bit_is_logged_and_is_final(server: Server)
         report = verify_credential(binding, status_lists=lists)
         assert not report.valid and ErrorCode.CREDENTIAL_REVOKED.value in report.error_codes
         assert verify_credential(declaration, status_lists=lists).valid
-        run_report = verify_run(declaration, binding, verifier=Verifier(status_lists=lists))
+        run_report = verify_run(declaration, binding, verifier=Verifier(status_lists=lists, policy=TrustPolicy.unsafe_any_issuer()))
         assert ErrorCode.CREDENTIAL_REVOKED.value in run_report.error_codes
 
         # the revocation is a log entry, proven by its receipt
@@ -228,12 +229,12 @@ def test_status_fetch_from_the_live_service_only_when_allowed(server: Server) ->
 
         lists = fetch_status_lists([declaration, binding], allow_network=True)
         assert list(lists) == [list_url(server)]
-        report = verify_run(declaration, binding, verifier=Verifier(status_lists=lists))
+        report = verify_run(declaration, binding, verifier=Verifier(status_lists=lists, policy=TrustPolicy.unsafe_any_issuer()))
         assert report.valid, report.failures
 
         assert admin.post("/credentials/status", json={"credentialId": declaration["id"], "reason": "bad"}).status_code == 200
         lists = fetch_status_lists([declaration, binding], allow_network=True)
-        report = verify_run(declaration, binding, verifier=Verifier(status_lists=lists))
+        report = verify_run(declaration, binding, verifier=Verifier(status_lists=lists, policy=TrustPolicy.unsafe_any_issuer()))
         assert ErrorCode.CREDENTIAL_REVOKED.value in report.error_codes
 
 

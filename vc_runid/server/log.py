@@ -26,7 +26,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import BaseModel, ConfigDict
 
 from ..credentials import Issuer
 from ..declaration import SecuredCredential
@@ -42,6 +41,7 @@ from ..transparency import (
     verify_signed_checkpoint,
     vkey,
 )
+from ..transparency.receipt import Receipt
 from .storage import LogRow, Outcome, PendingEntry, Storage
 
 if TYPE_CHECKING:
@@ -63,17 +63,6 @@ def log_leaf_data(secured: SecuredCredential) -> bytes:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-class Receipt(BaseModel):
-    """Where a credential sits in the log, and the proof of it against a signed checkpoint."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    leafIndex: int
-    treeSize: int
-    checkpoint: str  # the signed note (c2sp.org/tlog-checkpoint)
-    inclusionProof: list[str]  # base64 sibling hashes, leaf upwards (RFC 9162 §2.1.3)
 
 
 def verify_receipt(
