@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import base58
 import pytest
 import rfc8785
 
@@ -336,3 +337,19 @@ def test_the_rdfc_suite_does_not_verify_the_jcs_vector() -> None:
         EDDSA_RDFC_2022.verify_proof(
             {**UNSIGNED, "proof": relabelled}, relabelled, PublicKey.from_multikey(VECTOR_PUBLIC_KEY), default_loader()
         )
+
+
+def test_a_proof_without_context_is_verified_over_its_options_as_written() -> None:
+    """vc-di-eddsa §3.3.2: the proof options are the proof without proofValue; the document's
+    @context joins them only through the proof's own @context (the reference suite agrees)."""
+    key = vector_key()
+    options = {k: v for k, v in SIGNED_PROOF.items() if k not in ("proofValue", "@context")}
+    signature = key.sign(EDDSA_JCS_2022.hash_data(UNSIGNED, options, default_loader()))
+    proof = {**options, "proofValue": "z" + base58.b58encode(signature).decode()}
+    public = PublicKey.from_multikey(VECTOR_PUBLIC_KEY)
+
+    EDDSA_JCS_2022.verify_proof({**UNSIGNED, "proof": proof}, proof, public, default_loader())
+    # The W3C proofValue signed options that included the @context: without it, it fails.
+    bare = {k: v for k, v in SIGNED_PROOF.items() if k != "@context"}
+    with pytest.raises(ProofError):
+        EDDSA_JCS_2022.verify_proof({**UNSIGNED, "proof": bare}, bare, public, default_loader())

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Offline bridge to the Digital Bazaar VC stack, used by the vc-runid test
-// suite as an independent issuer/verifier for `eddsa-rdfc-2022` proofs.
+// suite as an independent issuer/verifier for `eddsa-rdfc-2022` and
+// `eddsa-jcs-2022` proofs.
 //
 // Protocol: one JSON request on stdin, one JSON response on stdout.
 //   exit 0  a response was produced (including {"verified": false, ...})
@@ -12,7 +13,9 @@
 // "extraContexts": {url: document}):
 //   verifyCredential   {credential}                 -> {verified, error}
 //   issueCredential    {credential, publicKeyMultibase, secretKeyMultibase,
-//                       created?}                   -> {verifiableCredential}
+//                       created?, cryptosuite?}     -> {verifiableCredential}
+//                      (cryptosuite: "eddsa-rdfc-2022" (default) or
+//                       "eddsa-jcs-2022"; verification accepts either)
 //   verifyPresentation {presentation, challenge, domain?}
 //                                                   -> {verified, error}
 //   issuePresentation  {presentation, challenge, domain?, keys, created?}
@@ -41,6 +44,10 @@ import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {
   cryptosuite as eddsaRdfc2022CryptoSuite
 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import {
+  createSignCryptosuite as createJcsSignCryptosuite,
+  createVerifyCryptosuite as createJcsVerifyCryptosuite
+} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 
 const DID_V1 = 'https://www.w3.org/ns/did/v1';
 const MULTIKEY_V1 = 'https://w3id.org/security/multikey/v1';
@@ -136,12 +143,29 @@ function makeDocumentLoader({contextsDir, extraContexts}) {
 // Suites and helpers
 // ---------------------------------------------------------------------------
 
+// The JCS cryptosuite comes in a signing and a verifying variant.
+const CRYPTOSUITES = {
+  'eddsa-rdfc-2022': {sign: eddsaRdfc2022CryptoSuite, verify: eddsaRdfc2022CryptoSuite},
+  'eddsa-jcs-2022': {
+    sign: createJcsSignCryptosuite(), verify: createJcsVerifyCryptosuite()
+  }
+};
+
 function verifySuite() {
-  return new DataIntegrityProof({cryptosuite: eddsaRdfc2022CryptoSuite});
+  // jsonld-signatures matches each proof to the suite of its cryptosuite.
+  return Object.values(CRYPTOSUITES).map(
+    ({verify}) => new DataIntegrityProof({cryptosuite: verify}));
 }
 
 async function signingSuite(request) {
   const {publicKeyMultibase, secretKeyMultibase, created} = request;
+  const cryptosuite =
+    CRYPTOSUITES[request.cryptosuite ?? 'eddsa-rdfc-2022']?.sign;
+  if(!cryptosuite) {
+    throw new RequestError(
+      `Unknown "cryptosuite" ${JSON.stringify(request.cryptosuite)}; ` +
+      `expected one of ${Object.keys(CRYPTOSUITES).join(', ')}.`);
+  }
   if(!publicKeyMultibase || !secretKeyMultibase) {
     throw new RequestError(
       '"publicKeyMultibase" and "secretKeyMultibase" are required.');
@@ -166,7 +190,7 @@ async function signingSuite(request) {
     signer: keyPair.signer(),
     // undefined lets the suite use the current time
     date: created ?? undefined,
-    cryptosuite: eddsaRdfc2022CryptoSuite
+    cryptosuite
   });
 }
 

@@ -166,12 +166,15 @@ def issue_credential(
     secret_key_multibase: str,
     created: str | None = None,
     extra_contexts: dict[str, Any] | None = None,
+    cryptosuite: str = "eddsa-rdfc-2022",
 ) -> dict[str, Any]:
-    """Sign ``cred`` with did:key:<pk>#<pk> (assertionMethod); returns the signed credential."""
+    """Sign ``cred`` with did:key:<pk>#<pk> (assertionMethod) in ``cryptosuite``
+    (``eddsa-rdfc-2022`` or ``eddsa-jcs-2022``); returns the signed credential."""
     response = run(
         {
             "op": "issueCredential",
             "credential": cred,
+            "cryptosuite": cryptosuite,
             **_signing_options(
                 public_key_multibase, secret_key_multibase, created, extra_contexts
             ),

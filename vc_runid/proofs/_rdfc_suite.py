@@ -65,6 +65,9 @@ class RdfcSuite:
     # Linked Data Proofs suites instead canonicalize the proof with its own @context and leave the
     # document alone (didkit signs Ed25519Signature2020 that way).
     proof_context_is_prefix: bool = True
+    # A proof without @context is verified with the document's @context in its options (the RDFC
+    # suites: the options are canonicalized as JSON-LD); the JCS suites hash the options as written.
+    options_take_document_context: bool = True
 
     @property
     def name(self) -> str:
@@ -214,7 +217,7 @@ class RdfcSuite:
                 document = {**document, "@context": proof_context}
                 expansion = None  # that was the expansion under the document's own @context
             config["@context"] = proof_context
-        else:
+        elif self.options_take_document_context:
             config["@context"] = doc_context
         try:
             signature = multibase_decode(proof_value)
