@@ -261,3 +261,13 @@ def test_completed_100_ns_before_started_is_out_of_order() -> None:
     assert code_of(lambda: _time_order(declaration, binding, late)) is ErrorCode.TIME_ORDER
     in_order = subject("2026-01-01T00:00:00.0000001Z", "2026-01-01T00:00:00.0000002Z")
     assert _time_order(declaration, binding, in_order)
+
+
+def test_a_context_file_or_a_manifest_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
+    from vc_runid.contexts import read_context_file
+    from vc_runid.manifest import load_manifest
+
+    fifo = tmp_path / "context.json"
+    os.mkfifo(fifo)
+    assert code_of(lambda: read_context_file(fifo)) is ErrorCode.CONTEXT_INVALID
+    assert code_of(lambda: load_manifest(fifo)) is ErrorCode.FILE_UNREADABLE

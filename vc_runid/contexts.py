@@ -17,7 +17,8 @@ from typing import Any
 from cachetools import LRUCache
 from pyld.context_resolver import ContextResolver
 
-from .errors import ContextError, ErrorCode
+from ._files import read_limited
+from .errors import ContextError, ErrorCode, RunIdError
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -76,10 +77,10 @@ def served_context_bytes() -> Mapping[str, bytes]:
 
 def read_context_file(path: Path) -> Any:
     try:
-        document = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise ContextError(f"cannot read context file {path}: {exc}", code=ErrorCode.CONTEXT_INVALID) from exc
-    except json.JSONDecodeError as exc:
+        document = json.loads(read_limited(path, 1 << 20))  # a FIFO or /dev/zero is refused
+    except RunIdError as exc:
+        raise ContextError(f"cannot read context file {path}: {exc.message}", code=ErrorCode.CONTEXT_INVALID) from exc
+    except ValueError as exc:  # not JSON, not UTF-8, a number Python will not read
         raise ContextError(f"context file {path} is not JSON: {exc}", code=ErrorCode.CONTEXT_INVALID) from exc
     if not isinstance(document, dict) or "@context" not in document:
         raise ContextError(

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ._files import read_limited
 from .composition import CompositionBuilder, Disclosures, RunComposition, Runtime, Software
 from .documents import parse_json
 from .errors import ErrorCode, RunError, RunIdError
@@ -62,9 +63,11 @@ class Manifest(_Strict):
 
 def load_manifest(path: Path) -> Manifest:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_limited(path, None).decode("utf-8")  # a regular file: a FIFO would hang
+    except UnicodeDecodeError as exc:
         raise RunError(f"cannot read manifest {path}: {exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+    except RunIdError as exc:
+        raise RunError(f"cannot read manifest {path}: {exc.message}", code=ErrorCode.FILE_UNREADABLE) from exc
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -86,9 +89,9 @@ def load_manifest(path: Path) -> Manifest:
 def _read(base: Path, relative: str, what: str) -> bytes:
     path = (base / relative)
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise RunError(f"{what} file {relative!r} ({path}) is unreadable: {exc.strerror or exc}",
+        return read_limited(path, None)  # a regular file: a FIFO would hang the declaration
+    except RunIdError as exc:
+        raise RunError(f"{what} file {relative!r} ({path}) is unreadable: {exc.message}",
                        code=ErrorCode.FILE_UNREADABLE, detail={"file": str(path)}) from exc
 
 
