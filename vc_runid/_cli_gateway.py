@@ -42,7 +42,8 @@ def gateway(
         Path | None, typer.Option("--models", help="models.yaml: provider, weights, served-by per model id.")
     ] = None,
     trust: Annotated[
-        Path | None, typer.Option("--trust", help="Trust policy that verifiers of these runs use (checked at start).")
+        Path | None, typer.Option("--trust", help="The trust policy verifiers of these runs use: it must trust the issuer; "
+                     "with --issuer, a declaration by another issuer is not forwarded.")
     ] = None,
     upstream_timeout: Annotated[
         float, typer.Option("--upstream-timeout", help="Seconds for a whole upstream answer (streaming: each next event).")
@@ -63,8 +64,11 @@ def gateway(
             raise UsageError("--token-env goes with --issuer")
         if upstream_timeout <= 0:
             raise UsageError("--upstream-timeout must be positive")
-        if trust is not None and not trust.is_file():
-            raise UsageError(f"--trust {trust}: no such file", code=ErrorCode.FILE_UNREADABLE)
+        policy = None
+        if trust is not None:
+            from .policy import TrustPolicy
+
+            policy = TrustPolicy.from_file(trust)
         registry = ModelRegistry.load(models) if models is not None else ModelRegistry()
         upstream_key = _env(upstream_key_env, "--upstream-key-env")
         if issuer_url is not None:
@@ -72,11 +76,16 @@ def gateway(
             if token is None:
                 raise UsageError("--issuer needs --token-env VAR (the client token)")
             # Salts and receipts stay with the gateway's operator: in the default home.
-            declarer: LocalDeclarer | ServiceDeclarer = ServiceDeclarer(issuer_url, token, home_dir(None))
+            declarer: LocalDeclarer | ServiceDeclarer = ServiceDeclarer(issuer_url, token, home_dir(None), policy=policy)
             who = f"issuer service {issuer_url}"
         else:
             local = LocalDeclarer(home_dir(home))
             declarer, who = local, f"issuer {local.issuer.did}"
+            if policy is not None:
+                # The policy its verifiers use must name this gateway, or every run it declares fails.
+                if not policy.trusts_issuer(local.issuer.did):
+                    raise UsageError(f"--trust {trust} does not trust this gateway's issuer {local.issuer.did}; "
+                                     "add it to the policy's issuers", code=ErrorCode.ISSUER_NOT_TRUSTED)
     except RunIdError as exc:
         fail(exc)
     config = Gateway(

@@ -80,6 +80,16 @@ class Gateway:
     #: False when mounted in the issuer service, whose own ``GET /runs/{id}`` serves the pair.
     serve_runs: bool = True
 
+    #: Threads for declaring and binding. Its own limiter, not anyio's default: inside the issuer
+    #: service a declaration waits for the service, whose signing needs threads of the default one.
+    threads: int = 32
+    _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
+
+    def limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        return self._limiter
+
     @property
     def served_by(self) -> str:
         url = httpx.URL(self.upstream)
@@ -122,7 +132,7 @@ class _Call:
             await anyio.to_thread.run_sync(lambda: self.gateway.declarer.bind(
                 self.run, output=output, raw_output=raw, started_at=self.started_at, completed_at=completed_at,
                 usage=answer.usage, observed=answer.observed(self.provider, status),
-            ))
+            ), limiter=self.gateway.limiter())
         except RunIdError as exc:
             log.error("run %s could not be bound: %s", self.run.run_id, exc)
             return exc.code.value
@@ -213,7 +223,9 @@ def create_gateway_app(gateway: Gateway) -> Starlette:
         if trace is not None:
             composition = composition.model_copy(update={"traceContext": trace})
         try:
-            declared = await anyio.to_thread.run_sync(gateway.declarer.declare, composition, disclosures)
+            declared = await anyio.to_thread.run_sync(
+                gateway.declarer.declare, composition, disclosures, limiter=gateway.limiter()
+            )
         except RunIdError as exc:
             return problem(503, exc.code, "Not declared, not forwarded", exc.message)
         except Exception as exc:  # noqa: BLE001 — fail closed whatever broke
@@ -282,7 +294,7 @@ def create_gateway_app(gateway: Gateway) -> Starlette:
     async def get_run(request: Request) -> Response:
         run_id = request.path_params["run_id"]
         try:
-            record = await anyio.to_thread.run_sync(gateway.declarer.store.get, run_id)
+            record = await anyio.to_thread.run_sync(gateway.declarer.store.get, run_id, limiter=gateway.limiter())
         except RunIdError as exc:
             return problem(404 if exc.code is ErrorCode.RUN_NOT_FOUND else 422, exc.code, "Run not found", exc.message)
         body: dict[str, Any] = {

@@ -20,6 +20,7 @@ from ..composition import Disclosures, RunComposition
 from ..credentials import Issuer, init_home
 from ..declaration import SecuredCredential, declaration_subject, declare, issued_at, new_run_id
 from ..errors import ErrorCode, RunError
+from ..policy import TrustPolicy
 from ..run_files import receipt_path
 from ..runner import credential_id
 from ..store import RunRecord, RunStore
@@ -107,10 +108,11 @@ class ServiceDeclarer:
     receipts in ``home``. The service's answer is input like any other: a declaration of another
     composition than the one sent is refused, and the call is not forwarded."""
 
-    def __init__(self, url: str, token: str, home: Path, *, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, token: str, home: Path, *, timeout: float = 10.0, policy: TrustPolicy | None = None) -> None:
         self.client = IssuerClient(url, token, timeout=timeout)
         self.home = home
         self.store = RunStore.in_home(home)
+        self.policy = policy
 
     def declare(self, composition: RunComposition, disclosures: Disclosures) -> Declared:
         declaration, receipt = self.client.declare(composition)
@@ -121,6 +123,9 @@ class ServiceDeclarer:
                 "the issuer service declared another composition than the one sent; not forwarding",
                 code=ErrorCode.DECLARATION_MISMATCH,
             )
+        if self.policy is not None:
+            # A declaration the gateway's verifiers would not accept is no declaration: not forwarded.
+            self.policy.check_issuer(document.get("issuer") if isinstance(document.get("issuer"), str) else None)
         declared_at = issued_at(document)
         declaration_id = credential_id(declaration)
         self.store.add_declaration(

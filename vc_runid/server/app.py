@@ -925,13 +925,17 @@ def app_from_env() -> FastAPI:
     from ..contexts import parse_context_option
 
     options = json.loads(os.environ.get("RUNID_SERVER_CONTEXTS") or "[]")
-    return create_app(
+    app = create_app(
         Path(os.environ["RUNID_SERVER_HOME"]),
         os.environ.get("RUNID_SERVER_DATABASE") or None,
         os.environ.get("RUNID_SERVER_DOMAIN") or None,
         os.environ.get("RUNID_SERVER_PUBLIC_URL") or None,
         dict(parse_context_option(option) for option in options),
     )
+    from ..gateway.mount import mount_from_env  # serve --gateway-upstream (docs/gateway.md)
+
+    mount_from_env(app, Path(os.environ["RUNID_SERVER_HOME"]))
+    return app
 
 
 __all__ = ["MAX_BODY_BYTES", "app_from_env", "create_app", "problem"]

@@ -88,6 +88,20 @@ def serve(
         int | None,
         typer.Option("--witness-quorum", help="Cosignatures a checkpoint needs before a receipt is given (default: all)."),
     ] = None,
+    gateway_upstream: Annotated[
+        str | None,
+        typer.Option("--gateway-upstream", help="Also run the declaring gateway (/v1/...) in front of this "
+                     "OpenAI-compatible URL: the service declares, logs and binds every call it forwards."),
+    ] = None,
+    gateway_upstream_key_env: Annotated[
+        str | None, typer.Option("--gateway-upstream-key-env", help="Environment variable holding the upstream's API key.")
+    ] = None,
+    gateway_models: Annotated[
+        Path | None, typer.Option("--gateway-models", help="models.yaml for the gateway (provider, weights, served-by).")
+    ] = None,
+    gateway_timeout: Annotated[
+        float, typer.Option("--gateway-timeout", help="Seconds for a whole upstream answer (streaming: each next event).")
+    ] = 600.0,
 ) -> None:
     """Start the issuer service (FastAPI + uvicorn)."""
     import uvicorn
@@ -114,6 +128,12 @@ def serve(
             list_url = storage.status_list_url(list_url_for(base))
         finally:
             storage.close()
+        if gateway_upstream is not None:
+            from ..gateway.mount import prepare
+
+            prepare(home=directory, database=database, upstream=gateway_upstream,
+                    upstream_key_env=gateway_upstream_key_env, models=gateway_models, timeout=gateway_timeout,
+                    host=host, port=port, tls=bool(tls))
     except RunIdError as exc:
         _fail(exc)
     typer.echo(f"{'created' if created else 'using'} issuer {issuer.did} in {directory}", err=True)
