@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..binding import Observed, OutputDigest, Usage, bind
 from ..client import IssuerClient
@@ -20,11 +20,13 @@ from ..composition import Disclosures, RunComposition
 from ..credentials import Issuer, init_home
 from ..declaration import SecuredCredential, declaration_subject, declare, issued_at, new_run_id
 from ..errors import ErrorCode, RunError
-from ..policy import TrustPolicy
 from ..run_files import receipt_path
 from ..runner import credential_id
 from ..store import RunRecord, RunStore
 from ..timeutil import format_datetime, utc_now
+
+if TYPE_CHECKING:
+    from ..policy import TrustPolicy
 
 
 @dataclass(frozen=True)
