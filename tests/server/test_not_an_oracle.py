@@ -8,6 +8,7 @@ service process on 127.0.0.1.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -18,18 +19,21 @@ from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from vc_runid.binding import build_binding, output_digest
 from vc_runid.contexts import VC_V2
 from vc_runid.credentials import load_issuer
 from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.server.audit import AuditEntry, AuditReport, audit_entries
+from vc_runid.server.commands import log_app
 from vc_runid.status import build_status_list_credential, check_status
 from vc_runid.store import RunStore
 from vc_runid.timeutil import format_datetime
 from vc_runid.verification import Verifier, verify_credential
 
 from .conftest import Server
-from .helpers import bind, declare_and_wait, log_size
+from .helpers import all_entries, bind, declare_and_wait, log_size
 
 VOCAB = "https://w3id.org/vc-runid#"
 STATUS_VOCAB = "https://www.w3.org/ns/credentials/status#"
@@ -54,7 +58,20 @@ def admin(shared_server: Server) -> Iterator[httpx.Client]:
         yield c
 
 
+#: base URL -> the generic issuer's DID: a VC API client names the issuer it asks for.
+_GENERIC_DID: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _generic_did(shared_server: Server) -> None:
+    from vc_runid.server.issuance import GenericIssuer
+
+    _GENERIC_DID[shared_server.url] = GenericIssuer.in_home(shared_server.home, load_issuer(shared_server.home)).did
+
+
 def issue(client: httpx.Client, credential: dict[str, Any], **options: Any) -> httpx.Response:
+    if "issuer" not in credential:
+        credential = {**credential, "issuer": _GENERIC_DID[str(client.base_url).rstrip("/")]}
     body: dict[str, Any] = {"credential": credential}
     if options:
         body["options"] = options
@@ -258,3 +275,70 @@ def test_a_foreign_binding_swapped_into_a_bundle_is_not_all_valid(shared_server:
     assert run["log_inclusion"]["credentials"] == {"declaration": "verified", "binding": "not logged"}
     failed = {c["name"]: c for c in run["report"]["checks"] if not c["passed"]}
     assert failed["log-inclusion"]["code"] == "RUNID_LOG_INCLUSION_INVALID"
+
+
+# --- everything the service signs is in its log, and the audit checks who signed what ------------
+
+
+def _audit(client: httpx.Client, extra: list[AuditEntry] | None = None, *, key_name: str | None = None) -> AuditReport:
+    raw = all_entries(client)
+    entries = [AuditEntry(e["index"], e["kind"], e["entry"], base64.b64decode(e["leafHash"]), e["loggedAt"]) for e in raw]
+    for item in extra or []:
+        entries.append(AuditEntry(len(entries), item.kind, item.entry, None, item.logged_at))
+    return audit_entries(entries, now=datetime.now(UTC), grace=timedelta(days=1), key_name=key_name)
+
+
+def test_every_status_list_the_service_signs_is_logged(alice: httpx.Client, admin: httpx.Client) -> None:
+    declaration = declare_and_wait(alice)["declaration"]
+    assert admin.post("/credentials/status", json={"credentialId": declaration["id"], "reason": "test"}).status_code == 200
+    served = alice.get("/status/1").json()
+    logged = [e for e in all_entries(alice) if e["kind"] == "status-list"]
+    assert logged and logged[-1]["entry"] == served
+    report = _audit(alice)
+    assert report.valid, report.model_dump_json(indent=2)
+    assert report.statusLists >= 1
+    assert {c.name for c in report.checks} >= {"signers", "status-lists"}
+
+
+def test_log_audit_sees_what_the_run_key_signed_outside_the_run_endpoints(
+    alice: httpx.Client, admin: httpx.Client, shared_server: Server
+) -> None:
+    from vc_runid.credentials import issue_credential
+
+    run_issuer = load_issuer(shared_server.home)
+    declaration = declare_and_wait(alice)["declaration"]
+    assert admin.post("/credentials/status", json={"credentialId": declaration["id"], "reason": "test"}).status_code == 200
+    real = alice.get("/status/1").json()
+    assert issue(alice, generic()).status_code == 201
+    assert _audit(alice, key_name=run_issuer.did).valid
+
+    # a credential the run key signed, logged as a requested one
+    forged = issue_credential(generic(issuer=run_issuer.did), run_issuer)
+    now = format_datetime(datetime.now(UTC))
+    report = _audit(alice, [AuditEntry(0, "credential", forged, None, now)], key_name=run_issuer.did)
+    assert not report.valid
+    assert any(c.name == "signers" and not c.passed and "run issuer" in c.message for c in report.checks)
+
+    # a requested credential valid from long before it was logged
+    generic_vc = issue(alice, generic()).json()["verifiableCredential"]
+    later_stamp = format_datetime(datetime.now(UTC) + timedelta(days=2))
+    report = _audit(alice, [AuditEntry(0, "credential", generic_vc, None, later_stamp)], key_name=run_issuer.did)
+    assert any(c.name == "signers" and not c.passed and "back-dated" in c.message for c in report.checks)
+
+    # a status list, signed by the run key, that hides the revocation logged before it
+    hiding = issue_credential(
+        build_status_list_credential(issuer_did=run_issuer.did, list_url=real["id"], bitstring=bytearray(16384),
+                                     valid_from=datetime.now(UTC), valid_until=datetime.now(UTC) + timedelta(days=1)),
+        run_issuer,
+    )
+    report = _audit(alice, [AuditEntry(0, "status-list", hiding, None, now)], key_name=run_issuer.did)
+    assert any(c.name == "status-lists" and not c.passed and "revoked earlier" in c.message for c in report.checks)
+
+
+def test_log_audit_command_reports_generic_credentials_and_status_lists(alice: httpx.Client, shared_server: Server) -> None:
+    assert issue(alice, generic()).status_code == 201
+    alice.get("/status/1")
+    result = CliRunner().invoke(log_app, ["audit", "--url", shared_server.url])
+    assert result.exit_code == 0, result.output
+    assert "generic credentials" in result.output and "status lists" in result.output
+    assert "ok   signers" in result.output and "ok   status-lists" in result.output

@@ -161,6 +161,15 @@ CREDENTIAL = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _names_the_generic_issuer(shared_server: Server) -> None:
+    """A VC API request names its issuer: the service's generic issuer (server/issuance.py)."""
+    from vc_runid.credentials import load_issuer
+    from vc_runid.server.issuance import GenericIssuer
+
+    CREDENTIAL["issuer"] = GenericIssuer.in_home(shared_server.home, load_issuer(shared_server.home)).did
+
+
 def test_issue_then_verify_round_trip(alice: httpx.Client) -> None:
     response = alice.post("/credentials/issue", json={"credential": CREDENTIAL})
     assert response.status_code == 201, response.text

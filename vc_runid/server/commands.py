@@ -120,6 +120,9 @@ def serve(
         _check_witnesses(witnesses, witness_quorum)
         # Create the key once, here, so that several workers never race to create it.
         issuer, created = init_home(directory, KeyType.ED25519, domain=domain)
+        from .issuance import GenericIssuer
+
+        GenericIssuer.in_home(directory, issuer)  # the generic issuer's keys, likewise once
         from .storage import open_storage
 
         base = public_base_url(public_url=public_url, domain=domain, host=host, port=port)
@@ -400,7 +403,8 @@ def log_audit(
                 size = parse_signed_checkpoint(note)[0].tree_size
                 raw = client.entries(0, size)
             entries = [
-                AuditEntry(e["index"], e["kind"], e["entry"], base64.b64decode(e["leafHash"])) for e in raw
+                AuditEntry(e["index"], e["kind"], e["entry"], base64.b64decode(e["leafHash"]), e.get("loggedAt"))
+                for e in raw
             ]
         else:
             from .log import RunLog
@@ -437,7 +441,8 @@ def log_audit(
     else:
         typer.echo(
             f"log: {report.treeSize} entries, {report.declarations} declarations, {report.bindings} bindings, "
-            f"{report.revocations} revocations"
+            f"{report.revocations} revocations, {report.credentials} generic credentials, "
+            f"{report.statusLists} status lists"
         )
         for check in report.checks:
             typer.echo(f"  {'ok  ' if check.passed else 'FAIL'} {check.name}{f' [{check.code}]' if check.code else ''}: {check.message}")
