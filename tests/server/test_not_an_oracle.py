@@ -32,7 +32,7 @@ from vc_runid.store import RunStore
 from vc_runid.timeutil import format_datetime
 from vc_runid.verification import Verifier, verify_credential
 
-from .conftest import Server
+from .conftest import Server, free_port
 from .helpers import all_entries, bind, declare_and_wait, log_size
 
 VOCAB = "https://w3id.org/vc-runid#"
@@ -267,7 +267,8 @@ def test_a_foreign_binding_swapped_into_a_bundle_is_not_all_valid(shared_server:
 
     bundled = _cli("bundle", run_id, "--out", "audit.zip", "--fetch-status", "--home", "executor", cwd=tmp_path)
     assert bundled.returncode == 0, bundled.stderr
-    verified = _cli("verify-bundle", "audit.zip", "--json", cwd=tmp_path)
+    # The auditor trusts the service's run issuer: only the log can tell the binding is foreign.
+    verified = _cli("verify-bundle", "audit.zip", "--json", "--trusted-issuer", declaration["issuer"], cwd=tmp_path)
     assert verified.returncode == 1, verified.stdout
     report = json.loads(verified.stdout)
     (run,) = report["runs"]
@@ -275,6 +276,7 @@ def test_a_foreign_binding_swapped_into_a_bundle_is_not_all_valid(shared_server:
     assert run["log_inclusion"]["credentials"] == {"declaration": "verified", "binding": "not logged"}
     failed = {c["name"]: c for c in run["report"]["checks"] if not c["passed"]}
     assert failed["log-inclusion"]["code"] == "RUNID_LOG_INCLUSION_INVALID"
+    assert not any(name.startswith("trust") for name in failed), failed
 
 
 # --- everything the service signs is in its log, and the audit checks who signed what ------------
@@ -342,3 +344,60 @@ def test_log_audit_command_reports_generic_credentials_and_status_lists(alice: h
     assert result.exit_code == 0, result.output
     assert "generic credentials" in result.output and "status lists" in result.output
     assert "ok   signers" in result.output and "ok   status-lists" in result.output
+
+
+# --- under a did:web, the generic issuer is a DID of its own, published next to the run issuer's -----
+
+
+class DomainServer(Server):
+    """The service as ``did:web:<domain>``: ``Server.start`` with ``--domain``."""
+
+    def start(self) -> None:
+        import time
+
+        self.port = free_port()
+        command = [sys.executable, "-m", "vc_runid.server", "--port", str(self.port), "--home", str(self.home),
+                   "--domain", "issuer.example"]
+        self.log_path = self.home / f"server-{self.port}.log"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/log/checkpoint", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not become ready: {self.log_path.read_text()}")
+
+
+def test_under_did_web_the_generic_issuer_is_published_as_its_own_did(tmp_path: Path) -> None:
+    import signal
+
+    from vc_runid.dids import DidResolver
+
+    server = DomainServer(tmp_path / "home")
+    try:
+        with server.client("alice") as alice:
+            run_document = alice.get("/.well-known/did.json").json()
+            generic_document = alice.get("/credentials/did.json").json()
+            assert run_document["id"] == "did:web:issuer.example"
+            assert generic_document["id"] == "did:web:issuer.example:credentials"
+            run_keys = {m["publicKeyMultibase"] for m in run_document["verificationMethod"] if "publicKeyMultibase" in m}
+            generic_keys = {m["publicKeyMultibase"] for m in generic_document["verificationMethod"] if "publicKeyMultibase" in m}
+            assert run_keys and generic_keys and not run_keys & generic_keys
+
+            response = issue(alice, generic(issuer=generic_document["id"]))
+            assert response.status_code == 201, response.text
+            vc = response.json()["verifiableCredential"]
+            assert vc["proof"]["verificationMethod"].startswith("did:web:issuer.example:credentials#")
+            resolver = DidResolver({d["id"]: d for d in (run_document, generic_document)})
+            assert Verifier(resolver=resolver).verify_credential(vc).valid
+            # the run issuer's document alone does not verify it: a different DID, a different key
+            assert not Verifier(resolver=DidResolver({run_document["id"]: run_document})).verify_credential(vc).valid
+            refused(issue(alice, generic(issuer=run_document["id"])), "RUNID_ISSUANCE_REFUSED")
+    finally:
+        server.kill(signal.SIGTERM)
