@@ -333,3 +333,86 @@ def test_a_jcs_chain_signs_the_previous_proofs_as_json() -> None:
 
     assert report.valid, report.failures
     assert report.proofs_checked == 2
+
+
+# --- proofs by other signers: the W3C-CCG data-integrity suite's chain fixtures -------------------
+
+#: w3c-ccg/data-integrity-test-suite-assertion, inputs/eddsa-rdfc-2022/2.0-previousProofStringOk:
+#: the issuer (keyPair2 of the vectors) chains its proof to a proof by another key (keyPair1).
+CO_SIGNED_ISSUER = "did:key:" + PUBLIC[1]
+CO_SIGNED: dict[str, Any] = {
+    "@context": [
+        VC_V2,
+        {"@context": {"AlumniCredential": "https://www.example.org/AlumniCredential", "alumniOf": "https://www.example.org/alumniOf"}},
+    ],
+    "id": "urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33",
+    "type": ["VerifiableCredential", "AlumniCredential"],
+    "name": "Alumni Credential",
+    "description": "A minimum viable example of a VC 2.0 Alumni Credential.",
+    "issuer": CO_SIGNED_ISSUER,
+    "validFrom": "2023-01-01T00:00:00Z",
+    "credentialSubject": {"id": "did:example:abcdefgh", "alumniOf": "The School of Examples"},
+    "proof": [
+        {
+            "type": "DataIntegrityProof",
+            "id": SET_1,
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": "2023-02-26T22:06:38Z",
+            "verificationMethod": _method(PUBLIC[0]),
+            "proofPurpose": "assertionMethod",
+            "proofValue": "z4TVsgUyowZ26aXAijJaUZHRWpZKtny2YVb75dodRGtyqMn1pB6qUqYGjczdaajnnKjwNiMocFBFG7SWkY2nmkpJz",
+        },
+        {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": "2023-02-26T22:16:38Z",
+            "verificationMethod": _method(PUBLIC[1]),
+            "proofPurpose": "assertionMethod",
+            "previousProof": SET_1,
+            "proofValue": "z2TSvKiHr1Fb1DnGbupX75Z1uPKxg46H1G6VxtEwFzfrGaxkCip86AR59pQ1JQ5YDsDa5hko1uMa35fwHEHoHfeCg",
+        },
+    ],
+}
+AT = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("previous", [SET_1, [SET_1]], ids=["a string", "a list"])
+def test_previous_proof_is_a_string_or_a_list_of_ids(previous: Any) -> None:
+    """Both fixtures (previousProofStringOk, previousProofArrayOk) carry the same proofValue: a
+    one-element list and a string are the same RDF, so RDFC signs them alike."""
+    document = copy.deepcopy(CO_SIGNED)
+    document["proof"][1]["previousProof"] = previous
+
+    members = proof_set(document, "credential")
+
+    assert [m.proof.get("id") for m in members][0] == SET_1
+    assert members[1].previous == (CO_SIGNED["proof"][0],)
+    assert Verifier(now=AT).verify_credential(document).valid
+
+
+def test_a_chain_to_another_signers_proof_verifies_as_the_issuers_credential() -> None:
+    report = Verifier(now=AT).verify_credential(CO_SIGNED)
+
+    assert report.valid, report.failures
+    assert report.issuer == CO_SIGNED_ISSUER
+    assert report.proofs_checked == 2
+    assert report.passed("proof[0].signer-key") and report.passed("proof[1].issuer-key")
+    assert any("co-signature" in w for w in report.warnings)
+
+
+def test_a_co_signers_proof_must_verify_too() -> None:
+    forged = copy.deepcopy(CO_SIGNED)
+    forged["proof"][0]["created"] = "2023-02-26T22:06:39Z"
+
+    report = Verifier(now=AT).verify_credential(forged)
+
+    assert report.error_codes == [ErrorCode.PROOF_INVALID.value]
+    assert [c.name for c in report.failures] == ["proof[0].signature"]
+
+
+def test_without_a_proof_by_the_issuer_every_proof_is_held_to_the_issuer() -> None:
+    only_other = {**CO_SIGNED, "proof": CO_SIGNED["proof"][0]}
+
+    report = Verifier(now=AT).verify_credential(only_other)
+
+    assert report.error_codes == [ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED.value]

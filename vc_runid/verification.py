@@ -253,6 +253,11 @@ def unique_proofs(document: dict[str, Any], what: str) -> list[dict[str, Any]]:
     return proofs
 
 
+def _signer_of(proof: dict[str, Any]) -> str | None:
+    method = proof.get("verificationMethod")
+    return did_of(method) if isinstance(method, str) and method else None
+
+
 @dataclass(frozen=True)
 class SetMember:
     """One proof of a proof set or chain, with the proofs its ``previousProof`` names (in that
@@ -410,6 +415,10 @@ class _CredentialRun:
         # document (the credential minus "proof"), which the suite would otherwise expand again.
         expansion = self._json_ld(credential)
         issuer = self.report.issuer
+        # Data Integrity §2.1.2: a set or chain may carry other signers' proofs (a notary, a
+        # witness). Each must verify under its own DID's key; the credential is the issuer's word
+        # only through a proof of the issuer's, so without one every proof is held to the issuer.
+        by_issuer = [m for m in members if _signer_of(m.proof) == issuer]
         formats = []
         # In chain order: a proof is checked only after every proof it chains to has passed.
         for label, member, suite in zip(labels, members, suites, strict=True):
@@ -421,11 +430,22 @@ class _CredentialRun:
                 lambda: check_proof_times(proof, self.verifier.now, self.verifier.clock_skew),
                 "created/expires consistent with the verification time",
             )
-            method = self.record.run(
-                f"{label}.issuer-key",
-                lambda: authorize_method(self.verifier.resolver, proof.get("verificationMethod"), ASSERTION, issuer),
-                "verification method is the issuer's, authorized for assertionMethod",
-            )
+            signer = _signer_of(proof)
+            if by_issuer and signer != issuer:
+                method = self.record.run(
+                    f"{label}.signer-key",
+                    lambda: authorize_method(self.verifier.resolver, proof.get("verificationMethod"), ASSERTION, signer),
+                    "verification method is its own DID's, authorized for assertionMethod (a co-signer)",
+                )
+                self.report.warnings.append(
+                    f"{label} is signed by {signer}, not by the issuer: a co-signature, verified, not the issuer's word"
+                )
+            else:
+                method = self.record.run(
+                    f"{label}.issuer-key",
+                    lambda: authorize_method(self.verifier.resolver, proof.get("verificationMethod"), ASSERTION, issuer),
+                    "verification method is the issuer's, authorized for assertionMethod",
+                )
             self.record.run(
                 f"{label}.signature",
                 lambda: suite.verify_proof(
