@@ -133,6 +133,10 @@ def test_ids_in_the_services_url_space_are_refused(alice: httpx.Client, shared_s
     # nested, too: a subject pointing at the status list
     nested = generic(credentialSubject={"id": f"{shared_server.url}/status/1", "name": "x"})
     refused(issue(alice, nested), "RUNID_ISSUANCE_REFUSED")
+    # a status entry of the client's own making, pointing at a bit of the service's list
+    status = {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "0",
+              "statusListCredential": f"{shared_server.url}/status/1"}
+    refused(issue(alice, generic(credentialStatus=status)), "RUNID_ISSUANCE_REFUSED")
     assert log_size(alice) == size
 
 
