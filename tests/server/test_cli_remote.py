@@ -40,7 +40,9 @@ def test_run_through_the_issuer_service_verifies_offline_and_keeps_no_key(shared
     assert not (work / "executor" / "keys").exists()  # the executor never held an issuer key
     assert sorted(p.name for p in (work / "executor" / "receipts").iterdir())[0].endswith(".binding.json")
 
-    verified = cli("verify", "out/declaration.json", "out/binding.json", "--output", "out/output.txt", "--json", cwd=work)
+    service = json.loads((work / "out" / "declaration.json").read_text())["issuer"]
+    verified = cli("verify", "out/declaration.json", "out/binding.json", "--output", "out/output.txt", "--json",
+                   "--trusted-issuer", service, cwd=work)
     assert verified.returncode == 0, verified.stdout
     report = json.loads(verified.stdout)
     assert report["status"] == "bound" and report["valid"] is True
@@ -67,7 +69,8 @@ def test_revoke_at_the_service_then_fetch_status_reports_it(shared_server: Serve
     work = workspace(tmp_path)
     remote = ["--issuer", shared_server.url, "--token", shared_server.tokens["alice"], "--home", "executor"]
     assert cli("declare", "manifest.yaml", "--out", "decl.json", *remote, cwd=work).returncode == 0
-    before = cli("verify", "decl.json", "--fetch-status", cwd=work)
+    trusted = ["--trusted-issuer", json.loads((work / "decl.json").read_text())["issuer"]]
+    before = cli("verify", "decl.json", "--fetch-status", *trusted, cwd=work)
     assert before.returncode == 0, before.stdout
 
     declaration_id = json.loads((work / "decl.json").read_text())["id"]
@@ -78,9 +81,9 @@ def test_revoke_at_the_service_then_fetch_status_reports_it(shared_server: Serve
                   "--token", shared_server.tokens["admin"], cwd=work)
     assert revoked.returncode == 0, revoked.stderr
 
-    after = cli("verify", "decl.json", "--fetch-status", cwd=work)
+    after = cli("verify", "decl.json", "--fetch-status", *trusted, cwd=work)
     assert after.returncode == 1 and "RUNID_CREDENTIAL_REVOKED" in after.stdout
-    offline = cli("verify", "decl.json", cwd=work)  # no lists, no fetching: a warning, not a verdict
+    offline = cli("verify", "decl.json", *trusted, cwd=work)  # no lists, no fetching: a warning, not a verdict
     assert offline.returncode == 0 and "revocation status is unknown" in offline.stdout
 
 
@@ -98,5 +101,6 @@ def test_bundle_of_service_runs_needs_their_status_list_and_can_fetch_it(shared_
 
     fetched = cli("bundle", run_id, "--out", "audit.zip", "--fetch-status", "--home", "executor", cwd=work)
     assert fetched.returncode == 0, fetched.stderr
-    verified = cli("verify-bundle", "audit.zip", cwd=work)
+    service = json.loads((work / "out" / "declaration.json").read_text())["issuer"]
+    verified = cli("verify-bundle", "audit.zip", "--trusted-issuer", service, cwd=work)
     assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -118,6 +118,7 @@ def serve(
             parse_context_option(option)
         witnesses = list(witness or [])
         _check_witnesses(witnesses, witness_quorum)
+        _check_can_listen(host, port)
         # Create the key once, here, so that several workers never race to create it.
         issuer, created = init_home(directory, KeyType.ED25519, domain=domain)
         from .issuance import GenericIssuer
@@ -166,10 +167,33 @@ def serve(
         try:
             serve_workers(config, host, port, workers)
         except OSError as exc:
-            typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-            raise typer.Exit(1) from exc
+            _fail(RunIdError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", code=ErrorCode.CANNOT_LISTEN))
     else:
         uvicorn.run(host=host, port=port, workers=workers, **config)
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Bind the address once, here: a busy port is then one ``RUNID_CANNOT_LISTEN`` line, before a
+    home is created, instead of uvicorn's log line and exit 3 after."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UsageError(f"--host {host!r} is not an address this machine can listen on: {exc}") from exc
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: SO_REUSEADDR, so a port still in TIME_WAIT after a restart is not "busy".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            why = {
+                errno.EADDRINUSE: "another process is listening there (stop it, or choose another --port)",
+                errno.EADDRNOTAVAIL: "it is not an address of this machine",
+                errno.EACCES: "this port needs privileges (choose a --port above 1023)",
+            }.get(exc.errno or 0, exc.strerror or str(exc))
+            raise RunIdError(f"cannot listen on {host}:{port}: {why}", code=ErrorCode.CANNOT_LISTEN) from exc
 
 
 def _check_witnesses(options: list[str], quorum: int | None) -> None:
@@ -274,7 +298,49 @@ def checkpoint_key(note: str, vkey_text: str | None) -> tuple[str, Ed25519Public
         public = PublicKey.from_multikey(origin.removeprefix("did:key:"))
         if isinstance(public.key, Ed25519PublicKey):
             return origin, public.key
-    raise UsageError(f"checkpoint origin {origin!r} does not carry its key; pass --vkey (GET /log/key)")
+    raise UsageError(f"checkpoint origin {origin!r} does not carry its key; pin it with --log-key VKEY or --trust FILE")
+
+
+LogKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-key", "--vkey", metavar="VKEY",
+        help="The log's signed-note verifier key, from a source you trust (the operator; GET /log/key only over a channel you trust).",
+    ),
+]
+LogTrustOption = Annotated[
+    Path | None, typer.Option("--trust", metavar="FILE", help="A trust policy whose logs (origin + key) are pinned."),
+]
+
+
+def pinned_log_key(note: str, log_key: str | None, trust: Path | None) -> tuple[str, Ed25519PublicKey, str]:
+    """The key a checkpoint must be signed with, as the caller pinned it — never the key a server
+    hands out — and a phrase naming the origin and key verified.
+
+    A ``--log-key`` or a policy's ``logs`` entry pins the key; its origin must be the checkpoint's.
+    With neither, only a did:key origin pins itself (its key is its name)."""
+    from ..errors import ErrorCode as Code
+    from ..policy import TrustPolicy
+
+    checkpoint, _ = parse_signed_checkpoint(note)  # the origin only; the signature is verified after
+    pinned: list[str] = [log_key.strip()] if log_key else []
+    if trust is not None:
+        policy = TrustPolicy.from_file(trust)
+        pinned += [log.key for log in policy.logs if log.origin == checkpoint.origin]
+        if not pinned:
+            raise UsageError(
+                f"the trust policy pins no log with origin {checkpoint.origin!r}", code=Code.LOG_KEY_NOT_TRUSTED
+            )
+    if not pinned:
+        key_name, key = checkpoint_key(note, None)
+        return key_name, key, f"origin {checkpoint.origin} (a did:key: the key is the origin)"
+    for text in pinned:
+        key_name, key = parse_vkey(text)
+        if key_name == checkpoint.origin or not checkpoint.origin.startswith("did:"):
+            return key_name, key, f"origin {checkpoint.origin}, pinned key {text.split('+')[1]}"
+    raise UsageError(
+        f"the checkpoint's origin is {checkpoint.origin!r}, not the pinned log's", code=Code.LOG_KEY_NOT_TRUSTED
+    )
 
 
 def _read(path: Path) -> str:
@@ -321,19 +387,20 @@ def log_verify(
     new: Annotated[Path, typer.Option("--to", help="The newer signed checkpoint (a file).")],
     proof: Annotated[Path | None, typer.Option("--proof", help="Consistency proof JSON (GET /log/proof/consistency).")] = None,
     url: Annotated[str | None, typer.Option("--url", help="Fetch the consistency proof from this service.")] = None,
-    vkey_text: Annotated[str | None, typer.Option("--vkey", help="The log's verifier key (GET /log/key).")] = None,
+    vkey_text: LogKeyOption = None,
     witness: Annotated[
         list[str] | None, typer.Option("--witness", help="A trusted witness's verifier key (repeatable).")
     ] = None,
     witness_quorum: Annotated[
         int, typer.Option("--witness-quorum", help="--to must carry cosignatures from this many --witness.")
     ] = 0,
+    trust: LogTrustOption = None,
 ) -> None:
     """Check that the log at checkpoint --to extends the log at --from: nothing rewritten or dropped.
     With --witness-quorum K, --to must also be cosigned by K of the --witness keys."""
     try:
         old_note, new_note = _read(old), _read(new)
-        key_name, key = checkpoint_key(new_note, vkey_text)
+        key_name, key, pinned = pinned_log_key(new_note, vkey_text, trust)
         old_size = parse_signed_checkpoint(old_note)[0].tree_size
         new_size = parse_signed_checkpoint(new_note)[0].tree_size
         if proof is not None:
@@ -357,6 +424,7 @@ def log_verify(
             code=ErrorCode.LOG_CONSISTENCY_INVALID,
         ))
     typer.echo(f"consistent: size {old_size} -> {new_size}, both checkpoints signed by {key_name}{witnessed}")
+    typer.echo(f"verified: {pinned}")
 
 
 def _check_witnessed(note: str, witness_keys: list[str], quorum: int) -> str:
@@ -387,6 +455,8 @@ def log_audit(
         list[str] | None,
         typer.Option("--witness-url", help="Also compare the checkpoint this witness serves for the log (repeatable; network)."),
     ] = None,
+    log_key: LogKeyOption = None,
+    trust: LogTrustOption = None,
 ) -> None:
     """Omission detection: every binding has a logged declaration before it; runs declared but
     unbound past the grace period are listed; the entries match the signed checkpoint. With
@@ -421,14 +491,12 @@ def log_audit(
                 run_log.close()
             finally:
                 storage.close()
-        key_name, key = checkpoint_key(note, None) if note.startswith("did:key:") else (None, None)
-        if key is None and url is not None:
-            from ..client import IssuerClient
-
-            with IssuerClient(url) as client:
-                key_name, key = parse_vkey(client.log_key().strip())
-        elif key is None:
-            key_name, key = issuer.did, issuer.key.private_key.public_key()  # type: ignore[assignment]
+        if url is not None or log_key is not None or trust is not None:
+            # A remote log is checked against the key the auditor pinned, not one it serves.
+            key_name, key, pinned = pinned_log_key(note, log_key, trust)
+        else:
+            key_name, key = issuer.did, issuer.key.private_key.public_key()
+            pinned = f"origin {issuer.did}, this home's own issuer key"
         report = audit_entries(
             entries, now=utc_now(), grace=timedelta(seconds=grace), checkpoint=note, key_name=key_name, public_key=key
         )
@@ -437,8 +505,9 @@ def log_audit(
     except RunIdError as exc:
         _fail(exc)
     if as_json:
-        typer.echo(json.dumps({**report.model_dump(mode="json"), "valid": report.valid}, indent=2))
+        typer.echo(json.dumps({**report.model_dump(mode="json"), "valid": report.valid, "verifiedWith": pinned}, indent=2))
     else:
+        typer.echo(f"verified: {pinned}")
         typer.echo(
             f"log: {report.treeSize} entries, {report.declarations} declarations, {report.bindings} bindings, "
             f"{report.revocations} revocations, {report.credentials} generic credentials, "
