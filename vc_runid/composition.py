@@ -38,10 +38,20 @@ class ContentDigest(_Strict):
     salted: bool = False
 
 
+class OmsSignatureRef(_Strict):
+    """An OpenSSF Model Signing signature found with the weights (vc_runid/weights_oms.py)."""
+
+    signer: str = Field(min_length=1)
+    digestMultibase: DigestMultibase
+
+
 class WeightsDigest(_Strict):
     digestMultibase: DigestMultibase
     fileCount: int | None = None
     size: int | None = None
+    #: The root digest model-signing computes (its signature's in-toto subject), when asked for.
+    omsDigestMultibase: DigestMultibase | None = None
+    omsSignature: OmsSignatureRef | None = None
 
 
 class ModelComponent(_Strict):
@@ -215,9 +225,17 @@ class CompositionBuilder:
         revision: str | None = None,
         weights: Path | None = None,
         on_bytes: Any = None,
+        weights_digest_method: str = "runid",
     ) -> CompositionBuilder:
+        """``weights_digest_method``: ``"runid"`` (the digest documented in digests.py), ``"oms"``
+        or ``"both"`` (the OpenSSF Model Signing root digest, and its signature if the directory
+        has one; see weights_oms.py)."""
         weights_digest = None
-        if weights is not None:
+        if weights is not None and weights_digest_method != "runid":
+            from .weights_oms import oms_weights
+
+            weights_digest = oms_weights(weights, method=weights_digest_method, on_bytes=on_bytes)
+        elif weights is not None:
             # Weights are never salted: they cannot be guessed, and an unsalted digest can be
             # compared with the one a model publisher announces.
             tree = hash_weights(weights, on_bytes=on_bytes)

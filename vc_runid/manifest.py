@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,6 +29,8 @@ class ManifestModel(_Strict):
     provider: str | None = None
     revision: str | None = None
     weights: str | None = None
+    #: How the weights are identified: runid (default), oms (OpenSSF Model Signing) or both.
+    weightsDigest: Literal["runid", "oms", "both"] = "runid"
 
 
 class ManifestInstruction(_Strict):
@@ -121,7 +123,7 @@ def compose_from_manifest(
             raise RunError(f"model weights {manifest.model.weights!r} ({weights}) do not exist",
                            code=ErrorCode.FILE_UNREADABLE)
     builder.model(manifest.model.id, provider=manifest.model.provider, revision=manifest.model.revision,
-                  weights=weights, on_bytes=on_bytes)
+                  weights=weights, on_bytes=on_bytes, weights_digest_method=manifest.model.weightsDigest)
     if manifest.parameters is not None:
         builder.parameters(manifest.parameters)
     for entry in manifest.instructions:
