@@ -31,6 +31,7 @@ from vc_runid._rdfc import ACTIVE_IMPLEMENTATION as RDFC_IMPLEMENTATION
 from vc_runid._rdfc import canonicalize_nquads
 from vc_runid.canonical import canonicalize, expand_document, to_nquads, without_entry
 from vc_runid.contexts import ED25519_2020_V1, VC_V1, VC_V2, default_loader
+from vc_runid.credentials import key_type_for
 from vc_runid.dids import DidResolver
 from vc_runid.keys import KeyType
 from vc_runid.multiformats import multibase_decode
@@ -122,7 +123,7 @@ def didkit_rates(fields: int, seconds: float, repeat: int = 1) -> dict[str, floa
 
 def prepared(fmt: ProofFormat, fields: int) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """(issue, verify) of a credential with ``fields`` subject fields, checked once."""
-    issuer = Issuer.generate(KeyType.P256 if fmt is ProofFormat.ECDSA else KeyType.ED25519)
+    issuer = Issuer.generate(key_type_for(fmt))
     unsigned = credential_v1(fields) if fmt in (ProofFormat.DI_2020, ProofFormat.JWT_V1) else credential_v2(fields)
     unsigned = {**unsigned, "issuer": issuer.did}
     signed = issue_credential(unsigned, issuer, proof_format=fmt, created=NOW)
