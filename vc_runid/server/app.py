@@ -14,6 +14,7 @@ request writes nothing. Request bodies are limited to :data:`MAX_BODY_BYTES`.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
@@ -93,6 +94,8 @@ async def _signed(sign: Callable[[], T]) -> T:
 
     return await anyio.to_thread.run_sync(locked)
 PROBLEM_JSON = "application/problem+json"
+#: A compact JWS (RFC 7515 §7.1): three base64url segments; the only string a VC API verifier takes.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
 
 # Formats a run may be declared in. ecdsa-rdfc-2019 needs a P-256 issuer key; the log's
 # checkpoints need Ed25519, so the service key is Ed25519 and ecdsa is not offered.
@@ -647,7 +650,16 @@ def create_app(
     @app.post("/credentials/verify", response_model=VerifyResponse, tags=["VC API"],
               responses={422: {"model": VerifyResponse, "description": "the credential does not verify"}})
     async def verify(body: VerifyRequest) -> JSONResponse:
-        """Verify a credential (VC API); public. 200 when valid, 422 with the report when not."""
+        """Verify a credential (VC API); public. 200 when valid, 422 with the report when not. A
+        string in ``verifiableCredential`` is a compact JWS (VC-JOSE, VC 1.1 JWT) and nothing
+        else: JSON text in a string is not a credential here (400)."""
+        if isinstance(body.verifiableCredential, str) and not _COMPACT_JWS.fullmatch(body.verifiableCredential):
+            refusal = VerifyResponse(verified=False, checks=[], warnings=[], report={}, errors=[VerifyError(
+                check="parse", code=ErrorCode.NOT_A_CREDENTIAL.value,
+                message="verifiableCredential is a string but not a compact JWS; a credential with an embedded "
+                "proof is sent as a JSON object",
+            )])
+            return JSONResponse(refusal.model_dump(mode="json"), status_code=400)
 
         def check() -> VerificationReport:
             # Not under _JSONLD: pyld's shared state is only touched inside canonical's expansion
@@ -763,14 +775,16 @@ def create_app(
 
     # -- revocation (W3C Bitstring Status List) --
 
-    @app.get(LIST_PATH, tags=["Status"], responses={200: {"content": {"application/vc": {}}}})
-    def status_list() -> JSONResponse:
+    @app.get(LIST_PATH, tags=["Status"],
+             responses={200: {"content": {media_type: {} for media_type in STATUS_LIST_MEDIA_TYPES}}})
+    def status_list(request: Request) -> JSONResponse:
         """The signed ``BitstringStatusListCredential`` every VC 2.0 declaration and binding points
         to (``credentialStatus.statusListCredential``). ``validFrom`` is when it was signed,
         ``validUntil`` a day later; it is re-signed at once after a revocation, else at most every
-        60 seconds. Public."""
-        return JSONResponse(service.status.status_list(), media_type="application/vc",
-                            headers={"Cache-Control": "max-age=60"})
+        60 seconds. Public. The same bytes are served as ``application/vc`` (the default),
+        ``application/ld+json`` or ``application/json``, as the ``Accept`` header prefers."""
+        return JSONResponse(service.status.status_list(), media_type=status_list_media_type(request.headers.get("accept")),
+                            headers={"Cache-Control": "max-age=60", "Vary": "Accept"})
 
     @app.post("/credentials/status", response_model=UpdateStatusResponse, tags=["VC API"],
               responses={**problems, 403: problems[401], 404: problems[401]})
@@ -881,6 +895,32 @@ def create_app(
         return JSONResponse(service.issuer.did_document(), media_type="application/did+json")
 
     return app
+
+
+#: What ``GET /status/1`` is served as: a secured credential (VC 2.0 §6.3), which JSON-LD and
+#: plain JSON clients read as what it also is.
+STATUS_LIST_MEDIA_TYPES = ("application/vc", "application/ld+json", "application/json")
+
+
+def status_list_media_type(accept: str | None) -> str:
+    """The media type of :data:`STATUS_LIST_MEDIA_TYPES` the ``Accept`` header ranks highest
+    (RFC 9110 §12.5.1: by q-value, then by order); ``application/vc`` when none is named."""
+    best: tuple[float, int, str] | None = None
+    for position, item in enumerate((accept or "").split(",")):
+        media_type, *parameters = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media_type = media_type.lower()
+        if media_type in STATUS_LIST_MEDIA_TYPES and quality > 0:
+            candidate = (-quality, position, media_type)
+            best = candidate if best is None or candidate < best else best
+    return best[2] if best is not None else STATUS_LIST_MEDIA_TYPES[0]
 
 
 def _created(run_id: str, name: str, credential: bytes, receipt: Receipt) -> Response:

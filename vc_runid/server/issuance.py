@@ -32,17 +32,20 @@ from typing import Any, Final
 
 from ..canonical import expand_document
 from ..contexts import DocumentLoader
-from ..credentials import Issuer, ProofFormat
+from ..credentials import Issuer, ProofFormat, key_type_for
 from ..dids import did_web_document
 from ..documents import VcVersion, issuer_id, vc_version
-from ..errors import ErrorCode, KeyMaterialError, RunIdError
+from ..errors import DataModelError, ErrorCode, KeyMaterialError, RunIdError
 from ..keys import KeyPair, KeyStore, KeyType
 from ..signed_form import check_compacted
 from ..timeutil import format_datetime, parse_datetime
 
 #: The key file (in ``<home>/keys``) of the generic issuer's Ed25519 key. Further key types (a
 #: P-256 key for ecdsa-rdfc-2019) get a name of their own here.
-GENERIC_KEY_NAMES: Final[Mapping[KeyType, str]] = {KeyType.ED25519: "credential-issuer"}
+GENERIC_KEY_NAMES: Final[Mapping[KeyType, str]] = {
+    KeyType.ED25519: "credential-issuer",
+    KeyType.P256: "credential-issuer-p256",  # ecdsa-rdfc-2019 / ecdsa-jcs-2019
+}
 #: The did:web path segment of the generic issuer under the run issuer's did:web: its document is
 #: served at ``/credentials/did.json``.
 DID_WEB_SEGMENT: Final = "credentials"
@@ -102,7 +105,7 @@ class GenericIssuer:
         return frozenset(s.did for s in self.signers.values())
 
     def for_format(self, proof_format: ProofFormat) -> Issuer:
-        key_type = KeyType.P256 if proof_format is ProofFormat.ECDSA else KeyType.ED25519
+        key_type = key_type_for(proof_format)
         signer = self.signers.get(key_type)
         if signer is None:
             raise RunIdError(
@@ -147,6 +150,13 @@ class IssuanceGuard:
         in it. Raises ``RUNID_ISSUANCE_REFUSED`` (or the data model / JSON-LD error that makes it
         no credential)."""
         version = vc_version(credential)
+        if "issuer" not in credential:
+            # The VC API: the request's credential names its issuer; the service does not pick one.
+            raise DataModelError(
+                f"the credential has no issuer; name {issuer.did} (or another DID of this endpoint: "
+                f"{', '.join(sorted(issuer.dids))})",
+                code=ErrorCode.NOT_A_CREDENTIAL,
+            )
         if "issuer" in credential:
             named = issuer_id(credential)
             if named not in issuer.dids:
