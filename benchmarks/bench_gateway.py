@@ -58,7 +58,7 @@ def start(command: list[str], ready: str) -> subprocess.Popen[bytes]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def measure(client: httpx.Client, url: str, calls: int, warmup: int, stream: bool) -> list[float]:

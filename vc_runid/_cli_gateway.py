@@ -81,11 +81,10 @@ def gateway(
         else:
             local = LocalDeclarer(home_dir(home))
             declarer, who = local, f"issuer {local.issuer.did}"
-            if policy is not None:
-                # The policy its verifiers use must name this gateway, or every run it declares fails.
-                if not policy.trusts_issuer(local.issuer.did):
-                    raise UsageError(f"--trust {trust} does not trust this gateway's issuer {local.issuer.did}; "
-                                     "add it to the policy's issuers", code=ErrorCode.ISSUER_NOT_TRUSTED)
+            # The policy its verifiers use must name this gateway, or every run it declares fails.
+            if policy is not None and not policy.trusts_issuer(local.issuer.did):
+                raise UsageError(f"--trust {trust} does not trust this gateway's issuer {local.issuer.did}; "
+                                 "add it to the policy's issuers", code=ErrorCode.ISSUER_NOT_TRUSTED)
     except RunIdError as exc:
         fail(exc)
     config = Gateway(

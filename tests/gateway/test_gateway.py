@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from vc_runid.composition import check_disclosure
-from vc_runid.digests import digest_multibase, jcs
 from vc_runid.demo_model import MODEL_ID
+from vc_runid.digests import digest_multibase, jcs
 from vc_runid.timeutil import parse_datetime
 
 from .conftest import start_gateway

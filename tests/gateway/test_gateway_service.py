@@ -99,7 +99,7 @@ def test_a_policy_that_does_not_trust_the_gateway_is_refused_at_start(tmp_path: 
     policy.write_text("issuers: [did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK]\n")
     result = subprocess.run(
         [sys.executable, "-m", "vc_runid", "gateway", "--upstream", "http://127.0.0.1:9/v1", "--home", str(tmp_path / "h"),
-         "--trust", str(policy)], capture_output=True, text=True, timeout=60,
+         "--trust", str(policy)], capture_output=True, text=True, timeout=60, check=False,
     )
 
     assert result.returncode == 1 and result.stderr.startswith("RUNID_ISSUER_NOT_TRUSTED:")

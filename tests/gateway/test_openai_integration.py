@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from vc_runid.credentials import Issuer
 from vc_runid.demo_model import MODEL_ID
 from vc_runid.dids import DidResolver
 from vc_runid.digests import digest_multibase
@@ -24,7 +23,7 @@ from vc_runid.verification import Verifier
 from .conftest import Service
 
 openai = pytest.importorskip("openai")
-from vc_runid.integrations.openai import instrument, run_of  # noqa: E402
+from vc_runid.integrations.openai import instrument, run_of
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "what is the run"}]
 

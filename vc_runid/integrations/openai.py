@@ -29,7 +29,7 @@ import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import anyio.to_thread
 
@@ -220,7 +220,7 @@ class DeclaredStream:
         finally:
             self._finish()
 
-    def __enter__(self) -> DeclaredStream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -300,7 +300,7 @@ class AsyncDeclaredStream:
             with anyio.CancelScope(shield=True):
                 await self._finish()
 
-    async def __aenter__(self) -> AsyncDeclaredStream:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *_: object) -> None:
