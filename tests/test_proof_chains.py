@@ -385,7 +385,7 @@ def test_previous_proof_is_a_string_or_a_list_of_ids(previous: Any) -> None:
 
     members = proof_set(document, "credential")
 
-    assert [m.proof.get("id") for m in members][0] == SET_1
+    assert members[0].proof.get("id") == SET_1
     assert members[1].previous == (CO_SIGNED["proof"][0],)
     assert Verifier(now=AT).verify_credential(document).valid
 

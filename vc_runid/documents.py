@@ -283,9 +283,9 @@ def _check_related_resources(credential: dict[str, Any]) -> None:
         return
     seen: set[str] = set()
     for item in _objects(credential, "relatedResource"):
-        resource = item.get("id")
-        if not _is_url(resource):
+        if not _is_url(item.get("id")):
             raise DataModelError("each relatedResource must have an id that is a URL")
+        resource = str(item["id"])
         if resource in seen:
             raise DataModelError(f"relatedResource lists {resource} twice; ids must be unique")
         seen.add(resource)
