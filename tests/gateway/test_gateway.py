@@ -319,3 +319,27 @@ def test_a_call_that_cannot_be_declared_is_not_forwarded(faulty_upstream: str, t
         assert _count(faulty_upstream) == before
     finally:
         process.stop()
+
+
+def test_bundle_verify_bundle_and_audit_work_on_gateway_runs(gateway: str, gateway_home: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    raw = _client(gateway).chat.completions.with_raw_response.create(**CHAT)
+    run_id = raw.headers["Runid-Run-Id"]
+    answer = tmp_path / "answer.json"
+    answer.write_bytes(raw.content)
+    trust = _trust(_run(gateway, run_id), tmp_path)
+    bundle = tmp_path / "audit.zip"
+
+    def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "vc_runid", *map(str, args)], capture_output=True, text=True,
+                              timeout=120, check=False)
+
+    made = cli("bundle", run_id, "--home", gateway_home / "issuer", "--output", f"{run_id}={answer}",
+               "--disclose", f"{run_id}=input", "--out", bundle)
+    assert made.returncode == 0, made.stdout + made.stderr
+    checked = cli("verify-bundle", bundle, "--trust", trust)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    audited = cli("audit", bundle, "--trust", trust, "--workers", "1")
+    assert audited.returncode == 0, audited.stdout + audited.stderr
