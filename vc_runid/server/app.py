@@ -36,14 +36,15 @@ from ..binding import Observed, OutputDigest, Usage, bind
 from ..composition import RunComposition
 from ..contexts import default_loader
 from ..credentials import Issuer, ProofFormat, init_home, issue_credential
-from ..declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential, declare
+from ..declaration import SecuredCredential, declare
 from ..dids import DidResolver
 from ..documents import parse_json
-from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
+from ..errors import ErrorCode, RunError, RunIdError, UsageError
 from ..jose import envelop
 from ..presentations import verify_presentation
 from ..timeutil import format_datetime, parse_datetime, parse_instant, utc_now
 from ..verification import VerificationReport, Verifier
+from .issuance import GenericIssuer, IssuanceGuard
 from .log import Receipt, RunLog, b64, log_leaf_data, new_entry
 from .status import LIST_PATH, StatusService, list_url_for, public_base_url
 from .storage import (
@@ -420,10 +421,23 @@ class Service:
         self.log.cosigner = cosigner_from_env(self.log)  # serve --witness … (server/witnesses.py)
         self.tokens = TokenCache(self.storage)
         # Fixed in the database the first time: credentials already issued point to that URL.
-        self.status = StatusService(self.storage, self.issuer, self.storage.status_list_url(list_url_for(public_url)), _JSONLD)
+        self.status = StatusService(self.storage, self.issuer, self.storage.status_list_url(list_url_for(public_url)), _JSONLD,
+                                    record=self._log_status_list)
+        # POST /credentials/issue signs with a key and DID of its own, never the run issuer's
+        # (server/issuance.py).
+        self.generic = GenericIssuer.in_home(home, self.issuer)
         documents = {self.issuer.did: self.issuer.did_document()} if self.issuer.did.startswith("did:web:") else {}
+        generic_document = self.generic.did_document()
+        if generic_document is not None:
+            documents[self.generic.did] = generic_document
         self.resolver = DidResolver(documents)
         self.loader = default_loader().with_contexts(contexts or {})
+        list_base = self.status.list_url.removesuffix(LIST_PATH)
+        self.guard = IssuanceGuard(self.loader, sorted({public_url, list_base}), self.storage.issued_ids)
+
+    def _log_status_list(self, signed: dict[str, Any]) -> None:
+        self.log.append(new_entry("status-list", signed, credential_id=str(signed.get("id")), run_id=None,
+                                  client="service", logged_at=utc_now()))
 
     def verifier(self) -> Verifier:
         return Verifier(resolver=self.resolver, loader=self.loader, now=utc_now())
@@ -619,22 +633,20 @@ def create_app(
 
     @app.post("/credentials/issue", status_code=201, response_model=IssueResponse, responses=problems, tags=["VC API"])
     async def issue(body: IssueRequest, client: Client) -> dict[str, Any]:
-        """Issue a credential (VC API). Run credentials are refused here: they must go through
-        ``/runs``, where the service, not the caller, sets the time."""
-        types = body.credential.get("type")
-        if {DECLARATION_TYPE, BINDING_TYPE} & set(types if isinstance(types, list) else [types]):
-            raise DataModelError(
-                "run declarations and bindings are issued through /runs and /runs/{id}/output",
-                code=ErrorCode.USAGE,
-            )
+        """Issue a credential (VC API), signed by the service's generic issuer — a key and DID of
+        its own (``GET /credentials/did.json`` under a did:web), never the run issuer's. Refused
+        with ``RUNID_ISSUANCE_REFUSED``: run declarations, bindings and status lists (by expanded
+        type), identifiers in the service's own URL space or of runs it issued, another issuer.
+        The service sets ``validFrom`` (VC 1.1: ``issuanceDate``) to its own clock when absent or
+        in the past. The credential is logged (kind ``credential``) before it is returned."""
         now = utc_now()
         fmt = ProofFormat((body.options or IssueOptions()).format)
+        signer = service.generic.for_format(fmt)
 
         def sign() -> SecuredCredential:
             with _JSONLD:
-                return issue_credential(
-                    body.credential, service.issuer, proof_format=fmt, created=now, loader=service.loader
-                )
+                credential = service.guard.admit(body.credential, service.generic, now)
+                return issue_credential(credential, signer, proof_format=fmt, created=now, loader=service.loader)
 
         # Any credential up to the body limit: signed in a worker thread, so that a large one
         # does not hold up the event loop (run declarations, the hot path, are signed on it).
@@ -893,6 +905,16 @@ def create_app(
             return problem(404, ErrorCode.DID_UNRESOLVED, "Not found",
                            f"the issuer is {service.issuer.did}; no did:web document is served")
         return JSONResponse(service.issuer.did_document(), media_type="application/did+json")
+
+    @app.get("/credentials/did.json", tags=["DID"])
+    def generic_did_document() -> JSONResponse:
+        """The generic issuer's did:web document (``<issuer did:web>:credentials``), when the
+        service has a domain: the keys ``POST /credentials/issue`` signs with."""
+        document = service.generic.did_document()
+        if document is None:
+            return problem(404, ErrorCode.DID_UNRESOLVED, "Not found",
+                           f"the generic issuer is {service.generic.did}; no did:web document is served")
+        return JSONResponse(document, media_type="application/did+json")
 
     return app
 
