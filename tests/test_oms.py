@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - scripts/test installs the oms extra
     warnings.warn("model-signing is not installed (pip install 'vc-runid[oms]'): OMS tests SKIPPED", stacklevel=1)
     pytest.skip("model-signing is not installed", allow_module_level=True)
 
-from vc_runid.weights_oms import SIGNATURE_NAME, oms_root_digest, oms_weights, verify_oms_weights
+from vc_runid.weights_oms import SIGNATURE_NAME, oms_root_digest, verify_oms_weights
 
 
 def _keys(directory: Path, name: str) -> tuple[Path, Path]:

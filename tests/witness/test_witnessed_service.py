@@ -19,7 +19,12 @@ from tests.server.helpers import declare, receipt_verifies
 from tests.witness.conftest import Server, WitnessProcess
 from vc_runid.credentials import init_home
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.transparency import parse_signed_checkpoint, parse_witness_vkey, verify_cosignatures, vkey
+from vc_runid.transparency import (
+    parse_signed_checkpoint,
+    parse_witness_vkey,
+    verify_cosignatures,
+    vkey,
+)
 
 MANIFEST = """model: {id: demo-model, provider: local}
 parameters: {temperature: 0}
@@ -30,7 +35,7 @@ executor: {id: billing-agent-7}
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "vc_runid", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "vc_runid", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     return result
 
@@ -131,8 +136,9 @@ def test_without_a_quorum_the_service_answers_503_and_a_killed_witness_keeps_its
         assert refused.status_code == 503, refused.text
         assert refused.json()["code"] == ErrorCode.WITNESS_UNAVAILABLE.value
         deployment.w1.start()  # same home, same port
-        import httpx
         import hashlib
+
+        import httpx
 
         origin = parse_signed_checkpoint(client.get("/log/checkpoint").text)[0].origin
         served = httpx.get(f"{deployment.w1.url}/{hashlib.sha256(origin.encode()).hexdigest()}/checkpoint").text

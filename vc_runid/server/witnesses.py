@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ..errors import ErrorCode, RunIdError, UsageError
-from ..transparency import NoteSignature, Witness, add_cosignatures, parse_signed_checkpoint, parse_witness_vkey
+from ..transparency import (
+    NoteSignature,
+    Witness,
+    add_cosignatures,
+    parse_signed_checkpoint,
+    parse_witness_vkey,
+)
 from ..transparency.cosignature import verify_cosignatures
 from ..transparency.witness_protocol import (
     SIZE_CONTENT_TYPE,

@@ -183,7 +183,7 @@ def cosign(
 def add_cosignatures(note: str, lines: Iterable[NoteSignature | str]) -> str:
     """``note`` with signature lines appended, skipping any it already carries. Lines are not
     verified here: a verifier ignores lines from keys it does not trust and checks the others."""
-    text, existing = _split_note(note)
+    _, existing = _split_note(note)
     seen = {s.line() for s in existing}
     extra = []
     for line in lines:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,9 +112,9 @@ class Witness:
     ) -> None:
         self.key = WitnessKey(name, private_key.public_key())
         self._private = private_key
-        self._logs: Mapping[str, list[LogKey]] = {}
+        self._logs: dict[str, list[LogKey]] = {}
         for log in logs:
-            self._logs.setdefault(log.origin, []).append(log)  # type: ignore[attr-defined]
+            self._logs.setdefault(log.origin, []).append(log)
         self.store = store
         self._lock = threading.Lock()
 

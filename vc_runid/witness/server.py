@@ -116,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     timeout = TIMEOUT
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # no client addresses in any log
 
     def _answer(self, answer: Answer) -> None:
@@ -127,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         if self.path.rstrip("/").rsplit("/", 1)[-1] != "add-checkpoint":
             self._answer(Answer(404, "not found\n"))
             return
@@ -150,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = Answer(503, "the witness cannot record the checkpoint now\n")
         self._answer(answer)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parts = self.path.strip("/").split("/")
         if len(parts) >= 2 and parts[-1] == "checkpoint":
             self._answer(self.server.witness.checkpoint(parts[-2]))
