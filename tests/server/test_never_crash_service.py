@@ -61,12 +61,16 @@ def test_a_malformed_body_is_input_not_json(shared_server: Server, body: bytes) 
 
 def test_a_list_of_600_identical_items_is_refused_with_a_typed_code(shared_server: Server) -> None:
     # Used to raise RecursionError inside canonicalization: a text/plain 500.
+    from vc_runid.credentials import load_issuer
+    from vc_runid.server.issuance import GenericIssuer
+
     credential = {
         "@context": [
             "https://www.w3.org/ns/credentials/v2",
             {"items": {"@id": "https://example.com/items", "@container": "@list"}},
         ],
         "type": ["VerifiableCredential"],
+        "issuer": GenericIssuer.in_home(shared_server.home, load_issuer(shared_server.home)).did,
         "credentialSubject": {"id": "did:example:1", "items": ["a"] * 600},
     }
     with shared_server.client() as client:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..binding import Observed, OutputDigest, Usage, bind
+from ..canonical import _EXPANSION_LOCK
 from ..composition import RunComposition
 from ..contexts import default_loader
 from ..credentials import Issuer, ProofFormat, init_home, issue_credential
@@ -72,20 +73,27 @@ PROBLEM_BASE = "https://w3id.org/vc-runid/problems#"
 # under load). Signing and verifying are CPU-bound under the GIL anyway, so serialising them in
 # one process costs little; use --workers for parallelism.
 _JSONLD = threading.Lock()
-#: Verifications (public endpoints) running at once per worker. Each holds a worker thread;
-#: bounded so that a flood of them waits here, holding no thread, instead of taking the thread
-#: pool the other endpoints need.
-MAX_CONCURRENT_VERIFICATIONS = 4
+#: Verifications (public endpoints) running at once per worker process. More would not verify
+#: faster (JSON-LD expansion is serialized by a lock, the rest by the GIL) but would make a
+#: declaration wait behind more of them for that lock (docs/performance.md, "Hostile input");
+#: the rest wait here holding no thread, so the thread pool stays free for the other endpoints.
+MAX_CONCURRENT_VERIFICATIONS = 1
 T = TypeVar("T")
 
 
 async def _signed(sign: Callable[[], T]) -> T:
-    """Sign under ``_JSONLD``: on the event loop when the lock is free (the hot path, a few hundred
-    microseconds), else in a worker thread, so that a verification holding the lock makes this
-    request wait without blocking the event loop for every other request."""
+    """Sign under ``_JSONLD``: on the event loop when the locks it needs are free (the hot path, a
+    few hundred microseconds), else in a worker thread, so that a verification holding the JSON-LD
+    expansion lock for seconds makes this request wait without blocking the event loop for every
+    other request. The expansion lock is re-entrant: taken here, the signing's own expansion
+    re-enters it instead of waiting on the loop."""
     if _JSONLD.acquire(blocking=False):
         try:
-            return sign()
+            if _EXPANSION_LOCK.acquire(blocking=False):
+                try:
+                    return sign()
+                finally:
+                    _EXPANSION_LOCK.release()
         finally:
             _JSONLD.release()
 
