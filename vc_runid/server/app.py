@@ -109,7 +109,6 @@ _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
 # Formats a run may be declared in. ecdsa-rdfc-2019 needs a P-256 issuer key; the log's
 # checkpoints need Ed25519, so the service key is Ed25519 and ecdsa is not offered.
 RunFormat = Literal["di", "di-2020", "jose", "jwt-1.1"]
-IssueFormat = Literal["di", "di-2020", "jose"]
 
 
 # --- problem+json --------------------------------------------------------------------------------
@@ -174,8 +173,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class StatusRequest(_Strict):
+    """The VC API's request for a status entry on issuance (``options.credentialStatus``)."""
+
+    type: Literal["BitstringStatusListEntry"]
+    statusPurpose: Literal["revocation"] = Field(
+        "revocation", description="revocation is offered; suspension (a reversible bit) is not yet"
+    )
+
+
 class IssueOptions(_Strict):
-    format: IssueFormat = "di"
+    # Every format the library issues: the generic issuer holds an Ed25519 and a P-256 key and
+    # signs with the one the format's cryptosuite needs.
+    format: ProofFormat = ProofFormat.DI
+    credentialStatus: StatusRequest | None = None
 
 
 class IssueRequest(_Strict):
@@ -442,17 +453,43 @@ class Service:
         self.loader = default_loader().with_contexts(contexts or {})
         list_base = self.status.list_url.removesuffix(LIST_PATH)
         self.guard = IssuanceGuard(self.loader, sorted({public_url, list_base}), self.storage.issued_ids)
+        # Requested credentials asked to carry a status entry point to a list the generic issuer
+        # signs (a verifier requires the list's issuer to be the credential's). Its indices come
+        # from the same counter as the run list's, so no bit is ever shared by two credentials.
+        self.generic_status = StatusService(
+            self.storage, self.generic.for_format(ProofFormat.DI), public_url.rstrip("/") + GENERIC_LIST_PATH,
+            _JSONLD, record=self._log_status_list,
+        )
 
     def _log_status_list(self, signed: dict[str, Any]) -> None:
         self.log.append(new_entry("status-list", signed, credential_id=str(signed.get("id")), run_id=None,
                                   client="service", logged_at=utc_now()))
 
-    def verifier(self) -> Verifier:
-        return Verifier(resolver=self.resolver, loader=self.loader, now=utc_now())
+    def verifier(self, document: Any = None) -> Verifier:
+        """A verifier; when every status entry of ``document`` points at one of this service's own
+        lists, it checks them against the lists as signed now (no request leaves the service:
+        other lists are never fetched, and their status stays unknown, with a warning)."""
+        own = {self.status.list_url: self.status, self.generic_status.list_url: self.generic_status}
+        urls = _status_list_urls(document)
+        lists = {url: own[url].status_list() for url in urls} if urls and urls <= own.keys() else None
+        return Verifier(resolver=self.resolver, loader=self.loader, now=utc_now(), status_lists=lists)
 
     def close(self) -> None:
         self.log.close()
         self.storage.close()
+
+
+#: Where the generic issuer's status list is published (``options.credentialStatus`` on issue).
+GENERIC_LIST_PATH = "/status/credentials"
+
+
+def _status_list_urls(document: Any) -> set[str]:
+    """The ``statusListCredential`` URLs a credential (object) names, as written."""
+    if not isinstance(document, dict):
+        return set()
+    entries = document.get("credentialStatus")
+    entries = entries if isinstance(entries, list) else [entries]
+    return {e["statusListCredential"] for e in entries if isinstance(e, dict) and isinstance(e.get("statusListCredential"), str)}
 
 
 def _format_of(secured: SecuredCredential) -> ProofFormat:
@@ -648,12 +685,33 @@ def create_app(
         The service sets ``validFrom`` (VC 1.1: ``issuanceDate``) to its own clock when absent or
         in the past. The credential is logged (kind ``credential``) before it is returned."""
         now = utc_now()
-        fmt = ProofFormat((body.options or IssueOptions()).format)
+        options = body.options or IssueOptions()
+        fmt = ProofFormat(options.format)
         signer = service.generic.for_format(fmt)
+        status_index: int | None = None
+        status: dict[str, Any] | None = None
+        if options.credentialStatus is not None:
+            if signer.did != service.generic_status.issuer.did:
+                raise UsageError(f"status entries are offered for Ed25519 formats; {fmt.value} signs as {signer.did}, "
+                                 "which publishes no status list", code=ErrorCode.REQUEST_INVALID)
+            _, status, status_index = await service.generic_status.assign_async(fmt)
+            if status is None:
+                raise UsageError(f"{fmt.value} is a VC 1.1 format: its context defines no BitstringStatusListEntry",
+                                 code=ErrorCode.REQUEST_INVALID)
 
         def sign() -> SecuredCredential:
             with _JSONLD:
                 credential = service.guard.admit(body.credential, service.generic, now)
+                if status is not None:
+                    # After the guard, which refuses client ids in the service's URL space: the
+                    # entry is the service's own.
+                    if "credentialStatus" in credential:
+                        raise UsageError("the credential has a credentialStatus already; do not also ask for one",
+                                         code=ErrorCode.REQUEST_INVALID)
+                    if not isinstance(credential.get("id"), str):
+                        raise UsageError("a credential with a status entry needs an id (the VC API updates status by it)",
+                                         code=ErrorCode.REQUEST_INVALID)
+                    credential = {**credential, "credentialStatus": status}
                 return issue_credential(credential, signer, proof_format=fmt, created=now, loader=service.loader)
 
         # Any credential up to the body limit: signed in a worker thread, so that a large one
@@ -663,7 +721,7 @@ def create_app(
         credential_id = vc.get("id") if isinstance(vc.get("id"), str) else None
         _, receipt = await service.log.append_async(
             new_entry("credential", vc, credential_id=credential_id, run_id=None, client=client.name, logged_at=now,
-                      token=client.token)
+                      token=client.token, status_index=status_index)
         )
         return {"verifiableCredential": vc, "receipt": receipt}
 
@@ -684,7 +742,7 @@ def create_app(
         def check() -> VerificationReport:
             # Not under _JSONLD: pyld's shared state is only touched inside canonical's expansion
             # lock, held for the JSON-LD steps alone, so a long verification leaves signing free.
-            return service.verifier().verify_credential(body.verifiableCredential)
+            return service.verifier(body.verifiableCredential).verify_credential(body.verifiableCredential)
 
         return _verify_response(await off_the_loop(check))
 
@@ -806,6 +864,15 @@ def create_app(
         return JSONResponse(service.status.status_list(), media_type=status_list_media_type(request.headers.get("accept")),
                             headers={"Cache-Control": "max-age=60", "Vary": "Accept"})
 
+    @app.get(GENERIC_LIST_PATH, tags=["Status"],
+             responses={200: {"content": {media_type: {} for media_type in STATUS_LIST_MEDIA_TYPES}}})
+    def generic_status_list(request: Request) -> JSONResponse:
+        """The generic issuer's ``BitstringStatusListCredential``: the list credentials issued
+        with ``options.credentialStatus`` point to. Served as ``GET /status/1`` is."""
+        return JSONResponse(service.generic_status.status_list(),
+                            media_type=status_list_media_type(request.headers.get("accept")),
+                            headers={"Cache-Control": "max-age=60", "Vary": "Accept"})
+
     @app.post("/credentials/status", response_model=UpdateStatusResponse, tags=["VC API"],
               responses={**problems, 403: problems[401], 404: problems[401]})
     async def update_status(body: UpdateStatusRequest, admin: Admin) -> dict[str, Any]:
@@ -819,10 +886,12 @@ def create_app(
             raise UsageError("give credentialStatus [{type, status: 'revoked'}] or a reason", code=ErrorCode.REQUEST_INVALID)
         reason = body.reason if body.reason is not None else "revoked through the VC API"
         row = _status_row(body.credentialId)
+        # Runs' credentials are on the run issuer's list; requested credentials on the generic one's.
+        status_list = service.status if row.run_id is not None else service.generic_status
         changed = False
         if not row.revoked:
             now = utc_now()
-            record = service.status.revocation_record(row, reason, now)
+            record = status_list.revocation_record(row, reason, now)
             try:
                 await service.log.append_async(new_entry(
                     "revocation", record, credential_id=row.credential_id, run_id=row.run_id, client=admin.name,
@@ -836,7 +905,7 @@ def create_app(
         return {
             "credentialId": row.credential_id,
             "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "revoked"}],
-            "statusListCredential": service.status.list_url,
+            "statusListCredential": status_list.list_url,
             "statusListIndex": str(row.index),
             "revokedAt": row.revoked_at,
             "reason": row.reason,
