@@ -78,6 +78,9 @@ def test_receipts_carry_a_checkpoint_cosigned_by_the_quorum(deployment: Deployme
     cosigned = verify_cosignatures(receipt["checkpoint"], deployment.witnesses, 2)  # type: ignore[arg-type]
     assert {c.witness.name for c in cosigned} == {"w1.example/witness", "w2.example/witness"}
     assert receipt_verifies(body["declaration"], receipt)
+    with deployment.service.client() as client:  # asked again later: the same cosigned checkpoint
+        again = client.get("/log/proof/inclusion", params={"index": receipt["leafIndex"], "size": receipt["treeSize"]})
+    assert again.json()["checkpoint"] == receipt["checkpoint"]
 
 
 def test_log_verify_checks_the_witness_quorum_offline(deployment: Deployment, tmp_path: Path) -> None:

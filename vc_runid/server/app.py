@@ -32,7 +32,7 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..binding import Observed, OutputDigest, Usage, bind
+from ..binding import Observed, OutputDigest, Usage, bind, check_completed_by
 from ..canonical import _EXPANSION_LOCK
 from ..composition import RunComposition
 from ..contexts import default_loader
@@ -808,11 +808,7 @@ def create_app(
         # Every fractional digit counts: completed/started are datetimes, truncated to microseconds.
         if parse_instant(body.completedAt, "completedAt") < parse_instant(body.startedAt, "startedAt"):
             raise RunError(f"completedAt {body.completedAt} is before startedAt {body.startedAt}", code=ErrorCode.TIME_ORDER)
-        if completed > now:
-            raise RunError(
-                f"completedAt {body.completedAt} is in the future of the service clock ({format_datetime(now)})",
-                code=ErrorCode.TIME_IN_FUTURE,
-            )
+        check_completed_by(completed, now, clock="the service clock")
         declaration = _load(row.declaration)
         fmt = _format_of(declaration)
         assigned_id, status, status_index = await service.status.assign_async(fmt)
@@ -947,6 +943,9 @@ def create_app(
         note = service.log.checkpoint() if tree_size == current else None
         if note is not None and note.split("\n", 2)[1] != str(tree_size):
             note = None  # the log grew in between; the caller asks for the checkpoint it needs
+        cosigned = service.log.cosigner.latest() if service.log.cosigner is not None else None
+        if cosigned is not None and cosigned[0] == tree_size:
+            note = cosigned[1]  # the same checkpoint, with the witnesses' cosignatures
         return {"leafIndex": index, "treeSize": tree_size, "inclusionProof": [b64(h) for h in proof], "checkpoint": note}
 
     @app.get("/log/proof/consistency", response_model=ConsistencyResponse, tags=["Log"])

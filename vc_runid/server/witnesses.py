@@ -112,7 +112,9 @@ class Cosigner:
                 try:
                     await self._round()
                 except _Retry:
-                    continue
+                    continue  # a witness is ahead of us: a new round with a newer checkpoint
+                if self._latest is None or self._latest[0] < size:
+                    break  # every witness answered this checkpoint; too few cosigned it
             if self._latest is not None and self._latest[0] >= size:
                 return self._latest
         raise RunIdError(
