@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from pyld import jsonld
 
-from .canonical import _EXPANSION_LOCK, Expansion, expand_document
+from .canonical import _EXPANSION_LOCK, Expansion, _Processor, expand_document
 from .contexts import DocumentLoader, default_loader
 from .errors import ContextError, ErrorCode
 
@@ -54,7 +54,7 @@ _RUNID: Final = "https://w3id.org/vc-runid#"
 VERIFIABLE_CREDENTIAL_TYPE_IRI: Final = _CRED + "VerifiableCredential"
 PRESENTATION_TYPE_IRI: Final = _CRED + "VerifiablePresentation"
 ENVELOPED_CREDENTIAL_TYPE_IRI: Final = _CRED + "EnvelopedVerifiableCredential"
-STATUS_LIST_CREDENTIAL_TYPE_IRI: Final = _CRED + "BitstringStatusListCredential"
+STATUS_LIST_CREDENTIAL_TYPE_IRI: Final = "https://www.w3.org/ns/credentials/status#BitstringStatusListCredential"
 DECLARATION_TYPE_IRI: Final = _RUNID + "RunDeclarationCredential"
 BINDING_TYPE_IRI: Final = _RUNID + "RunOutputCredential"
 
@@ -167,13 +167,15 @@ def _standard_terms_for(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[
         return _standard_terms(loader)
 
 
-class _Compactor(jsonld.JsonLdProcessor):  # type: ignore[misc]
-    """pyld's compaction, remembering which term it chose for which IRI.
+class _Compactor(_Processor):
+    """pyld's compaction, remembering which term it chose for which IRI. It shares the
+    expansion's memo of processed contexts (the loader's ``ProcessingCache``), which is most of
+    what compaction would otherwise redo per document.
 
     Only outermost calls count: term selection probes candidate terms by calling itself."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, loader: DocumentLoader) -> None:
+        super().__init__(loader.processing_cache)
         self.chosen: set[tuple[str, str]] = set()
         self._depth = 0
 
@@ -191,7 +193,7 @@ class _Compactor(jsonld.JsonLdProcessor):  # type: ignore[misc]
 
 
 def _compact(expanded: list[Any], context: Any, loader: DocumentLoader) -> tuple[Any, set[tuple[str, str]]]:
-    compactor = _Compactor()
+    compactor = _Compactor(loader)
     options = {
         "documentLoader": loader,
         "contextResolver": loader.resolver(),

@@ -30,6 +30,7 @@ from vc_runid.run_verification import BOUND
 from vc_runid.runner import Run, run
 from vc_runid.timeutil import utc_now
 from vc_runid.verification import Verifier
+from tests.trust import ANY_ISSUER
 
 from . import dbjs
 from . import didkit_oracle as oracle
@@ -172,7 +173,7 @@ def test_vc_2_0_presentation_of_a_run_verifies_in_vc_runid(
     di_presentation: dict[str, Any], di_run: Run
 ) -> None:
     report = verify_presentation(
-        di_presentation, challenge=CHALLENGE, domain=DOMAIN, verifier=Verifier(now=VERIFY_AT)
+        di_presentation, challenge=CHALLENGE, domain=DOMAIN, verifier=Verifier(now=VERIFY_AT, policy=ANY_ISSUER)
     )
     assert_valid_run_presentation(report, di_run)
 
@@ -183,7 +184,7 @@ def test_db_js_presentation_of_a_run_verifies_in_vc_runid(
 ) -> None:
     assert db_signed_presentation["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     report = verify_presentation(
-        db_signed_presentation, challenge=CHALLENGE, domain=DOMAIN, verifier=Verifier(now=utc_now())
+        db_signed_presentation, challenge=CHALLENGE, domain=DOMAIN, verifier=Verifier(now=utc_now(), policy=ANY_ISSUER)
     )
     assert_valid_run_presentation(report, di_run)
 
@@ -196,7 +197,7 @@ def test_db_js_presentation_with_another_challenge_fails_in_vc_runid(
         db_signed_presentation,
         challenge=OTHER_CHALLENGE,
         domain=DOMAIN,
-        verifier=Verifier(now=utc_now()),
+        verifier=Verifier(now=utc_now(), policy=ANY_ISSUER),
     )
     assert not report.valid
     assert report.error_codes == [ErrorCode.PROOF_CHALLENGE_MISMATCH.value]
@@ -272,7 +273,7 @@ def test_vc_1_1_presentation_of_a_run_verifies_in_vc_runid(
     di_2020_presentation: dict[str, Any], di_2020_run: Run
 ) -> None:
     report = verify_presentation(
-        di_2020_presentation, challenge=CHALLENGE, domain=DOMAIN, verifier=Verifier(now=VERIFY_AT)
+        di_2020_presentation, challenge=CHALLENGE, domain=DOMAIN, verifier=Verifier(now=VERIFY_AT, policy=ANY_ISSUER)
     )
     assert_valid_run_presentation(report, di_2020_run)
 
@@ -287,7 +288,7 @@ def test_didkit_presentation_of_a_run_verifies_in_vc_runid(
         didkit_signed_presentation,
         challenge=CHALLENGE,
         domain=DOMAIN,
-        verifier=Verifier(now=utc_now()),
+        verifier=Verifier(now=utc_now(), policy=ANY_ISSUER),
     )
     assert_valid_run_presentation(report, di_2020_run)
 
@@ -300,7 +301,7 @@ def test_didkit_presentation_with_another_challenge_fails_in_vc_runid(
         didkit_signed_presentation,
         challenge=OTHER_CHALLENGE,
         domain=DOMAIN,
-        verifier=Verifier(now=utc_now()),
+        verifier=Verifier(now=utc_now(), policy=ANY_ISSUER),
     )
     assert not report.valid
     assert report.error_codes == [ErrorCode.PROOF_CHALLENGE_MISMATCH.value]
