@@ -10,7 +10,8 @@ one call at a time (so the figure is the added latency of one call, not a throug
 - non-streaming ``POST /v1/chat/completions``: total time, direct vs through each gateway;
 - streaming: time to the first byte of the body (TTFB), direct vs through each gateway.
 
-Added latency = gateway p50/p99 − direct p50/p99. The client is httpx on a keep-alive
+Added latency = gateway p50/p99 − direct p50/p99; the gateway's ``Server-Timing`` header
+splits it (``runid-declare``: sign + store before forwarding; ``runid-bind``: after the answer). The client is httpx on a keep-alive
 connection; all processes share the machine (report ``uptime`` with the figures).
 """
 
@@ -61,7 +62,15 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def measure(client: httpx.Client, url: str, calls: int, warmup: int, stream: bool) -> list[float]:
+def server_timing(header: str | None, into: dict[str, list[float]]) -> None:
+    for part in (header or "").split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if duration:
+            into.setdefault(name, []).append(float(duration))
+
+
+def measure(client: httpx.Client, url: str, calls: int, warmup: int, stream: bool,
+            timings: dict[str, list[float]]) -> list[float]:
     times = []
     for i in range(warmup + calls):
         started = time.perf_counter()
@@ -79,6 +88,7 @@ def measure(client: httpx.Client, url: str, calls: int, warmup: int, stream: boo
             assert response.status_code == 200, response.text
         if i >= warmup:
             times.append(elapsed * 1000)
+            server_timing(response.headers.get("server-timing"), timings)
     return times
 
 
@@ -108,9 +118,11 @@ def main() -> None:
             with httpx.Client(timeout=60) as client:
                 for name, url in targets.items():
                     for stream in (False, True):
-                        times = measure(client, url, args.calls, args.warmup, stream)
+                        timings: dict[str, list[float]] = {}
+                        times = measure(client, url, args.calls, args.warmup, stream, timings)
                         results[f"{name} {'ttfb' if stream else 'total'}"] = {
                             "p50": statistics.median(times), "p99": percentile(times, 99), "calls": len(times),
+                            "server_timing_p50": {k: statistics.median(v) for k, v in timings.items()},
                         }
         finally:
             for process in reversed(processes):
@@ -120,8 +132,9 @@ def main() -> None:
     for key, figures in results.items():
         kind = key.rsplit(" ", 1)[1]
         base = results[f"direct {kind}"]
+        inside = "  ".join(f"{k} {v:.1f}" for k, v in figures["server_timing_p50"].items())
         print(f"{key:34} {figures['p50']:8.2f} {figures['p99']:8.2f} "
-              f"{figures['p50'] - base['p50']:8.2f} {figures['p99'] - base['p99']:8.2f}")
+              f"{figures['p50'] - base['p50']:8.2f} {figures['p99'] - base['p99']:8.2f}  {inside}")
     print(f"load: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

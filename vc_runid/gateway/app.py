@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -222,6 +223,7 @@ def create_gateway_app(gateway: Gateway) -> Starlette:
             trace = current_trace_context()
         if trace is not None:
             composition = composition.model_copy(update={"traceContext": trace})
+        clock = time.perf_counter()
         try:
             declared = await anyio.to_thread.run_sync(
                 gateway.declarer.declare, composition, disclosures, limiter=gateway.limiter()
@@ -239,6 +241,8 @@ def create_gateway_app(gateway: Gateway) -> Starlette:
             "Runid-Run-Id": declared.run_id,
             "Runid-Declaration-Id": declared.declaration_id,
             "Runid-Run-Url": f"{base.rstrip('/')}/runs/{quote(declared.run_id, safe='')}",
+            # What the gateway added, for whoever measures it (W3C Server Timing).
+            "Server-Timing": f"runid-declare;dur={(time.perf_counter() - clock) * 1000:.1f}",
         }
         call = _Call(gateway, declared, provider, max(utc_now(), declared.declared_at), runid_headers)
         upstream = http().build_request(
@@ -264,8 +268,10 @@ def create_gateway_app(gateway: Gateway) -> Starlette:
             await response.aclose()
             return await call.failed(502, f"the upstream answer broke off: {type(exc).__name__}", ErrorCode.UPSTREAM_UNREACHABLE)
         media_type = response.headers.get("content-type")
+        clock = time.perf_counter()
         error = await call.bind(output_digest(answer_body, media_type), None, read_json_answer(answer_body), response.status_code)
         extra = dict(runid_headers)
+        extra["Server-Timing"] += f", runid-bind;dur={(time.perf_counter() - clock) * 1000:.1f}"
         if error:
             extra["Runid-Binding-Error"] = error
         return _Raw(response.status_code, _answer_headers(response, extra), answer_body)
