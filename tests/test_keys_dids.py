@@ -267,13 +267,18 @@ def test_did_web_document_for_a_domain_and_a_domain_path(domain: str, did: str, 
     assert did_web_from_domain(domain) == did
     assert did_web_url(did) == url
     vm_id = f"{did}#{public.multikey}"
+    ids = [vm_id, f"{vm_id}-ed25519-2020", f"{vm_id}-jwk"]
     assert document["id"] == did
+    # One key in the three forms other stacks read (docs/formats.md, "did:web").
     assert document["verificationMethod"] == [
-        {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": public.multikey}
+        {"id": ids[0], "type": "Multikey", "controller": did, "publicKeyMultibase": public.multikey},
+        {"id": ids[1], "type": "Ed25519VerificationKey2020", "controller": did, "publicKeyMultibase": public.multikey},
+        {"id": ids[2], "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": public.jwk},
     ]
-    assert document[ASSERTION] == [vm_id]
-    assert document[AUTHENTICATION] == [vm_id]
-    assert DidResolver({did: document}).verification_method(vm_id, ASSERTION).public_key.raw == public.raw
+    assert document[ASSERTION] == ids
+    assert document[AUTHENTICATION] == ids
+    for method_id in ids:
+        assert DidResolver({did: document}).verification_method(method_id, ASSERTION).public_key.raw == public.raw
 
 
 @pytest.mark.parametrize("domain", ["", "example.com/path", "exa mple.com"])

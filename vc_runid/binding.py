@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import jose
-from .credentials import Issuer, ProofFormat, issue_credential
+from .credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
 from .declaration import (
     BINDING_TYPE,
     SUBJECT_TYPE,
@@ -130,7 +130,9 @@ def bind(
     credential_id: str | None = None,
     credential_status: dict[str, Any] | None = None,
     raw_output: OutputDigest | None = None,
+    profile: RunProfile | None = None,
 ) -> SecuredCredential:
+    proof_format = profile_format(profile, proof_format)
     declared_at = issued_at(_decoded(declaration))
     if started_at < declared_at:
         raise RunError(

@@ -13,7 +13,14 @@ from typing import Any
 from . import jose
 from .canonical import expand_document
 from .contexts import DocumentLoader, default_loader
-from .dids import did_key_for, did_key_vm, did_web_document, did_web_from_domain, resolve_did_key
+from .dids import (
+    did_key_for,
+    did_key_vm,
+    did_web_document,
+    did_web_from_domain,
+    did_web_method_id,
+    resolve_did_key,
+)
 from .documents import check_credential, issuer_id, proofs_of
 from .errors import ErrorCode, KeyMaterialError, ProofError, UsageError
 from .keys import KeyPair, KeyStore, KeyType, load_key_file
@@ -39,6 +46,40 @@ class ProofFormat(StrEnum):
     ECDSA_JCS = "ecdsa-jcs"  # DataIntegrityProof, ecdsa-jcs-2019, P-256
     JOSE = "jose"  # VC-JOSE-COSE: application/vc+jwt
     JWT_V1 = "jwt-1.1"  # VC 1.1 JWT encoding (vc claim)
+
+
+class RunProfile(StrEnum):
+    """Which format run credentials take, by what it is for (docs/formats.md, "Profiles")."""
+
+    STANDARD = "standard"  # VC 2.0 + eddsa-rdfc-2022: the current W3C recommendations
+    COMPATIBLE = "compatible"  # the format with the widest measured reach in deployed wallets
+
+
+#: The format of each profile. ``compatible`` is VC 1.1 + Ed25519Signature2020, the one the most
+#: cells of the measured wallet matrix verify (tests/interop/wallet_matrix.py checks it stays so).
+PROFILE_FORMATS: dict[RunProfile, ProofFormat] = {
+    RunProfile.STANDARD: ProofFormat.DI,
+    RunProfile.COMPATIBLE: ProofFormat.DI_2020,
+}
+
+
+def profile_format(profile: RunProfile | str | None, proof_format: ProofFormat | None = None) -> ProofFormat:
+    """The format to sign with: the profile's, else ``proof_format``, else the default (``di``).
+
+    A profile and a different explicit non-default format contradict each other and are refused;
+    ``di`` counts as "not chosen", being every function's default."""
+    if profile is None:
+        return proof_format or ProofFormat.DI
+    try:
+        chosen = PROFILE_FORMATS[RunProfile(profile)]
+    except ValueError as exc:
+        raise UsageError(f"unknown profile {profile!r}; use standard or compatible") from exc
+    if proof_format not in (None, ProofFormat.DI, chosen):
+        raise UsageError(
+            f"profile {RunProfile(profile).value} signs {chosen.value}, but the format {proof_format.value} "
+            "was asked for: give one or the other"
+        )
+    return chosen
 
 
 _SUITES: dict[ProofFormat, RdfcSuite] = {
@@ -76,6 +117,14 @@ class Issuer:
     @classmethod
     def generate(cls, key_type: KeyType = KeyType.ED25519) -> Issuer:
         return cls.from_key(KeyPair.generate(key_type))
+
+    def method_for(self, proof_format: ProofFormat) -> str:
+        """The verification method to sign ``proof_format`` with: a did:web lists its key in several
+        forms (docs/formats.md), and Ed25519Signature2020 verifiers such as Credo accept only an
+        ``Ed25519VerificationKey2020`` method."""
+        if proof_format is ProofFormat.DI_2020 and self.did.startswith("did:web:"):
+            return did_web_method_id(self.did, self.key.public, "Ed25519VerificationKey2020")
+        return self.verification_method
 
     def did_document(self) -> dict[str, Any]:
         if self.did.startswith("did:web:"):
@@ -184,7 +233,7 @@ def issue_credential(
     if previous:
         extra["previousProof"] = previous_proof
     options = ProofOptions(
-        issuer.verification_method, created=(created or utc_now()).replace(microsecond=0), extra=extra
+        issuer.method_for(proof_format), created=(created or utc_now()).replace(microsecond=0), extra=extra
     )
     proof = suite.create_proof(
         credential, issuer.key, options, loader, expansion=None if previous else expansion, previous_proofs=previous

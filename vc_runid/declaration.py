@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from .composition import RunComposition
 from .contexts import ED25519_2020_V1, RUNID_V1, VC_V1, VC_V2, pinned_contexts
-from .credentials import Issuer, ProofFormat, issue_credential
+from .credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
 from .digests import digest_multibase, jcs
 from .documents import VcVersion, vc_version
 from .errors import ErrorCode, RunError, UsageError
@@ -93,11 +93,14 @@ def declare(
     run_id: str | None = None,
     credential_id: str | None = None,
     credential_status: dict[str, Any] | None = None,
+    profile: RunProfile | None = None,
 ) -> SecuredCredential:
     """Issue the declaration credential, signed by ``issuer`` at ``declared_at`` (its clock).
 
+    ``profile`` (``standard`` or ``compatible``) picks the format by purpose instead of by name.
     A composition whose stated digests disagree with its own content is refused: signing it would
     produce a declaration that can never verify."""
+    proof_format = profile_format(profile, proof_format)
     composition.check_derived_digests()
     unsigned = build_declaration(
         composition,

@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from ._files import read_limited
-from .contexts import DID_V1, MULTIKEY_V1
+from .contexts import DID_V1, ED25519_2020_V1, MULTIKEY_V1
 from .documents import MAX_DOCUMENT_BYTES, parse_json
 from .errors import DidError, ErrorCode, RunIdError
-from .keys import PublicKey
+from .keys import KeyType, PublicKey
 from .multiformats import Multicodec, encode_multikey, multibase_decode
 
 ASSERTION = "assertionMethod"
@@ -104,15 +104,62 @@ def did_web_url(did: str) -> str:
     return f"https://{host}/{path}/did.json"
 
 
+#: The jws-2020 context defines ``JsonWebKey2020``; it is named for other stacks' JSON-LD readers
+#: only, since vc-runid reads DID documents as JSON.
+JWS_2020_V1 = "https://w3id.org/security/suites/jws-2020/v1"
+
+# Method id suffixes of the extra listings of one key (the Multikey keeps the bare multikey).
+_ED25519_2020_SUFFIX = "-ed25519-2020"
+_JWK_SUFFIX = "-jwk"
+
+
+def did_web_method_id(did: str, public: PublicKey, vm_type: str = "Multikey") -> str:
+    """The id under which :func:`did_web_document` lists ``public`` as ``vm_type``."""
+    suffix = {
+        "Multikey": "",
+        "Ed25519VerificationKey2020": _ED25519_2020_SUFFIX,
+        "JsonWebKey2020": _JWK_SUFFIX,
+    }[vm_type]
+    return f"{did}#{public.multikey}{suffix}"
+
+
 def did_web_document(did: str, keys: Iterable[PublicKey]) -> dict[str, Any]:
-    """A did:web document listing ``keys`` in order; key fragments are their multikeys, so a
-    rotated-in key gets a new, stable method id and old ids stop resolving once removed."""
+    """A did:web document listing ``keys`` in order, each in every form a major stack reads.
+
+    Each key is a ``Multikey`` (the current W3C form, which vc-runid signs Data Integrity proofs
+    with), an ``Ed25519VerificationKey2020`` for Ed25519 keys (what Credo and ACA-Py require for
+    an ``Ed25519Signature2020`` proof) and a ``JsonWebKey2020`` (what JOSE stacks read; Credo 0.6
+    does not know the newer ``JsonWebKey``). Fragments start with the key's multikey, so a
+    rotated-in key gets new, stable method ids and old ids stop resolving once it is removed; the
+    Multikey's id is the one documents before these listings used, so old credentials still verify.
+    """
     if not did.startswith("did:web:"):
         raise DidError(f"{did!r} is not a did:web", code=ErrorCode.DID_INVALID)
-    methods = [_multikey_method(f"{did}#{k.multikey}", did, k) for k in keys]
+    methods: list[dict[str, Any]] = []
+    for key in keys:
+        methods.append(_multikey_method(did_web_method_id(did, key), did, key))
+        if key.key_type is KeyType.ED25519:
+            methods.append(
+                {
+                    "id": did_web_method_id(did, key, "Ed25519VerificationKey2020"),
+                    "type": "Ed25519VerificationKey2020",
+                    "controller": did,
+                    "publicKeyMultibase": key.multikey,
+                }
+            )
+        methods.append(
+            {
+                "id": did_web_method_id(did, key, "JsonWebKey2020"),
+                "type": "JsonWebKey2020",
+                "controller": did,
+                "publicKeyJwk": dict(key.jwk),
+            }
+        )
     if not methods:
         raise DidError("a did:web document needs at least one key", code=ErrorCode.USAGE)
-    return _document(did, methods)
+    document = _document(did, methods)
+    document["@context"] = [DID_V1, MULTIKEY_V1, ED25519_2020_V1, JWS_2020_V1]
+    return document
 
 
 def _method_key(method: Mapping[str, Any]) -> PublicKey:
@@ -165,6 +212,38 @@ class DidResolver:
                 detail={"did": did},
             )
         return document
+
+    def methods_for(self, did: str, relationship: str) -> list[VerificationMethod]:
+        """Every verification method ``did`` authorizes for ``relationship`` whose key we read.
+
+        For a token without ``kid`` (it is optional, RFC 7515 §4.1.4): the caller tries each.
+        A did:key has exactly one; a did:web may list several keys, or one key in several forms.
+        Methods of types we cannot read are skipped; none left is ``RUNID_VERIFICATION_METHOD_NOT_FOUND``.
+        """
+        document = self.resolve(did)
+        urls: list[str] = []
+        for entry in _entries(document, relationship):
+            ref = entry if isinstance(entry, str) else entry.get("id") if isinstance(entry, Mapping) else None
+            if isinstance(ref, str) and _absolute(did, ref) not in urls:
+                urls.append(_absolute(did, ref))
+        methods: list[VerificationMethod] = []
+        for url in urls:
+            if did_of(url) != did:
+                continue  # a key of another DID cannot speak for this issuer
+            try:
+                methods.append(self.verification_method(url, relationship))
+            except DidError as exc:
+                if exc.code is not ErrorCode.VERIFICATION_METHOD_NOT_FOUND:
+                    raise
+            except RunIdError:
+                continue  # a key we cannot decode is not a candidate
+        if not methods:
+            raise DidError(
+                f"{did} lists no {relationship} key that vc-runid can read",
+                code=ErrorCode.VERIFICATION_METHOD_NOT_FOUND,
+                detail={"did": did, "relationship": relationship},
+            )
+        return methods
 
     def verification_method(self, vm_url: str, relationship: str) -> VerificationMethod:
         """Dereference ``vm_url`` and require it to be authorized for ``relationship``."""

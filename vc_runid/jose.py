@@ -23,7 +23,7 @@ import copy
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -34,7 +34,7 @@ from jwcrypto import jws as jwcrypto_jws
 from jwcrypto.common import JWException
 
 from .contexts import VC_V1, VC_V2
-from .dids import did_of
+from .dids import VerificationMethod, did_of
 from .documents import (
     MAX_DOCUMENT_BYTES,
     VcVersion,
@@ -57,6 +57,7 @@ __all__ = [
     "Profile",
     "credential_from_jwt",
     "envelop",
+    "has_kid",
     "issue_vc_jose",
     "issue_vc_jwt_v1",
     "kid_of",
@@ -64,6 +65,7 @@ __all__ = [
     "token_validity",
     "unwrap_envelope",
     "verify_jwt_signature",
+    "verify_with_issuer_keys",
 ]
 
 #: Accepted JWS ``alg`` values and the only key type each may be checked with. ``EdDSA`` is the
@@ -221,8 +223,8 @@ def kid_of(jwt: Jwt) -> str:
     """The ``kid`` header: the DID URL of the verification method that signed (RFC 7515 §4.1.4).
 
     Keys are found only by dereferencing this DID URL; keys embedded in the header (``jwk``,
-    ``x5c``) or fetched from ``jku``/``x5u`` are never used, so a token without a usable ``kid``
-    cannot be verified at all.
+    ``x5c``) or fetched from ``jku``/``x5u`` are never used. A token without any ``kid`` is
+    checked against the issuer's assertion keys instead (:func:`verify_with_issuer_keys`).
     """
     kid = jwt.header.get("kid")
     if not isinstance(kid, str) or not kid:
@@ -233,6 +235,45 @@ def kid_of(jwt: Jwt) -> str:
             kid=kid[:200],
         )
     return kid
+
+
+def has_kid(jwt: Jwt) -> bool:
+    """Whether the header names its key. ``kid`` is optional (RFC 7515 §4.1.4) and did-jwt-vc,
+    Veramo's JWT issuer, leaves it out; the verifier then tries the issuer's assertion keys."""
+    return "kid" in jwt.header
+
+
+def verify_with_issuer_keys(jwt: Jwt, methods: Sequence[VerificationMethod]) -> VerificationMethod:
+    """Check a kid-less token against each of the issuer's authorized methods; return the one
+    whose key verified it (the report names it).
+
+    The methods come from the issuer's own DID document (its ``assertionMethod`` list), never
+    from the token, and only those whose key type fits ``alg`` are tried, so this is no weaker
+    than a ``kid`` naming one of them: whichever verifies, the issuer signed.
+    """
+    alg = jwt.header.get("alg")
+    fitting = [m for m in methods if isinstance(alg, str) and ALLOWED_ALGS.get(alg) is m.public_key.key_type]
+    if not fitting:
+        raise ProofError(
+            f"the JWS has no kid and none of the issuer's {len(methods)} assertion key(s) is a key "
+            f"for alg {alg}",
+            code=ErrorCode.VERIFICATION_METHOD_NOT_FOUND,
+            detail={"alg": alg, "tried": [m.id for m in methods]},
+        )
+    for method in fitting:
+        try:
+            verify_jwt_signature(jwt, method.public_key)
+        except ProofError as exc:
+            if exc.code is not ErrorCode.PROOF_INVALID:
+                raise
+            continue
+        return method
+    raise ProofError(
+        f"the JWS has no kid and its signature verifies with none of the issuer's "
+        f"{len(fitting)} {alg} assertion key(s)",
+        code=ErrorCode.PROOF_INVALID,
+        detail={"tried": [m.id for m in fitting]},
+    )
 
 
 def _is_did_url_with_fragment(value: str) -> bool:
@@ -434,6 +475,23 @@ def _check_media_types(
         )
 
 
+#: ``typ`` values of VC-JOSE-COSE drafts (Transmute's libraries emitted ``vc-ld+jwt``), never
+#: registered, and issued under payload rules that changed from draft to draft.
+_DRAFT_TYPS: Final = frozenset({"vc-ld+jwt", "vc+ld+jwt", "vc+ld+json+jwt", "vc-ld+json+jwt"})
+
+
+def _refuse_draft_media_types(header: Mapping[str, Any]) -> None:
+    """Refuse a pre-standard ``typ`` with a message naming the registered one, rather than the
+    generic "not a credential of this profile": the issuer only has to re-issue with ``vc+jwt``."""
+    typ = header.get("typ")
+    if isinstance(typ, str) and _media_type(typ) in _DRAFT_TYPS:
+        raise DataModelError(
+            f"JWS typ {typ!r} is a pre-standard draft media type; VC-JOSE-COSE 1.0 §3.1.1 registers "
+            f"{VC_JWT_MEDIA_TYPE} (typ \"vc+jwt\"): re-issue the token with that typ",
+            detail={"typ": typ, "expected": "vc+jwt"},
+        )
+
+
 def _rebuild_v1(payload: Mapping[str, Any]) -> dict[str, Any]:
     """VC 1.1 §6.3.1 decoding: start from ``vc`` and set what the registered claims carry.
 
@@ -544,6 +602,7 @@ def credential_from_jwt(jwt: Jwt) -> tuple[dict[str, Any], Profile]:
         return _rebuild_v1(payload), VC_JWT_V1
     contexts = contexts_of(payload)
     if contexts and contexts[0] == VC_V2:
+        _refuse_draft_media_types(jwt.header)
         _check_media_types(jwt.header, typ={None, "vc+jwt"}, cty={None, "vc"})
         _check_jose_claims(payload)
         return copy.deepcopy(payload), VC_JOSE

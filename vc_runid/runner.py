@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from . import jose
 from .binding import Observed, OutputDigest, Usage, bind, output_digest
 from .composition import Disclosures, RunComposition
-from .credentials import Issuer, ProofFormat
+from .credentials import Issuer, ProofFormat, RunProfile, profile_format
 from .declaration import SecuredCredential, declare, new_run_id
 from .errors import ErrorCode, RunError, UsageError
 from .store import RunStore
@@ -82,12 +82,15 @@ def run(
     proof_format: ProofFormat = ProofFormat.DI,
     clock: Clock = utc_now,
     status: StatusAssigner | None = None,
+    profile: RunProfile | None = None,
 ) -> Iterator[Run]:
     """Declare the run, execute the body, then bind what it recorded with ``record_output``.
 
+    ``profile`` (``standard`` or ``compatible``) picks the format of both credentials by purpose.
     If the body raises, the run stays declared and unbound (an auditor sees it as such) and the
     exception propagates.
     """
+    proof_format = profile_format(profile, proof_format)
     composition, disclosures = composition if isinstance(composition, tuple) else (composition, Disclosures())
     run_id = new_run_id()
     declared_at = clock()
