@@ -281,3 +281,28 @@ def test_the_fuzz_corpus_starts_from_documents_that_verify(tmp_path: Path) -> No
         assert report.valid, report.failures
     report = verify_presentation(_presentation(), challenge="c", domain="d", verifier=Verifier(now=NOW))
     assert report.presentation_valid, report.failures
+
+
+# --- the CLI on mutated files ---------------------------------------------------------------------
+
+
+@settings(FUZZ, max_examples=_DEEP or 60)
+@given(st.data())
+def test_the_cli_verifies_mutated_files_with_a_typed_verdict(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    from typer.testing import CliRunner
+
+    from vc_runid.cli import app
+
+    declaration, binding = _run()
+    directory = tmp_path_factory.mktemp("cli")
+    files = []
+    for name, document in (("declaration.json", declaration), ("binding.json", binding)):
+        text = json.dumps(document)
+        if data.draw(st.booleans()):
+            text = _mutate_text(text, data) if data.draw(st.booleans()) else json.dumps(_mutate(document, data))
+        (directory / name).write_text(text, encoding="utf-8", errors="surrogatepass")
+        files.append(str(directory / name))
+    result = CliRunner().invoke(app, ["verify", *files, "--any-issuer", "--at", "2025-06-01T13:00:00Z", "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2), result.output
+    assert INTERNAL not in result.stdout + result.stderr and "Traceback" not in result.stdout + result.stderr
