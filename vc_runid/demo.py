@@ -110,6 +110,7 @@ def run_demo(home: Path, out_dir: Path | None, echo: Callable[[str], None] = pri
         echo(f"    FAIL {check.name} [{check.code}]: {check.message}")
 
     echo(f"\nfiles in {directory}: manifest.yaml, declaration.json, binding.json, output.txt")
+    echo("for wallets without VC 2.0 Data Integrity yet (Credo, Veramo, ACA-Py): declare/run --profile compatible (docs/formats.md)")
     echo(f"re-check them yourself:  vc-runid verify {directory / 'declaration.json'} "
          f"{directory / 'binding.json'} --output {directory / 'output.txt'} --trusted-issuer {issuer.did}")
     return 0 if report.valid and caught else 1
