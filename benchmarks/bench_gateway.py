@@ -5,7 +5,8 @@
 Starts the bundled demo model as an OpenAI-compatible server, ``vc-runid gateway --home`` in
 front of it (its own key), and ``vc-runid serve --gateway-upstream`` (the gateway inside the
 issuer service: every call declared and bound through the service's logged run endpoints). Then,
-one call at a time (so the figure is the added latency of one call, not a throughput):
+one call at a time (so the figure is the added latency of one call, not a throughput), the
+three targets in turn (so that each sees the same load on a shared machine):
 
 - non-streaming ``POST /v1/chat/completions``: total time, direct vs through each gateway;
 - streaming: time to the first byte of the body (TTFB), direct vs through each gateway.
@@ -69,27 +70,38 @@ def server_timing(header: str | None, into: dict[str, list[float]]) -> None:
             into.setdefault(name, []).append(float(duration))
 
 
-def measure(client: httpx.Client, url: str, calls: int, warmup: int, stream: bool,
-            timings: dict[str, list[float]]) -> list[float]:
-    times = []
-    for i in range(warmup + calls):
-        started = time.perf_counter()
-        if stream:
-            with client.stream("POST", url, json={**BODY, "stream": True}) as response:
-                chunks = response.iter_raw()
-                first = next(chunks)
-                elapsed = time.perf_counter() - started
-                assert response.status_code == 200 and first
-                for _ in chunks:
-                    pass
-        else:
-            response = client.post(url, json=BODY)
+def one_call(client: httpx.Client, url: str, stream: bool) -> tuple[float, str | None]:
+    started = time.perf_counter()
+    if stream:
+        with client.stream("POST", url, json={**BODY, "stream": True}) as response:
+            chunks = response.iter_raw()
+            first = next(chunks)
             elapsed = time.perf_counter() - started
-            assert response.status_code == 200, response.text
-        if i >= warmup:
-            times.append(elapsed * 1000)
-            server_timing(response.headers.get("server-timing"), timings)
-    return times
+            assert response.status_code == 200 and first
+            for _ in chunks:
+                pass
+    else:
+        response = client.post(url, json=BODY)
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.text
+    return elapsed * 1000, response.headers.get("server-timing")
+
+
+def measure(client: httpx.Client, targets: dict[str, str], calls: int, warmup: int, stream: bool) -> dict[str, Any]:
+    """Round robin over the targets, so that each sees the same load on a shared machine."""
+    times: dict[str, list[float]] = {name: [] for name in targets}
+    timings: dict[str, dict[str, list[float]]] = {name: {} for name in targets}
+    for i in range(warmup + calls):
+        for name, url in targets.items():
+            elapsed, header = one_call(client, url, stream)
+            if i >= warmup:
+                times[name].append(elapsed)
+                server_timing(header, timings[name])
+    return {
+        name: {"p50": statistics.median(values), "p99": percentile(values, 99), "calls": len(values),
+               "server_timing_p50": {k: statistics.median(v) for k, v in timings[name].items()}}
+        for name, values in times.items()
+    }
 
 
 def main() -> None:
@@ -116,14 +128,9 @@ def main() -> None:
             }
             results: dict[str, Any] = {}
             with httpx.Client(timeout=60) as client:
-                for name, url in targets.items():
-                    for stream in (False, True):
-                        timings: dict[str, list[float]] = {}
-                        times = measure(client, url, args.calls, args.warmup, stream, timings)
-                        results[f"{name} {'ttfb' if stream else 'total'}"] = {
-                            "p50": statistics.median(times), "p99": percentile(times, 99), "calls": len(times),
-                            "server_timing_p50": {k: statistics.median(v) for k, v in timings.items()},
-                        }
+                for stream in (False, True):
+                    for name, figures in measure(client, targets, args.calls, args.warmup, stream).items():
+                        results[f"{name} {'ttfb' if stream else 'total'}"] = figures
         finally:
             for process in reversed(processes):
                 process.terminate()
