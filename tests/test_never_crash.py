@@ -271,3 +271,35 @@ def test_a_context_file_or_a_manifest_that_is_a_fifo_is_refused(tmp_path: Path) 
     os.mkfifo(fifo)
     assert code_of(lambda: read_context_file(fifo)) is ErrorCode.CONTEXT_INVALID
     assert code_of(lambda: load_manifest(fifo)) is ErrorCode.FILE_UNREADABLE
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    ["surrogate-disclosure", "surrogate-manifest", "huge-integer-manifest"],
+)
+def test_a_bundle_with_unusable_json_inside_gets_a_typed_finding(tmp_path: Path, mutation: str) -> None:
+    import vc_runid as runid
+    from tests.test_bundle import AT as BUNDLE_AT
+    from tests.test_bundle import Clock, make_run, members_of, path_with_role, rewrite
+    from vc_runid.bundle import create_bundle
+
+    home = tmp_path / "home"
+    runid.init_home(home)
+    run = make_run(home, Clock())
+    path = create_bundle(home, [run.run_id], tmp_path / "a.zip", disclose=["input"])
+
+    def mutate(members: dict[str, bytes]) -> None:
+        if mutation == "surrogate-disclosure":
+            target = path_with_role(members, "disclosures")
+            members[target] = members[target].replace(b'"What is', b'"\\ud800What is', 1)
+        elif mutation == "surrogate-manifest":
+            members["manifest.json"] = members["manifest.json"].replace(b'"format"', b'"x\\udc00": 1, "format"', 1)
+        else:
+            members["manifest.json"] = members["manifest.json"].replace(b'"format"', b'"x": ' + b"7" * 5000 + b', "format"', 1)
+
+    report = verify_bundle(rewrite(path, tmp_path / "t.zip", mutate, fix=mutation == "surrogate-disclosure"), at=BUNDLE_AT)
+    assert not report.valid
+    codes = report.error_codes + [c.code for run_entry in report.runs for c in run_entry.report.failures]
+    assert codes and ErrorCode.INTERNAL.value not in codes, report.checks
+    if mutation == "surrogate-disclosure":
+        assert ErrorCode.DISCLOSURE_MISMATCH.value in codes, codes
