@@ -46,10 +46,11 @@ from typing import Any
 import pytest
 
 from vc_runid.composition import CompositionBuilder
-from vc_runid.contexts import ED25519_2020_V1, VC_V1, VC_V2
+from vc_runid.contexts import ED25519_2020_V1, VC_V1, VC_V2, default_loader
 from vc_runid.credentials import PROFILE_FORMATS, Issuer, ProofFormat, RunProfile, issue_credential
 from vc_runid.dids import DidResolver
 from vc_runid.keys import KeyPair, KeyType
+from vc_runid.proofs import ED25519_SIGNATURE_2020, ProofOptions
 from vc_runid.runner import Run, run
 from vc_runid.verification import Verifier
 
@@ -317,6 +318,25 @@ def test_vc_runid_verifies_a_run_declaration_the_peer_signed(peer: str, fmt: str
         (c.name, c.code, c.message) for c in report.failures
     ]
     assert not Verifier().verify_credential(tamper(signed, DIGEST)).valid
+
+
+@pytest.mark.parametrize(
+    ("peer", "verified"),
+    [pytest.param(p, v, marks=peer_param(p).marks) for p, v in (("credo", False), ("veramo", False), ("acapy", True))],
+)
+def test_why_did_web_lists_ed25519_verification_key_2020(peer: str, verified: bool) -> None:
+    """The same Ed25519Signature2020 proof naming the key's Multikey listing, against a document
+    that lists only the Multikey (vc-runid's did:web documents before issue 12)."""
+    issuer = Issuer.from_key(ED, did_web=WEB)
+    multikey_only = copy.deepcopy(issuer.did_document())
+    for section in ("verificationMethod", "assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation"):
+        multikey_only[section] = multikey_only[section][:1]
+    credential = {**copy.deepcopy(V1), "issuer": WEB}
+    credential["@context"] = [*credential["@context"], ED25519_2020_V1]
+    options = ProofOptions(issuer.verification_method, created=datetime(2024, 1, 1, tzinfo=UTC))
+    proof = ED25519_SIGNATURE_2020.create_proof(credential, ED, options, default_loader())
+    answer = wallets.run(peer, {"op": "verify", "credential": {**credential, "proof": proof}, "didDocuments": {WEB: multikey_only}})
+    assert answer.get("verified") is verified, answer.get("error")
 
 
 # --- the documentation is the matrix ----------------------------------------------------------
