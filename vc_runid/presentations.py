@@ -63,6 +63,10 @@ from .verification import (
 
 PRESENTATION_TYPE = "VerifiablePresentation"
 _ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
+#: VC 2.0 §4.13.2: a presentation secured by an enveloping mechanism, carried as a data: URL.
+ENVELOPED_PRESENTATION_TYPE = "EnvelopedVerifiablePresentation"
+#: VC-JOSE-COSE §3.2.1: a presentation secured with JOSE (``typ`` ``vp+jwt``).
+VP_JWT_MEDIA_TYPE = "application/vp+jwt"
 
 
 @dataclass(frozen=True)
@@ -355,6 +359,7 @@ class _PresentationRun:
         self.domain = domain
         self.report = PresentationReport(challenge=challenge, domain=domain)
         self.record = Recorder(self.report)
+        self.jwt: jose.Jwt | None = None  # set for an EnvelopedVerifiablePresentation
 
     def verify(self, data: dict[str, Any] | str | bytes) -> PresentationReport:
         entries: list[Any] | None = None
@@ -379,11 +384,16 @@ class _PresentationRun:
             self.record.fail(
                 "data-model",
                 DataModelError(
-                    "a presentation secured as a JWT (VP-JWT) is not supported; present it with an "
-                    "embedded proof",
+                    "a presentation secured as a bare JWT is not supported; present it with an "
+                    "embedded proof, or as an EnvelopedVerifiablePresentation (application/vp+jwt)",
                     code=ErrorCode.NOT_A_PRESENTATION,
                 ),
             )
+        if ENVELOPED_PRESENTATION_TYPE in _types(document):
+            envelope = document
+            token = self.record.run("envelope", lambda: unwrap_presentation_envelope(envelope))
+            self.jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "compact JWS")
+            document = self.record.run("vp-jose", lambda: presentation_from_jwt(self.jwt), "VC-JOSE-COSE presentation")
         presentation = document
         self.report.document = presentation
 
@@ -399,6 +409,9 @@ class _PresentationRun:
     def _verify_proof(self, presentation: dict[str, Any]) -> None:
         verifier = self.verifier
         self.record.run("contexts", lambda: contexts_allowed(presentation, verifier.loader))
+        if self.jwt is not None:
+            self._verify_jose(presentation, self.jwt)
+            return
         proofs = self.record.run(
             "proofs", lambda: unique_proofs(presentation, "presentation"), "present, no duplicates"
         )
@@ -423,6 +436,42 @@ class _PresentationRun:
         for label, proof, suite in zip(labels, proofs, suites, strict=True):
             self._verify_one(unsecured, label, proof, suite)
         self.report.format = ",".join(suite.name for suite in suites)
+
+    def _verify_jose(self, presentation: dict[str, Any], jwt: jose.Jwt) -> None:
+        """The holder's JOSE signature over the whole presentation (VC-JOSE-COSE §3.2.1): by a key
+        of the holder authorized for authentication, answering this verifier's challenge
+        (``nonce``) and domain (``aud``) — the same holder binding an embedded proof gives."""
+        verifier, holder = self.verifier, self.report.holder
+        expansion = self.record.run(
+            "json-ld", lambda: expand_document(presentation, verifier.loader), "every term is defined"
+        )
+        self.record.run("signed-form", lambda: check_compacted(
+            presentation, expansion, verifier.loader, checked_separately=frozenset({"verifiableCredential"})
+        ))
+        if "proof" in presentation:
+            self.record.fail("proofs", DataModelError(
+                "a presentation secured with JOSE must not also carry an embedded proof",
+                code=ErrorCode.NOT_A_PRESENTATION,
+            ))
+        if holder is None:
+            self.record.fail("holder", DataModelError(
+                "an enveloped presentation must name its holder: the JOSE signature binds it to the holder's key",
+                code=ErrorCode.NOT_A_PRESENTATION,
+            ))
+        claims = {"challenge": jwt.payload.get("nonce"), "domain": jwt.payload.get("aud")}
+        self.record.soft("challenge", lambda: _check_challenge(claims, self.challenge))
+        self.record.soft("domain", lambda: _check_domain(claims, self.domain))
+        self.record.soft("jwt-validity", lambda: _token_window(jwt, verifier.now), "nbf/exp consistent with the verification time")
+        method = self.record.run(
+            "holder-key",
+            lambda: authorize_method(verifier.resolver, jose.kid_of(jwt), AUTHENTICATION, holder),
+            "the JWS kid is the holder's, authorized for authentication",
+        )
+        self.record.run(
+            "signature", lambda: jose.verify_jwt_signature(jwt, method.public_key), "JWS signature verifies"
+        )
+        self.report.format = "vp-jose"
+        self.report.proofs_checked += 1
 
     def _suite(self, label: str, proof: dict[str, Any]) -> RdfcSuite:
         return self.record.run(f"{label}.type", lambda: suite_for(proof), "supported")
@@ -460,6 +509,70 @@ class _PresentationRun:
         reports = [once.verify_credential(entry) for entry in entries]
         self.report.credentials = reports
         self.report.runs = _run_reports(entries, reports, once)
+
+
+def unwrap_presentation_envelope(document: dict[str, Any]) -> str:
+    """The compact JWS in an ``EnvelopedVerifiablePresentation``'s ``data:`` URL (VC 2.0 §4.13.2,
+    RFC 2397). Only ``application/vp+jwt`` is read; ``@context``, ``id`` and ``type`` are all the
+    envelope may hold: anything beside them is not secured, and is refused rather than ignored."""
+    extra = sorted(set(document) - {"@context", "id", "type"})
+    if extra:
+        raise DataModelError(
+            f"an {ENVELOPED_PRESENTATION_TYPE} holds @context, id and type only; {', '.join(extra)} "
+            "would not be secured", code=ErrorCode.NOT_A_PRESENTATION,
+        )
+    if document.get("type") not in (ENVELOPED_PRESENTATION_TYPE, [ENVELOPED_PRESENTATION_TYPE]):
+        raise DataModelError(f"type must be {ENVELOPED_PRESENTATION_TYPE}", code=ErrorCode.NOT_A_PRESENTATION)
+    contexts = document.get("@context")
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    if not contexts or contexts[0] != VC_V2:
+        raise DataModelError(f"an {ENVELOPED_PRESENTATION_TYPE} must have {VC_V2} as its first @context",
+                             code=ErrorCode.NOT_A_PRESENTATION)
+    url = document.get("id")
+    if not isinstance(url, str) or url[:5].lower() != "data:":
+        raise DataModelError(f"the id of an {ENVELOPED_PRESENTATION_TYPE} must be a data: URL",
+                             code=ErrorCode.NOT_A_PRESENTATION)
+    media_type, comma, data = url[5:].partition(",")
+    if not comma or media_type.lower() != VP_JWT_MEDIA_TYPE or not data:
+        raise DataModelError(
+            f"enveloped media type {media_type[:60]!r} is not supported; only {VP_JWT_MEDIA_TYPE}",
+            code=ErrorCode.NOT_A_PRESENTATION, detail={"mediaType": media_type[:200]},
+        )
+    return data
+
+
+def presentation_from_jwt(jwt: jose.Jwt) -> dict[str, Any]:
+    """The presentation a ``vp+jwt`` secures: its payload (VC-JOSE-COSE §3.2.1), which is a VC 2.0
+    presentation — not the VC 1.1 ``vp`` claim encoding. The signature is checked separately."""
+    header = jwt.header
+    typ = str(header.get("typ", "vp+jwt")).lower().removeprefix("application/")
+    cty = str(header.get("cty", "vp")).lower().removeprefix("application/")
+    if typ != "vp+jwt" or cty != "vp":
+        raise DataModelError(f"a JWS with typ {header.get('typ')!r} and cty {header.get('cty')!r} is not a vp+jwt",
+                             code=ErrorCode.NOT_A_PRESENTATION)
+    payload = jwt.payload
+    if "vp" in payload or "vc" in payload:
+        raise DataModelError("a VC-JOSE-COSE presentation is the payload itself, without a vp or vc claim",
+                             code=ErrorCode.NOT_A_PRESENTATION)
+    iss = payload.get("iss")
+    if iss is not None and iss != _holder_id(payload):
+        raise DataModelError(f"the iss claim {iss!r} is not the presentation's holder", code=ErrorCode.NOT_A_PRESENTATION)
+    # The JWT's own claims (RFC 7519 §4.1, and nonce, aud as challenge and domain) secure the
+    # token, and are checked as such; the presentation is the rest, read as JSON-LD.
+    return {k: copy.deepcopy(v) for k, v in payload.items() if k not in _JWT_CLAIMS}
+
+
+_JWT_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "cnf"})
+
+
+def _token_window(jwt: jose.Jwt, now: datetime) -> str:
+    not_before, expires = jose.token_validity(jwt)
+    if not_before is not None and now < not_before:
+        raise ProofError(f"the presentation JWT is not valid before {not_before.isoformat()}",
+                         code=ErrorCode.PROOF_EXPIRED)
+    if expires is not None and now >= expires:
+        raise ProofError(f"the presentation JWT expired at {expires.isoformat()}", code=ErrorCode.PROOF_EXPIRED)
+    return "ok"
 
 
 def _related_declaration(binding: dict[str, Any]) -> str | None:

@@ -319,8 +319,9 @@ def implementations(suite: str, service: Service) -> list[dict[str, Any]]:
     base = {"name": NAME, "implementation": "vc-runid"}
     vc2 = {"supports": {"vc": ["1.1", "2.0"]}}
     if suite == "vc-data-model-2.0-test-suite":
-        return [{**base, "issuers": [issuer(["vc2.0"], {"format": "di"})],
-                 "verifiers": [verifier(["vc2.0"])], "vpVerifiers": [vp_verifier(["vc2.0"])]}]
+        return [{**base, "issuers": [issuer(["vc2.0"], {"format": "di"}), issuer(["EnvelopingProof"], {"format": "jose"})],
+                 "verifiers": [verifier(["vc2.0", "EnvelopingProof"])],
+                 "vpVerifiers": [vp_verifier(["vc2.0", "EnvelopingProof"])]}]
     if suite == "vc-di-eddsa-test-suite":
         return [{**base,
                  "issuers": [issuer(["eddsa-rdfc-2022"], {"format": "di"}, **vc2),
