@@ -392,8 +392,8 @@ class _PresentationRun:
         if ENVELOPED_PRESENTATION_TYPE in _types(document):
             envelope = document
             token = self.record.run("envelope", lambda: unwrap_presentation_envelope(envelope))
-            self.jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "compact JWS")
-            document = self.record.run("vp-jose", lambda: presentation_from_jwt(self.jwt), "VC-JOSE-COSE presentation")
+            jwt = self.jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "compact JWS")
+            document = self.record.run("vp-jose", lambda: presentation_from_jwt(jwt), "VC-JOSE-COSE presentation")
         presentation = document
         self.report.document = presentation
 

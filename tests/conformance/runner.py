@@ -84,7 +84,7 @@ def rewritten_package(suite_dir: Path, deps_dir: Path) -> dict[str, Any]:
     tarballs; the did-io range the ECDSA suite asks for resolves to a version whose tarball the
     registry does not serve, so it is pinned (README of the shared folder); the interop reporter
     is not needed (mocha's JSON reporter is used)."""
-    package = json.loads((suite_dir / "package.json").read_text())
+    package: dict[str, Any] = json.loads((suite_dir / "package.json").read_text())
     for section in ("dependencies", "devDependencies"):
         for name, spec in list(package.get(section, {}).items()):
             if isinstance(spec, str) and spec.startswith("github:"):
@@ -135,7 +135,7 @@ def prepare(suite: str, shared: Path, log: Any) -> Path:
         started = time.monotonic()
         result = subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "--no-package-lock"],
-            cwd=work, capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
+            cwd=work, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False,
         )
         if result.returncode != 0:
             raise SystemExit(f"conformance: npm install failed for {suite}:\n{result.stderr[-4000:]}")
@@ -308,7 +308,9 @@ def implementations(suite: str, service: Service) -> list[dict[str, Any]]:
     """What vc-runid offers each suite: the endpoints, the tags that select the tests, and the
     VC API ``options`` that select a proof format on issue."""
     def issuer(tags: list[str], options: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-        return endpoint(service, "/credentials/issue", tags, **({"options": options} if options else {}), **extra)
+        if options:
+            extra = {**extra, "options": options}
+        return endpoint(service, "/credentials/issue", tags, **extra)
 
     def verifier(tags: list[str], **extra: Any) -> dict[str, Any]:
         return endpoint(service, "/credentials/verify", tags, **extra)
@@ -393,7 +395,7 @@ def run_suite(work: Path, suite: str, service: Service) -> SuiteResult:
         completed = subprocess.run(
             [str(mocha), "tests/", "--timeout", str(MOCHA_TIMEOUT_MS), "--preserve-symlinks",
              "--reporter", "json", "--reporter-option", f"output={output}"],
-            cwd=work, env=env, capture_output=True, text=True, timeout=SUITE_TIMEOUT,
+            cwd=work, env=env, capture_output=True, text=True, timeout=SUITE_TIMEOUT, check=False,
         )
     except subprocess.TimeoutExpired:
         return SuiteResult(suite, seconds=time.monotonic() - started, error=f"mocha ran over {SUITE_TIMEOUT} s")
