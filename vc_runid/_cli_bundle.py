@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from ._cli_common import AnyIssuerOption, TrustedIssuerOption, TrustOption, fail, trust_policy
+from ._cli_common import AnyIssuerOption, TrustedIssuerOption, TrustOption, check_writable, fail, trust_policy
 from .errors import ErrorCode, RunIdError, UsageError
 
 
@@ -94,6 +94,7 @@ def bundle_cmd(
         from .keys import default_home
         from .run_files import read_secured
 
+        check_writable(out)  # before fetching status lists or reading outputs
         outputs = {run: Path(file) for run, file in (_pair("--output", o) for o in output or [])}
         documents = [_json_file(p, "DID document") for p in did_document or []]
         contexts = {url: read_context_file(Path(file)) for url, file in (_pair("--context", c) for c in context or [])}

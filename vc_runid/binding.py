@@ -4,7 +4,9 @@ its id *and* the digest of the secured declaration, so a pair cannot be re-mixed
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,7 +24,7 @@ from .declaration import (
     version_for,
     with_status,
 )
-from .digests import DigestMultibase, digest_multibase
+from .digests import DigestMultibase, digest_multibase, file_digest_multibase
 from .documents import VcVersion
 from .errors import ErrorCode, RunError
 from .timeutil import format_datetime
@@ -69,6 +71,31 @@ class BindingSubject(_Strict):
 
 def output_digest(output: bytes, media_type: str | None = None) -> OutputDigest:
     return OutputDigest(digestMultibase=digest_multibase(output), mediaType=media_type, size=len(output))
+
+
+def output_digest_of_file(
+    path: Path, media_type: str | None = None, *, on_bytes: Callable[[int], None] | None = None
+) -> OutputDigest:
+    """``output_digest`` of a file, streamed: memory stays flat for an output of any size."""
+    digest, size = file_digest_multibase(path, on_bytes=on_bytes)
+    return OutputDigest(digestMultibase=digest, mediaType=media_type, size=size)
+
+
+#: How far past the issuer's clock a run may say it completed: none. A binding is dated by the
+#: issuer's clock when it is signed, verification requires completed <= bound, and a binding dated
+#: in the future could never be replaced (a run has one binding). The service and a local ``bind``
+#: apply this same rule.
+COMPLETION_CLOCK_SKEW = timedelta(0)
+
+
+def check_completed_by(completed_at: datetime, now: datetime, *, clock: str = "the issuer's clock") -> None:
+    """Refuse a completion time later than ``now`` (the issuer's clock) with ``RUNID_TIME_IN_FUTURE``."""
+    if completed_at > now + COMPLETION_CLOCK_SKEW:
+        raise RunError(
+            f"completedAt {format_datetime(completed_at)} is in the future of {clock} ({format_datetime(now)}): "
+            "a run cannot be bound before it completes",
+            code=ErrorCode.TIME_IN_FUTURE,
+        )
 
 
 def build_binding(
@@ -145,8 +172,7 @@ def bind(
             f"completedAt {format_datetime(completed_at)} is before startedAt {format_datetime(started_at)}",
             code=ErrorCode.TIME_ORDER,
         )
-    if bound_at < completed_at:
-        raise RunError("the binding cannot be issued before the run completed", code=ErrorCode.TIME_ORDER)
+    check_completed_by(completed_at, bound_at)
     unsigned = build_binding(
         declaration,
         declaration_id=declaration_id,

@@ -22,13 +22,15 @@ from ._cli_common import (
     HomeOption,
     TrustedIssuerOption,
     TrustOption,
+    check_writable,
     fail,
     home_dir,
     moment,
+    note_new_home,
     trust_policy,
 )
 from ._files import read_limited
-from .binding import Observed, bind, output_digest
+from .binding import Observed, OutputDigest, bind, output_digest, output_digest_of_file
 from .composition import Disclosures, RunComposition
 from .contexts import DocumentLoader, default_loader, parse_context_option
 from .credentials import ProofFormat, RunProfile, init_home, issue_credential, load_issuer, profile_format
@@ -99,15 +101,46 @@ def _read_bytes(path: Path, limit: int | None = MAX_DOCUMENT_BYTES) -> bytes:
     return read_limited(path, limit)
 
 
-def _write(out: Path | None, text: str) -> None:
+def _write(out: Path | None, text: str, what: str = "the result") -> None:
+    """Write ``text`` to ``out`` (checked beforehand with ``check_writable``), else to stdout.
+
+    A write that still fails prints ``text`` on stdout, so nothing made is lost, and exits 1."""
     if out is None:
         typer.echo(text)
         return
     try:
         out.write_text(text + "\n")
     except OSError as exc:
-        fail(UsageError(f"cannot write {out}: {exc.strerror or exc}"))
+        typer.echo(text)
+        fail(RunError(
+            f"{what} was made but could not be written to {out}: {exc.strerror or exc}; it is printed on stdout instead",
+            code=ErrorCode.OUTPUT_WRITE_FAILED,
+        ))
     typer.echo(f"wrote {out}", err=True)
+
+
+def _write_run_credential(out: Path, secured: SecuredCredential, what: str, run_id: str) -> None:
+    """Write a declaration or binding that is already issued and stored: a failure says what was
+    issued and how to get it back, and exits 1 (not 2: the run exists now)."""
+    try:
+        write_secured(out, secured)
+    except RunIdError as exc:
+        fail(RunError(
+            f"run {run_id}: the {what} was issued and is kept in the run store, but {exc.message}; "
+            f"get it back with `vc-runid runs show {run_id}`",
+            code=ErrorCode.OUTPUT_WRITE_FAILED,
+        ))
+
+
+def _output_file_digest(path: Path, media_type: str | None = None) -> OutputDigest:
+    """A run output's digest, streamed from the file (a bar on a terminal): never held in memory."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # the digest itself names the problem
+    progress, advance = _progress_bar(size)
+    with progress:
+        return output_digest_of_file(path, media_type, on_bytes=advance)
 
 
 def render_report(report: VerificationReport, title: str) -> str:
@@ -169,6 +202,8 @@ def did_web(
 ) -> None:
     """Produce the did:web document for the issuer key, for you to host."""
     try:
+        if out is not None:
+            check_writable(out)
         issuer = load_issuer(home_dir(home))
         did = did_web_from_domain(domain)
         document = did_web_document(did, [issuer.key.public])
@@ -186,12 +221,14 @@ def issue(
     ] = ProofFormat.DI,
     key: Annotated[Path | None, typer.Option("--key", help="Sign with this JWK file instead of the home's issuer key.")] = None,
     created: Annotated[str | None, typer.Option("--created", help="Proof creation time (default: now).")] = None,
-    out: Annotated[Path | None, typer.Option("--out")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the signed credential here (default: stdout).")] = None,
     context: ContextOption = None,
     home: HomeOption = None,
 ) -> None:
     """Sign an unsigned credential."""
     try:
+        if out is not None:
+            check_writable(out)
         document = parse_json(_read_bytes(credential))
         if not isinstance(document, dict):
             raise UsageError("the credential must be a JSON object", code=ErrorCode.NOT_A_CREDENTIAL)
@@ -201,7 +238,7 @@ def issue(
         )
     except RunIdError as exc:
         fail(exc)
-    _write(out, secured if isinstance(secured, str) else json.dumps(secured, indent=2))
+    _write(out, secured if isinstance(secured, str) else json.dumps(secured, indent=2), "the signed credential")
 
 
 def verify_files(
@@ -308,7 +345,7 @@ def _verify_run_files(
         declarations[0] if declarations else None,
         bindings[0] if bindings else None,
         verifier=verifier,
-        output=_read_bytes(output, None) if output is not None else None,
+        output=_output_file_digest(output) if output is not None else None,
         disclosures=disclosures,
     )
     # Credentials beside the run are verified on their own and count toward the exit code: a
@@ -477,6 +514,8 @@ def declare_cmd(
 ) -> None:
     """Issue a run declaration before the run starts (and keep it, with its salts, in the run store)."""
     try:
+        if out is not None:
+            check_writable(out)
         proof_format = profile_format(profile, proof_format)
         current, _ = _declare_into_store(manifest, home_dir(home), proof_format, _remote(issuer_url, token))
     except RunIdError as exc:
@@ -485,7 +524,7 @@ def declare_cmd(
     if out is None:
         typer.echo(current.declaration if isinstance(current.declaration, str) else json.dumps(current.declaration, indent=2))
     else:
-        write_secured(out, current.declaration)
+        _write_run_credential(out, current.declaration, "declaration", current.run_id)
         typer.echo(f"wrote {out}", err=True)
 
 
@@ -494,7 +533,7 @@ def declare_cmd(
 def _bind_declaration(
     declaration: SecuredCredential,
     home: Path,
-    output: bytes,
+    output: OutputDigest,
     *,
     media_type: str | None,
     started: datetime | None,
@@ -533,19 +572,21 @@ def _bind_declaration(
     completed_at = completed or now
     started_at = started or completed_at
     fmt = proof_format or _format_of(declaration, report.format)
+    # Bound now, by this clock: a --completed in the future is refused by bind() with the code and
+    # the (zero) tolerance the service applies, not dated ahead where no binding could replace it.
     binding = bind(
         declaration, issuer, declaration_id=declaration_id, run_id=run_id,
-        output=output_digest(output, media_type), started_at=started_at, completed_at=completed_at,
-        bound_at=max(now, completed_at), observed=observed, proof_format=fmt,
+        output=output.model_copy(update={"mediaType": media_type}) if media_type else output,
+        started_at=started_at, completed_at=completed_at, bound_at=now, observed=observed, proof_format=fmt,
     )
-    store.add_binding(run_id, binding, format_datetime(max(now, completed_at)))
+    store.add_binding(run_id, binding, format_datetime(now))
     return binding
 
 
 def _bind_remotely(
     declaration: SecuredCredential,
     home: Path,
-    output: bytes,
+    output: OutputDigest,
     media_type: str | None,
     started: datetime | None,
     completed: datetime | None,
@@ -557,7 +598,8 @@ def _bind_remotely(
     run_id, _ = declaration_subject(document)
     completed_at = completed or utc_now()
     binding, receipt = remote.bind(
-        run_id, output_digest(output, media_type), started_at=started or completed_at,
+        run_id, output.model_copy(update={"mediaType": media_type}) if media_type else output,
+        started_at=started or completed_at,
         completed_at=completed_at, observed=observed,
     )
     store = RunStore.in_home(home)
@@ -585,7 +627,7 @@ def bind_cmd(
     started: Annotated[str | None, typer.Option("--started", help="When the run started (default: --completed).")] = None,
     completed: Annotated[str | None, typer.Option("--completed", help="When the run completed (default: now).")] = None,
     observed_model: Annotated[str | None, typer.Option("--observed-model", help="The model id the provider reported.")] = None,
-    media_type: Annotated[str | None, typer.Option("--media-type")] = None,
+    media_type: Annotated[str | None, typer.Option("--media-type", help="The output's media type, e.g. text/plain.")] = None,
     profile: Annotated[RunProfile | None, typer.Option("--profile", help="the binding's format: standard (VC 2.0, eddsa-rdfc-2022) or compatible (VC 1.1, Ed25519Signature2020: verifies in the most wallets, docs/formats.md).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the binding here (default: stdout).")] = None,
     issuer_url: IssuerOption = None,
@@ -594,8 +636,11 @@ def bind_cmd(
 ) -> None:
     """Issue the output binding for a declared run."""
     try:
+        if out is not None:
+            check_writable(out)
+        secured_declaration = read_secured(declaration)
         binding = _bind_declaration(
-            read_secured(declaration), home_dir(home), _read_bytes(output, None), media_type=media_type,
+            secured_declaration, home_dir(home), _output_file_digest(output), media_type=media_type,
             started=moment(started, "--started"), completed=moment(completed, "--completed"),
             observed=Observed(modelId=observed_model) if observed_model else None,
             proof_format=profile_format(profile) if profile is not None else None,
@@ -606,34 +651,76 @@ def bind_cmd(
     if out is None:
         typer.echo(binding if isinstance(binding, str) else json.dumps(binding, indent=2))
     else:
-        write_secured(out, binding)
+        _write_run_credential(out, binding, "binding", _run_id_of(secured_declaration))
         typer.echo(f"wrote {out}", err=True)
 
 
-@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def _run_id_of(declaration: SecuredCredential) -> str:
+    document = declaration if isinstance(declaration, dict) else _decoded(declaration)
+    return declaration_subject(document)[0]
+
+
+def _prepare_out_dir(out_dir: Path | None, force: bool) -> None:
+    """Refuse, before declaring, a --out-dir holding anything (an earlier run's files would be
+    overwritten) unless --force, and one that cannot be created."""
+    import os
+
+    if out_dir is None:
+        if not os.access(Path.cwd(), os.W_OK | os.X_OK):
+            raise UsageError(f"cannot create the run's folder in {Path.cwd()}: permission denied; give --out-dir (nothing was declared)")
+        return
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out-dir {out_dir} is a file, not a directory (nothing was declared)")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise UsageError(
+            f"--out-dir {out_dir} is not empty: its files (maybe an earlier run's) would be overwritten; "
+            "give a new or empty directory, or --force (nothing was declared)"
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out-dir {out_dir}: {exc.strerror or exc} (nothing was declared)") from exc
+
+
+@app.command(
+    "run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    options_metavar="[OPTIONS] -- COMMAND [ARGS]...",
+)
 def run_cmd(
     ctx: typer.Context,
     manifest: Annotated[Path, typer.Option("--manifest", help="Run manifest (YAML or JSON).")],
-    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Where declaration.json, binding.json and the output go.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Where declaration.json, binding.json and the output go: a new or empty directory (default: ./run-<uuid>).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty --out-dir, replacing files of the same names.")] = False,
     output_file: Annotated[Path | None, typer.Option("--output-file", help="Bind this file instead of the command's stdout.")] = None,
-    proof_format: Annotated[ProofFormat, typer.Option("--format")] = ProofFormat.DI,
+    proof_format: Annotated[ProofFormat, typer.Option("--format", help="The proof format of both credentials (docs/formats.md).")] = ProofFormat.DI,
     profile: Annotated[RunProfile | None, typer.Option("--profile", help="standard (VC 2.0, eddsa-rdfc-2022) or compatible (VC 1.1, Ed25519Signature2020: verifies in the most wallets, docs/formats.md).")] = None,
     issuer_url: IssuerOption = None,
     token: TokenOption = None,
     home: HomeOption = None,
 ) -> None:
-    """Declare, execute COMMAND (after --), bind its output. The command's exit code is passed on."""
+    """Declare, execute COMMAND (given after --), bind its output. The command's exit code is passed on."""
     command = list(ctx.args)
     if not command:
         fail(UsageError("give the command to run after --, e.g. vc-runid run --manifest m.yaml -- python job.py"))
     try:
         remote = _remote(issuer_url, token)
         proof_format = profile_format(profile, proof_format)
+        _prepare_out_dir(out_dir, force)
         current, _ = _declare_into_store(manifest, home_dir(home), proof_format, remote)
-        directory = out_dir or Path(f"run-{run_file_stem(current.run_id)}")
+    except RunIdError as exc:
+        fail(exc)
+    directory = out_dir or Path(f"run-{run_file_stem(current.run_id)}")
+    declaration_path = directory / "declaration.json"
+    try:
         directory.mkdir(parents=True, exist_ok=True)
-        declaration_path = directory / "declaration.json"
-        write_secured(declaration_path, current.declaration)
+    except OSError as exc:
+        fail(RunError(
+            f"run {current.run_id}: the declaration was issued and is kept in the run store, but {directory} "
+            f"cannot be created ({exc.strerror or exc}); get it back with `vc-runid runs show {current.run_id}`",
+            code=ErrorCode.OUTPUT_WRITE_FAILED,
+        ))
+    _write_run_credential(declaration_path, current.declaration, "declaration", current.run_id)
+    try:
         env = {**os.environ, "RUNID_DECLARATION": str(declaration_path.resolve()), "RUNID_RUN_ID": current.run_id}
         started = utc_now()
         try:
@@ -642,25 +729,47 @@ def run_cmd(
             raise UsageError(f"cannot run {command[0]!r}: {exc.strerror or exc}") from exc
         completed = utc_now()
         if output_file is not None:
-            output = _read_bytes(output_file, None)
-            output_path = directory / output_file.name
-            if output_path.resolve() != output_file.resolve():
-                output_path.write_bytes(output)
+            output = _output_file_digest(output_file)
+            _keep_output(output_file, directory / output_file.name, current.run_id)
         else:
-            output = completed_process.stdout or b""
-            sys.stdout.buffer.write(output)
-            output_path = directory / "output.txt"
-            output_path.write_bytes(output)
+            stdout = completed_process.stdout or b""
+            sys.stdout.buffer.write(stdout)
+            sys.stdout.flush()
+            output = output_digest(stdout)
+            try:
+                (directory / "output.txt").write_bytes(stdout)
+            except OSError as exc:
+                raise _output_not_kept(current.run_id, directory / "output.txt", exc) from exc
         binding = _bind_declaration(
             current.declaration, home_dir(home), output, media_type=None, started=started, completed=completed,
             observed=Observed(exitCode=completed_process.returncode), proof_format=proof_format,
             remote=remote,
         )
-        write_secured(directory / "binding.json", binding)
     except RunIdError as exc:
         fail(exc)
+    _write_run_credential(directory / "binding.json", binding, "binding", current.run_id)
     typer.echo(f"run {current.run_id}: declaration, binding and output in {directory}", err=True)
     raise typer.Exit(completed_process.returncode)
+
+
+def _keep_output(source: Path, target: Path, run_id: str) -> None:
+    """Copy the output file the command wrote next to the run's credentials (streamed)."""
+    import shutil
+
+    try:
+        if target.resolve() != source.resolve():
+            shutil.copyfile(source, target)
+    except OSError as exc:
+        raise _output_not_kept(run_id, target, exc) from exc
+
+
+def _output_not_kept(run_id: str, path: Path, exc: OSError) -> RunError:
+    return RunError(
+        f"run {run_id}: the run was declared (see `vc-runid runs show {run_id}`) and the command ran, but "
+        f"its output could not be kept at {path} ({exc.strerror or exc}); the run is left unbound: "
+        f"bind it with `vc-runid bind` once the output is safe",
+        code=ErrorCode.OUTPUT_WRITE_FAILED,
+    )
 
 
 runs_app = typer.Typer(help="The local run store.", no_args_is_help=True)
@@ -668,7 +777,9 @@ app.add_typer(runs_app, name="runs")
 
 
 @runs_app.command("list")
-def runs_list(home: HomeOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def runs_list(
+    home: HomeOption = None, as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False
+) -> None:
     """List declared runs and whether they are bound."""
     records = RunStore.in_home(home_dir(home)).list()
     if as_json:
@@ -679,7 +790,10 @@ def runs_list(home: HomeOption = None, as_json: Annotated[bool, typer.Option("--
 
 
 @runs_app.command("show")
-def runs_show(run_id: str, home: HomeOption = None) -> None:
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="The run id (urn:uuid:…), as `vc-runid runs list` shows it.")],
+    home: HomeOption = None,
+) -> None:
     """Show a run's declaration and binding (salts are not shown)."""
     try:
         record = RunStore.in_home(home_dir(home)).get(run_id)
@@ -695,29 +809,33 @@ def present(
     domain: Annotated[str, typer.Option("--domain", help="The auditor's domain.")],
     holder_key: Annotated[Path | None, typer.Option("--holder-key", help="Sign as this JWK (default: the home's issuer key).")] = None,
     proof_format: Annotated[ProofFormat, typer.Option("--format", help="di (VC 2.0, eddsa-rdfc-2022), ecdsa (VC 2.0, P-256 holder) or di-2020 (VC 1.1)")] = ProofFormat.DI,
-    out: Annotated[Path | None, typer.Option("--out")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the presentation here (default: stdout).")] = None,
     home: HomeOption = None,
 ) -> None:
     """A Verifiable Presentation of runs' declarations and bindings, bound to a challenge and domain."""
     try:
+        if out is not None:
+            check_writable(out)
         holder = load_issuer(home_dir(home), holder_key)
         vp = present_runs(
             RunStore.in_home(home_dir(home)), run_ids, holder, challenge=challenge, domain=domain, proof_format=proof_format
         )
     except RunIdError as exc:
         fail(exc)
-    _write(out, json.dumps(vp, indent=2))
+    _write(out, json.dumps(vp, indent=2), "the signed presentation")
 
 
 @app.command()
 def disclose(
     run_id: Annotated[str, typer.Argument(help="The run.")],
     component: Annotated[list[str], typer.Argument(help="Component paths, e.g. instructions[0] input tools[0].")],
-    out: Annotated[Path | None, typer.Option("--out")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the disclosure file here (default: stdout).")] = None,
     home: HomeOption = None,
 ) -> None:
     """Write a disclosure file (content + salt) of chosen components, for an auditor."""
     try:
+        if out is not None:
+            check_writable(out)
         record = RunStore.in_home(home_dir(home)).get(run_id)
         missing = [c for c in component if c not in record.disclosures.components]
         if missing:
@@ -738,6 +856,7 @@ def demo(
     from .demo import run_demo
 
     try:
+        note_new_home(home_dir(home))
         code = run_demo(home_dir(home), out_dir, echo=typer.echo)
     except RunIdError as exc:
         fail(exc)
@@ -778,9 +897,33 @@ def _mount_gateway_command() -> None:
 _mount_gateway_command()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"vc-runid {version('vc-runid')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
+def command() -> Any:
+    """The ``vc-runid`` command, with help text a person can read (see ``_cli_help``)."""
+    from ._cli_help import tidy_help
+
+    return tidy_help(typer.main.get_command(app))
+
+
 def main() -> None:
     try:
-        app()
+        command()(prog_name="vc-runid")
     except RunIdError as exc:  # last line of defence: one line, never a traceback
         typer.echo(str(exc), err=True)
         sys.exit(2 if exc.code is ErrorCode.USAGE else 1)

@@ -46,7 +46,16 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 class IssuerClient:
     def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None) -> None:
-        url = httpx.URL(base_url)
+        try:
+            url = httpx.URL(base_url)
+        except httpx.InvalidURL as exc:
+            raise UsageError(f"the issuer URL {base_url!r} is not a URL: {exc}") from exc
+        if url.scheme not in ("http", "https") or not url.host:
+            # "127.0.0.1:8080" parses as scheme "127.0.0.1": say what is missing, not "use https".
+            raise UsageError(
+                f"the issuer URL {base_url!r} needs a scheme and a host, e.g. https://issuer.example "
+                "or http://127.0.0.1:8080"
+            )
         if token and url.scheme != "https" and url.host not in _LOOPBACK:
             # A bearer token over plain HTTP to another machine is a token given away.
             raise UsageError(f"refusing to send a token to {base_url} over plain http; use https")

@@ -7,7 +7,9 @@ then shows that a tampered output fails. Every file it makes is left in place to
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,22 @@ def run_demo(home: Path, out_dir: Path | None, echo: Callable[[str], None] = pri
 
     echo(f"\nfiles in {directory}: manifest.yaml, declaration.json, binding.json, output.txt")
     echo("for wallets without VC 2.0 Data Integrity yet (Credo, Veramo, ACA-Py): declare/run --profile compatible (docs/formats.md)")
-    echo(f"re-check them yourself:  vc-runid verify {directory / 'declaration.json'} "
+    program = command_name()
+    echo(f"re-check them yourself:  {program} verify {directory / 'declaration.json'} "
          f"{directory / 'binding.json'} --output {directory / 'output.txt'} --trusted-issuer {issuer.did}")
+    if program != "vc-runid":
+        echo("(vc-runid is not on your PATH: run it as above, or `source .venv/bin/activate` first)")
     return 0 if report.valid and caught else 1
+
+
+def command_name() -> str:
+    """How the user can run vc-runid again: ``vc-runid`` when that name on the PATH is this very
+    program, else this program's own path (e.g. ``.venv/bin/vc-runid`` after ``scripts/demo``)."""
+    program = sys.argv[0] if sys.argv and os.path.basename(sys.argv[0]) == "vc-runid" else None
+    if program is None:
+        return f"{sys.executable} -m vc_runid"
+    on_path = shutil.which("vc-runid")
+    if on_path is not None and os.path.realpath(on_path) == os.path.realpath(program):
+        return "vc-runid"
+    relative = os.path.relpath(program)
+    return relative if not relative.startswith("..") else os.path.abspath(program)

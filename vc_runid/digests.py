@@ -464,6 +464,12 @@ def sha256_file(
     return digest
 
 
+def file_digest_multibase(path: Path, *, on_bytes: ByteCallback | None = None) -> tuple[str, int]:
+    """(``digest_multibase`` of a file's bytes, bytes hashed), streamed like ``sha256_file``."""
+    digest, size = _hash_regular_file(Path(path), chunk_size=_DEFAULT_CHUNK, on_bytes=on_bytes, follow_symlinks=True)
+    return _multibase_of_sha256(digest), size
+
+
 # --------------------------------------------------------------------------------------------
 # Weights manifest
 # --------------------------------------------------------------------------------------------

@@ -33,10 +33,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from . import jose
-from ._files import read_limited
 from .contexts import VC_V2
 from .credentials import Issuer, ProofFormat, issue_credential
-from .documents import MAX_DOCUMENT_BYTES, issuer_id, read_document
+from .documents import issuer_id
 from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType
 from .multiformats import b64url_decode, b64url_encode
@@ -528,8 +527,10 @@ def check_status(
 def load_status_lists(paths: list[Path]) -> dict[str, SecuredCredential]:
     """Status list credentials from files (JSON or a compact JWS), keyed by their ``id``."""
     lists: dict[str, SecuredCredential] = {}
+    from .run_files import read_document_file
+
     for path in paths:
-        document = read_document(read_limited(path, MAX_DOCUMENT_BYTES))
+        document = read_document_file(path)
         if isinstance(document, str):
             credential, _ = jose.credential_from_jwt(jose.parse_jwt(document))
         else:

@@ -32,7 +32,7 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..binding import Observed, OutputDigest, Usage, bind
+from ..binding import Observed, OutputDigest, Usage, bind, check_completed_by
 from ..canonical import _EXPANSION_LOCK
 from ..composition import RunComposition
 from ..contexts import default_loader
@@ -808,11 +808,7 @@ def create_app(
         # Every fractional digit counts: completed/started are datetimes, truncated to microseconds.
         if parse_instant(body.completedAt, "completedAt") < parse_instant(body.startedAt, "startedAt"):
             raise RunError(f"completedAt {body.completedAt} is before startedAt {body.startedAt}", code=ErrorCode.TIME_ORDER)
-        if completed > now:
-            raise RunError(
-                f"completedAt {body.completedAt} is in the future of the service clock ({format_datetime(now)})",
-                code=ErrorCode.TIME_IN_FUTURE,
-            )
+        check_completed_by(completed, now, clock="the service clock")
         declaration = _load(row.declaration)
         fmt = _format_of(declaration)
         assigned_id, status, status_index = await service.status.assign_async(fmt)

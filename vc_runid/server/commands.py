@@ -238,7 +238,7 @@ def _storage(home: Path | None, database: str | None) -> Any:
 
 @tokens_app.command("create")
 def tokens_create(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The client's name (it is recorded in the log with each run it declares).")],
     home: HomeOption = None,
     database: DatabaseOption = None,
     admin: Annotated[bool, typer.Option("--admin", help="May also revoke credentials (POST /credentials/status).")] = False,
@@ -257,7 +257,11 @@ def tokens_create(
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(name: str, home: HomeOption = None, database: DatabaseOption = None) -> None:
+def tokens_revoke(
+    name: Annotated[str, typer.Argument(help="The client's name, as `vc-runid tokens list` shows it.")],
+    home: HomeOption = None,
+    database: DatabaseOption = None,
+) -> None:
     """Revoke a client's token: its requests get 401 from now on."""
     from .tokens import revoke_token
 
