@@ -889,8 +889,6 @@ def _bundle_resolver(
     problems = 0
     for path in manifest.didDocuments:
         try:
-    if sources.get(did) == "supplied by the verifier":
-        return "DID document supplied by the verifier (--did-store)"
             document = _strict_json(members[path], path, ErrorCode.DID_INVALID)
             if not isinstance(document, dict) or not isinstance(document.get("id"), str):
                 raise _problem(ErrorCode.DID_INVALID, f"{path} is not a DID document (no id)")
