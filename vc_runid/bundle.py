@@ -865,6 +865,9 @@ def verify_bundle(
         for credential_issuer in _run_issuers(run, members):
             issuers[credential_issuer] = None
     _checkpoint_checks(manifest, members, resolver, list(issuers), checks)
+    if policy is not None and policy.witness_quorum and not witness_quorum:
+        # The policy's witnesses (c2sp.org/tlog-cosignature), unless the caller named its own.
+        witnesses, witness_quorum = [w.witness() for w in policy.witnesses], policy.witness_quorum
     if witness_quorum:
         _witness_checks(manifest, members, roles, witnesses, witness_quorum, checks)
     report.issuers = [

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ErrorCode, RunIdError
 from .transparency.checkpoint import parse_vkey
+from .transparency.cosignature import Witness, parse_witness_vkey
 
 __all__ = ["LogKey", "TrustPolicy", "WitnessKey"]
 
@@ -78,11 +79,17 @@ class WitnessKey(_Strict):
 
     @model_validator(mode="after")
     def _valid_key(self) -> WitnessKey:
+        # A cosigner vkey (type 0x04, c2sp.org/tlog-cosignature), as `vc-runid witness vkey` prints.
         try:
-            parse_vkey(self.key)
+            witness = parse_witness_vkey(self.key)
         except RunIdError as exc:
             raise ValueError(f"witness key for {self.name}: {exc.message}") from exc
+        if witness.name != self.name:
+            raise ValueError(f"witness key for {self.name}: the key is named {witness.name!r}")
         return self
+
+    def witness(self) -> Witness:
+        return parse_witness_vkey(self.key)
 
 
 class TrustPolicy(_Strict):

@@ -178,3 +178,19 @@ def test_bad_witness_vkeys_are_refused(text: str) -> None:
     with pytest.raises(RunIdError) as err:
         parse_witness_vkey(text)
     assert err.value.code is ErrorCode.KEY_INVALID
+
+
+def test_a_trust_policy_names_witnesses_by_cosigner_key() -> None:
+    from vc_runid.errors import RunIdError as PolicyError
+    from vc_runid.policy import TrustPolicy
+
+    policy = TrustPolicy.from_dict({"issuers": ["did:key:z6MkExample"], "witnessQuorum": 1,
+                                    "witnesses": [{"name": W1.name, "key": W1.vkey()}]})
+    assert [w.witness() for w in policy.witnesses] == [W1]
+    from vc_runid.transparency import vkey as log_vkey
+
+    for bad in ({"name": W1.name, "key": log_vkey(W1.name, W1_KEY.public_key())},  # a log key (0x01)
+                {"name": "another.example/w", "key": W1.vkey()}):  # the key names another witness
+        with pytest.raises(PolicyError) as err:
+            TrustPolicy.from_dict({"issuers": ["did:key:z6MkExample"], "witnessQuorum": 1, "witnesses": [bad]})
+        assert err.value.code is ErrorCode.TRUST_POLICY_INVALID

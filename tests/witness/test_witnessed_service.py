@@ -121,6 +121,19 @@ def test_bundles_carry_cosigned_checkpoints_and_verify_bundle_checks_them(deploy
     report = json.loads(verified.stdout)
     witness_checks = [c for c in report["checks"] if c["name"].startswith("witnesses:")]
     assert witness_checks and all(c["passed"] for c in witness_checks), witness_checks
+    # The same quorum from a trust policy file (witnesses + witnessQuorum), with the run verdicts.
+    service_issuer = init_home(deployment.service.home)[0]
+    issuer_did = service_issuer.did
+    # A did:web issuer's document is the auditor's to supply (the bundle's own counts only with --any-issuer).
+    (tmp_path / "dids").mkdir()
+    (tmp_path / "dids" / "service.json").write_text(json.dumps(service_issuer.did_document()))
+    policy = {"issuers": [issuer_did], "witnessQuorum": 2, "witnesses": [
+        {"name": "w1.example/witness", "key": deployment.w1.vkey}, {"name": "w2.example/witness", "key": deployment.w2.vkey}]}
+    (tmp_path / "trust.json").write_text(json.dumps(policy))
+    trusted = cli("verify-bundle", "audit.zip", "--json", "--trust", "trust.json", "--did-store", "dids", cwd=tmp_path)
+    assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+    by_policy = [c for c in json.loads(trusted.stdout)["checks"] if c["name"].startswith("witnesses:")]
+    assert by_policy and all(c["passed"] for c in by_policy)
     # A witness the log never asked: its quorum cannot be met, and the bundle says so.
     stranger = WitnessProcess(tmp_path / "stranger", "stranger.example/w", [deployment.log_vkey])
     stranger.kill()
