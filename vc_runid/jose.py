@@ -650,10 +650,17 @@ def unwrap_envelope(document: dict[str, Any]) -> str:
     """The compact JWS inside an ``EnvelopedVerifiableCredential``'s ``data:`` URL (RFC 2397).
 
     Only ``application/vc+jwt`` is accepted: SD-JWT, COSE, base64 data URLs or any other media type
-    are ``RUNID_NOT_A_CREDENTIAL``. Properties beside ``id`` are not secured and are ignored.
+    are ``RUNID_NOT_A_CREDENTIAL``. Members beside ``@context``, ``id`` and ``type`` would not be
+    secured: they are refused, not ignored (a reader of the envelope must not see an ``issuer`` or a
+    ``credentialSubject`` the signature does not cover).
     """
     if not isinstance(document, dict):
         raise DataModelError("an enveloped credential must be a JSON object")
+    extra = sorted(set(document) - {"@context", "id", "type"})
+    if extra:
+        raise DataModelError(
+            f"an {_ENVELOPED_TYPE} holds @context, id and type only; {', '.join(extra)[:200]} would not be secured"
+        )
     types = document.get("type")
     if _ENVELOPED_TYPE not in (types if isinstance(types, list) else [types]):
         raise DataModelError(f"type must include {_ENVELOPED_TYPE}")

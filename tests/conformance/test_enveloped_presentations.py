@@ -144,3 +144,11 @@ def test_the_service_verifies_an_enveloped_presentation(service: runner.Service,
     tampered = copy.deepcopy(envelope)
     tampered["id"] = tampered["id"][:-6] + "AAAAAA"
     assert post(tampered).status_code == 422
+
+
+@pytest.mark.parametrize("member", [{"issuer": 4}, {"credentialSubject": "x"}, {"proof": "x"}, {"issuer": "did:example:mallory"}])
+def test_an_enveloped_credential_with_unsecured_members_is_refused(parties: tuple[Issuer, Issuer, Issuer], member: dict[str, Any]) -> None:
+    envelope = {**_credential(parties[1]), **member}
+    report = Verifier().verify_credential(envelope)
+    assert not report.valid
+    assert "RUNID_NOT_A_CREDENTIAL" in {c.code for c in report.failures}
