@@ -258,6 +258,45 @@ def test_bind_and_verify_stream_a_large_output_instead_of_holding_it(cli: Cli) -
     assert rss * 1024 < size * 3 // 4, f"verify peaked at {rss} KiB for a {size >> 20} MiB output"
 
 
+def _stderr_on_a_terminal(cli: Cli, *args: str) -> tuple[int, bytes]:
+    import pty
+    import select
+
+    master, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [str(VC_RUNID), *args], cwd=cli.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal,
+        env={**os.environ, "RUNID_HOME": str(cli.home), "TERM": "xterm"},
+    )
+    os.close(terminal)
+    seen = b""
+    try:
+        while select.select([master], [], [], 120)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    return process.wait(timeout=120), seen
+
+
+def test_a_progress_bar_is_shown_on_a_terminal_and_only_there(cli: Cli) -> None:
+    with open(cli.cwd / "mid.bin", "wb") as mid:
+        mid.truncate(64 * 1024 * 1024)
+    cli.declare()
+    code, seen = _stderr_on_a_terminal(cli, "bind", "decl.json", "--output", "mid.bin", "--out", "binding.json")
+    assert code == 0 and b"hashing" in seen and b"67.1 MB" in seen
+    code, seen = _stderr_on_a_terminal(
+        cli, "verify", "decl.json", "binding.json", "--output", "mid.bin", "--trusted-issuer", cli.did
+    )
+    assert code == 0 and b"hashing" in seen
+    piped = cli("verify", "decl.json", "binding.json", "--output", "mid.bin", "--trusted-issuer", cli.did, process=True)
+    assert piped.code == 0 and "hashing" not in piped.err
+
+
 # --- 5. the HTML report says what the terminal says -------------------------------------------
 
 
@@ -325,10 +364,11 @@ def test_serve_on_a_busy_port_is_one_coded_line_and_creates_nothing(cli: Cli) ->
         port = busy.getsockname()[1]
         result = cli("serve", "--home", "fresh-home", "--port", str(port), process=True)
     assert result.code == 1
-    assert result.err.strip().splitlines() == [
+    expected = (
         f"RUNID_CANNOT_LISTEN: cannot listen on 127.0.0.1:{port}: another process is listening there "
         "(stop it, or choose another --port)"
-    ]
+    )
+    assert result.err.strip().splitlines() == [expected]
     assert not (cli.cwd / "fresh-home").exists()
 
 

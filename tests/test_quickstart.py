@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "docs" / "quickstart.md"
 TIMEOUT = 420  # seconds for the whole page; a hang fails the test, never the suite
 
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.DOTALL | re.MULTILINE)
 _SKIP = re.compile(r"<!--\s*quickstart-test:\s*skip\b[^>]*-->\s*$")
 
 
@@ -87,7 +87,7 @@ def script(page: list[Block], port: int) -> str:
             code = block.code.replace("8080", str(port))
             lines.append(code.rstrip("\n"))
             lines.append("__rc=$?")
-            if re.search(r"&\s*$", code, re.M):  # a server started in the background: wait for it
+            if re.search(r"&\s*$", code, re.MULTILINE):  # a server started in the background: wait for it
                 lines.append(_WAIT_FOR_PORT.format(port=port).rstrip("\n") + " || __rc=99")
         else:
             first = block.code.split("\n", 1)[0]
@@ -151,7 +151,7 @@ def test_every_quickstart_block_runs_and_prints_what_the_page_shows(tmp_path: Pa
     for block in page:
         if block.skipped:
             continue
-        found = re.search(rf"@@BEGIN {block.index}@@\n(.*?)@@END {block.index} (\d+)@@", output, re.S)
+        found = re.search(rf"@@BEGIN {block.index}@@\n(.*?)@@END {block.index} (\d+)@@", output, re.DOTALL)
         if found is None:
             problems.append(f"docs/quickstart.md:{block.line}: the block did not finish")
             continue

@@ -40,7 +40,7 @@ def tidy_help(command: Any) -> Any:
             if param.metavar is None:
                 param.metavar = (param.name or "arg").upper()
             # The name already says what it is; typer would add "<list[Path]>" after it.
-            param.display_type_rich = _no_type  # type: ignore[method-assign]
+            param.display_type_rich = _no_type
         elif param.param_type_name == "option" and param.metavar is None:
             if param.is_flag or param.count:
                 param.metavar = ""
