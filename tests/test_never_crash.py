@@ -280,7 +280,7 @@ def test_a_context_file_or_a_manifest_that_is_a_fifo_is_refused(tmp_path: Path) 
 def test_a_bundle_with_unusable_json_inside_gets_a_typed_finding(tmp_path: Path, mutation: str) -> None:
     import vc_runid as runid
     from tests.test_bundle import AT as BUNDLE_AT
-    from tests.test_bundle import Clock, make_run, members_of, path_with_role, rewrite
+    from tests.test_bundle import Clock, make_run, path_with_role, rewrite
     from vc_runid.bundle import create_bundle
 
     home = tmp_path / "home"
