@@ -374,11 +374,10 @@ def test_method_listed_but_not_in_assertion_method_is_not_authorized(
     signer, other = KeyPair.generate(), KeyPair.generate()
     issuer = web_issuer(signer)
     secured = issue(proof_format, issuer=issuer)
-    document = without_assertion(
-        did_web_document(WEB_DID, [signer.public, other.public]), issuer.verification_method
-    )
-    assert issuer.verification_method in json.dumps(document["verificationMethod"])
-    assert issuer.verification_method in document[AUTHENTICATION]
+    method = issuer.method_for(proof_format)  # JOSE names the key's JsonWebKey2020 listing
+    document = without_assertion(did_web_document(WEB_DID, [signer.public, other.public]), method)
+    assert method in json.dumps(document["verificationMethod"])
+    assert method in document[AUTHENTICATION]
 
     report = verify_with(document, secured, now)
 

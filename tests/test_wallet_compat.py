@@ -22,6 +22,7 @@ from vc_runid.credentials import (
 )
 from vc_runid.dids import DidResolver, did_key_for, did_web_document, did_web_method_id
 from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.jose import issue_vc_jose
 from vc_runid.keys import KeyPair, KeyType
 from vc_runid.multiformats import b64url_encode
 from vc_runid.verification import VerificationReport, Verifier
@@ -189,15 +190,29 @@ def test_every_listing_of_a_did_web_key_verifies_what_it_signs(fmt: ProofFormat)
     assert report.valid, report.failures
 
 
-def test_credentials_signed_before_the_extra_listings_verify_against_an_old_multikey_only_document() -> None:
+def test_credentials_signed_before_the_extra_listings_verify_against_old_and_new_documents() -> None:
     issuer = Issuer.from_key(ED, did_web=WEB)
     old_document = did_web_document(WEB, [ED.public])
     old_document["verificationMethod"] = old_document["verificationMethod"][:1]
     for section in ("assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation"):
         old_document[section] = old_document[section][:1]
+    # Before the extra listings every format named the Multikey, as Data Integrity still does.
+    old_jose = issue_vc_jose(v2(WEB), ED, did_web_method_id(WEB, ED.public))
+    old_di = issue_credential(v2(WEB), issuer, proof_format=ProofFormat.DI)
 
-    for fmt in (ProofFormat.DI, ProofFormat.JOSE):
-        assert verify(issue_credential(v2(WEB), issuer, proof_format=fmt), DidResolver({WEB: old_document})).valid
+    for document in (old_document, issuer.did_document()):
+        for signed in (old_jose, old_di):
+            assert verify(signed, DidResolver({WEB: document})).valid
+
+
+def test_did_web_jose_tokens_name_the_json_web_key_2020_listing() -> None:
+    issuer = Issuer.from_key(P256, did_web=WEB)
+    for fmt, credential in ((ProofFormat.JOSE, v2(WEB)), (ProofFormat.JWT_V1, {**v1_claims(WEB)["vc"], "issuer": WEB, "issuanceDate": "2024-01-01T00:00:00Z"})):
+        token = issue_credential(credential, issuer, proof_format=fmt)
+        assert isinstance(token, str)
+        header = json.loads(_b64decode(token.split(".")[0]))
+        assert header["kid"] == did_web_method_id(WEB, P256.public, "JsonWebKey2020")
+        assert verify(token, DidResolver({WEB: issuer.did_document()})).valid
 
 
 def test_p256_did_web_keys_are_listed_as_multikey_and_json_web_key_2020() -> None:

@@ -119,11 +119,15 @@ class Issuer:
         return cls.from_key(KeyPair.generate(key_type))
 
     def method_for(self, proof_format: ProofFormat) -> str:
-        """The verification method to sign ``proof_format`` with: a did:web lists its key in several
-        forms (docs/formats.md), and Ed25519Signature2020 verifiers such as Credo accept only an
-        ``Ed25519VerificationKey2020`` method."""
-        if proof_format is ProofFormat.DI_2020 and self.did.startswith("did:web:"):
-            return did_web_method_id(self.did, self.key.public, "Ed25519VerificationKey2020")
+        """The verification method to sign ``proof_format`` with. A did:web lists its key in several
+        forms (docs/formats.md): Ed25519Signature2020 verifiers such as Credo accept only an
+        ``Ed25519VerificationKey2020`` method, and a JOSE verifier reads the key of a ``kid`` as
+        a JWK, which only the ``JsonWebKey2020`` listing carries."""
+        if self.did.startswith("did:web:"):
+            if proof_format is ProofFormat.DI_2020:
+                return did_web_method_id(self.did, self.key.public, "Ed25519VerificationKey2020")
+            if proof_format in (ProofFormat.JOSE, ProofFormat.JWT_V1):
+                return did_web_method_id(self.did, self.key.public, "JsonWebKey2020")
         return self.verification_method
 
     def did_document(self) -> dict[str, Any]:
@@ -222,8 +226,8 @@ def issue_credential(
         if proofs_of(credential):
             raise UsageError("a credential secured with JOSE must not also carry an embedded proof")
         if proof_format is ProofFormat.JOSE:
-            return jose.issue_vc_jose(credential, issuer.key, issuer.verification_method)
-        return jose.issue_vc_jwt_v1(credential, issuer.key, issuer.verification_method)
+            return jose.issue_vc_jose(credential, issuer.key, issuer.method_for(proof_format))
+        return jose.issue_vc_jwt_v1(credential, issuer.key, issuer.method_for(proof_format))
     assert suite is not None
     # Whole seconds: several verifiers (didkit among them) reject other fractional forms of `created`.
     extra: dict[str, Any] = {}

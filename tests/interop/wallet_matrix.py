@@ -59,11 +59,23 @@ EXPECTED: Final[dict[str, dict[str, dict[str, bool | None]]]] = {
         "acapy": {"peer": None, "runid": None},
         "jose": {"peer": True, "runid": True},
     },
+    "jose did:web": {  # the same, issued as a did:web (kid: the JsonWebKey2020 listing)
+        "credo": {"peer": True, "runid": None},
+        "veramo": {"peer": False, "runid": None},
+        "acapy": {"peer": None, "runid": None},
+        "jose": {"peer": True, "runid": None},
+    },
     "jwt-1.1": {  # VC 1.1 as a JWT (vc claim)
         "credo": {"peer": True, "runid": True},
         "veramo": {"peer": True, "runid": True},
         "acapy": {"peer": None, "runid": None},
         "jose": {"peer": True, "runid": True},
+    },
+    "jwt-1.1 did:web": {
+        "credo": {"peer": True, "runid": None},
+        "veramo": {"peer": True, "runid": None},
+        "acapy": {"peer": None, "runid": None},
+        "jose": {"peer": True, "runid": None},
     },
 }
 
