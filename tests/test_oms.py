@@ -167,3 +167,31 @@ def test_a_run_manifest_chooses_the_oms_digest(signed_model: tuple[Path, Path], 
     composition, _ = compose_from_manifest(manifest)
     assert composition.model.weights is not None and composition.model.weights.omsSignature is not None
     verify_oms_weights(model, composition.model.weights, public_key=public)
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "vc_runid", *args], capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_verify_weights_cli_checks_the_declaration_and_the_signed_model(signed_model: tuple[Path, Path], tmp_path: Path) -> None:
+    model, public = signed_model
+    issuer = Issuer.generate()
+    composition, _ = CompositionBuilder().model("tiny", weights=model, weights_digest_method="both").input("hi").build()
+    declaration = declare(composition, issuer, declared_at=datetime(2026, 1, 1, tzinfo=UTC))
+    (tmp_path / "declaration.json").write_text(json.dumps(declaration))
+    base = ["verify-weights", str(tmp_path / "declaration.json"), "--model", str(model), "--oms-key", str(public)]
+    code, out, err = _cli(*base, "--trusted-issuer", issuer.did)
+    assert code == 0, err
+    assert out.startswith("valid:")
+    code, _, err = _cli(*base)  # no trust policy: no verdict
+    assert code == 1 and err.startswith(ErrorCode.TRUST_POLICY_MISSING.value), err
+    code, _, err = _cli(*base, "--trusted-issuer", Issuer.generate().did)  # someone else's declaration
+    assert code == 1, err
+    (model / "config.json").write_text('{"layers": 3}')  # a modified file of the model
+    code, _, err = _cli(*base, "--trusted-issuer", issuer.did)
+    assert code == 1 and err.startswith(ErrorCode.COMPOSITION_DRIFT.value), err

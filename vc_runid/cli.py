@@ -873,6 +873,7 @@ def _mount_service_commands() -> None:
 
 _mount_service_commands()
 __import__("vc_runid._cli_witness", fromlist=["register"]).register(app)  # vc-runid witness …
+__import__("vc_runid._cli_oms", fromlist=["register"]).register(app)  # vc-runid verify-weights
 
 
 def _mount_audit_commands() -> None:
