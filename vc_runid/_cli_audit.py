@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -84,10 +84,12 @@ def _bundle_verifier() -> Callable[..., BundleReport]:
     return verify_bundle
 
 
-def _audit_bundle(path: Path, at: datetime, policy: TrustPolicy | None) -> tuple[AuditSummary, list[CheckResult]]:
+def _audit_bundle(
+    path: Path, at: datetime, policy: TrustPolicy | None, did_documents: dict[str, Any] | None = None
+) -> tuple[AuditSummary, list[CheckResult]]:
     """The bundle's runs as an audit summary, and the bundle's own failed checks (archive,
     manifest, members…), which fail the audit even when every run verifies."""
-    report = _bundle_verifier()(path, at=at, policy=policy)
+    report = _bundle_verifier()(path, at=at, policy=policy, did_documents=did_documents)
     rows = [
         row_from_report(entry.report, files=[str(path)], run_id=entry.run_id, verdict=Verdict(entry.verdict))
         for entry in report.runs
@@ -111,12 +113,12 @@ def _audit(
     policy: TrustPolicy | None = None,
 ) -> tuple[AuditSummary, list[CheckResult]]:
     if target.is_file() and target.suffix.lower() == ".zip":
-        if did_store is not None or contexts or status_lists:
+        if contexts or status_lists:
             raise UsageError(
-                "an audit bundle carries its own DID documents, contexts and status lists; "
-                "drop --did-store/--context/--status-list"
+                "an audit bundle carries its own contexts and status lists; drop --context/--status-list"
             )
-        return _audit_bundle(target, at, policy)
+        # A did:web issuer's DID document is the verifier's to supply under a trust policy.
+        return _audit_bundle(target, at, policy, load_did_store(did_store) if did_store is not None else None)
     if not target.exists():
         raise UsageError(f"{target} does not exist", code=ErrorCode.FILE_UNREADABLE)
     if not target.is_dir():

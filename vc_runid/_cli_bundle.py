@@ -129,6 +129,10 @@ def verify_bundle_cmd(
     witness_quorum: Annotated[
         int, typer.Option("--witness-quorum", help="Every checkpoint needs cosignatures from this many --witness.")
     ] = 0,
+    did_store: Annotated[
+        Path | None,
+        typer.Option("--did-store", help="Directory of the did:web issuers' DID documents you trust (the bundle's own count only with --any-issuer)."),
+    ] = None,
     trust: TrustOption = None,
     trusted_issuer: TrustedIssuerOption = None,
     any_issuer: AnyIssuerOption = False,
@@ -153,7 +157,12 @@ def verify_bundle_cmd(
         if witness_quorum and not witness_quorum <= len(witnesses):
             raise UsageError(f"--witness-quorum {witness_quorum} needs at least that many --witness")
         policy = trust_policy(trust, trusted_issuer, any_issuer)
-        report = verify_bundle(bundle, at=moment, witnesses=witnesses, witness_quorum=witness_quorum, policy=policy)
+        from .dids import load_did_store
+
+        documents = load_did_store(did_store) if did_store is not None else None
+        report = verify_bundle(
+            bundle, at=moment, witnesses=witnesses, witness_quorum=witness_quorum, policy=policy, did_documents=documents
+        )
         if html is not None:
             try:
                 html.write_text(render_html(report), encoding="utf-8")

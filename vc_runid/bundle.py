@@ -815,6 +815,7 @@ def verify_bundle(
     witnesses: Sequence[Witness] = (),
     witness_quorum: int = 0,
     policy: TrustPolicy | None = None,
+    did_documents: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> BundleReport:
     """Verify everything in the bundle at ``path`` as of ``at``, with no network.
 
@@ -826,6 +827,10 @@ def verify_bundle(
     With ``witness_quorum`` K > 0, every checkpoint in the bundle (listed, or inside a receipt)
     must carry valid ``cosignature/v1`` lines from K of ``witnesses`` (check ``witnesses:<path>``),
     so that the log cannot have shown this auditor a history it hid from the witnesses.
+
+    Under a trust policy (not ``unsafe_any_issuer``), a did:web issuer's key comes only from
+    ``did_documents``, the DID documents the verifier supplies (``--did-store``): the bundle's
+    own are whatever its author wrote, and a forged one can list any key for a trusted DID.
     """
     if at.tzinfo is None:
         raise UsageError("the verification time must be timezone-aware (e.g. UTC)")
@@ -853,6 +858,14 @@ def verify_bundle(
         return report
 
     resolver, did_sources = _bundle_resolver(manifest, members, checks)
+    if policy is not None and not policy.any_issuer:
+        # VALID means "signed by someone I trust": a did:web key the bundle's author supplied
+        # would let anyone who can write a zip name any key for a trusted DID.
+        resolver = DidResolver(dict(did_documents or {}))
+        did_sources = {did: "supplied by the verifier" for did in did_documents or {}}
+    elif did_documents:
+        resolver = resolver.with_documents(did_documents)
+        did_sources = {**did_sources, **{did: "supplied by the verifier" for did in did_documents}}
     loader = _bundle_loader(manifest, members, checks)
     status_lists = _bundle_status_lists(manifest, members, checks)
     # Without a policy no run is valid: verify_run says RUNID_TRUST_POLICY_MISSING in each entry.
@@ -879,6 +892,8 @@ def verify_bundle(
 def _key_source(did: str, sources: Mapping[str, str]) -> str:
     if did.startswith("did:key:"):
         return "did:key: the public key is the identifier itself"
+    if sources.get(did) == "supplied by the verifier":
+        return "DID document supplied by the verifier (--did-store)"
     if did in sources:
         return f"DID document in the bundle ({sources[did]}): compare its keys with the issuer's published history"
     return "no DID document in the bundle: the issuer's key could not be resolved"

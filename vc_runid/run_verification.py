@@ -246,16 +246,29 @@ def _logged(policy: TrustPolicy, declaration: SecuredCredential, receipts: Seque
             name, key = parse_vkey(log.key)
             try:
                 verify_receipt(jcs(declaration), receipt, name, key)
+                witnessed = _witnessed(policy, receipt.checkpoint)
             except RunIdError as exc:
                 failures.append(f"{log.origin}: {exc.message}")
                 continue
-            return f"leaf {receipt.leafIndex} of {receipt.treeSize} in the trusted log {log.origin}"
+            return f"leaf {receipt.leafIndex} of {receipt.treeSize} in the trusted log {log.origin}{witnessed}"
     why = "; ".join(failures) if failures else (
         "no log receipt for the declaration" if not receipts else "no receipt is from a log the policy trusts"
     )
     raise RunError(
         f"the policy requires the declaration in a trusted log: {why}", code=ErrorCode.LOG_INCLUSION_REQUIRED
     )
+
+
+def _witnessed(policy: TrustPolicy, checkpoint: str) -> str:
+    """The policy's witness quorum on the checkpoint that proves the declaration: without it a
+    log could show this verifier a history it showed no witness (a split view)."""
+    if not policy.witness_quorum:
+        return ""
+    from .transparency.cosignature import parse_witness_vkey, verify_cosignatures
+
+    witnesses = [parse_witness_vkey(w.key) for w in policy.witnesses]
+    cosigned = verify_cosignatures(checkpoint, witnesses, policy.witness_quorum)
+    return ", cosigned by " + ", ".join(c.witness.name for c in cosigned)
 
 
 def _same_issuer(declared_by: str | None, bound_by: str | None) -> str:

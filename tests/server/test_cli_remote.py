@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from vc_runid.credentials import load_issuer
+
 from .conftest import Server
 
 MANIFEST = """model: {id: demo-model, provider: local}
@@ -102,5 +104,8 @@ def test_bundle_of_service_runs_needs_their_status_list_and_can_fetch_it(shared_
     fetched = cli("bundle", run_id, "--out", "audit.zip", "--fetch-status", "--home", "executor", cwd=work)
     assert fetched.returncode == 0, fetched.stderr
     service = json.loads((work / "out" / "declaration.json").read_text())["issuer"]
-    verified = cli("verify-bundle", "audit.zip", "--trusted-issuer", service, cwd=work)
+    # The auditor has the service's DID document from the organisation, not from the bundle.
+    (work / "dids").mkdir()
+    (work / "dids" / "service.json").write_text(json.dumps(load_issuer(shared_server.home).did_document()))
+    verified = cli("verify-bundle", "audit.zip", "--trusted-issuer", service, "--did-store", "dids", cwd=work)
     assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -272,7 +272,11 @@ def test_a_foreign_binding_swapped_into_a_bundle_is_not_all_valid(shared_server:
     bundled = _cli("bundle", run_id, "--out", "audit.zip", "--fetch-status", "--home", "executor", cwd=tmp_path)
     assert bundled.returncode == 0, bundled.stderr
     # The auditor trusts the service's run issuer: only the log can tell the binding is foreign.
-    verified = _cli("verify-bundle", "audit.zip", "--json", "--trusted-issuer", declaration["issuer"], cwd=tmp_path)
+    (tmp_path / "dids").mkdir()
+    (tmp_path / "dids" / "service.json").write_text(json.dumps(load_issuer(shared_server.home).did_document()))
+    verified = _cli(
+        "verify-bundle", "audit.zip", "--json", "--trusted-issuer", declaration["issuer"], "--did-store", "dids", cwd=tmp_path
+    )
     assert verified.returncode == 1, verified.stdout
     report = json.loads(verified.stdout)
     (run,) = report["runs"]

@@ -1,0 +1,171 @@
+"""Red team (issue 8): an attacker with no key of the trusted issuer tries to make a verdict VALID.
+
+Every case signs for real (fresh keys the attacker generates, or the trusted issuer's own
+credentials the attacker only respells or repackages) and verifies offline with a fixed clock.
+A test that shows a bypass was written failing first; one whose attack is refused for another
+reason stays as a regression test and says why it is refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import vc_runid as runid
+from vc_runid import CompositionBuilder, ErrorCode, Issuer, Verifier, verify_run
+from vc_runid.bundle import create_bundle, verify_bundle
+from vc_runid.policy import TrustPolicy
+
+T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
+AT = T0 + timedelta(hours=1)
+TRUSTED_DOMAIN = "runs.example.com"
+TRUSTED_WEB_DID = f"did:web:{TRUSTED_DOMAIN}"
+
+
+def clock(start: datetime = T0) -> Callable[[], datetime]:
+    ticks = itertools.count()
+    return lambda: start + timedelta(seconds=next(ticks))
+
+
+def a_run(issuer: Issuer, executor: str | None = None, store: runid.RunStore | None = None) -> runid.Run:
+    builder = CompositionBuilder().model("demo-model", provider="local").input("hi")
+    if executor is not None:
+        builder = builder.executor(id=executor, name="agent")
+    with runid.run(builder.build(), issuer=issuer, store=store, clock=clock()) as current:
+        current.record_output("hello")
+    return current
+
+
+# --- a bundle carrying a forged DID document for a trusted did:web issuer ----------------------
+
+
+def forged_web_bundle(tmp_path: Path) -> Path:
+    """The attacker makes a home whose issuer *claims* did:web:runs.example.com with the
+    attacker's own fresh key, runs, and bundles: the bundle carries the attacker's DID document
+    for the trusted DID."""
+    home = tmp_path / "attacker"
+    runid.init_home(home, domain=TRUSTED_DOMAIN)
+    forger = runid.load_issuer(home)
+    assert forger.did == TRUSTED_WEB_DID
+    run = a_run(forger, store=runid.RunStore.in_home(home))
+    return create_bundle(home, [run.run_id], tmp_path / "forged.zip")
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [TrustPolicy.trusting(TRUSTED_WEB_DID), TrustPolicy(domains=(TRUSTED_DOMAIN,))],
+    ids=["trusted-did", "trusted-domain"],
+)
+def test_a_bundles_own_did_document_does_not_make_a_trusted_did_web_issuer(tmp_path: Path, policy: TrustPolicy) -> None:
+    """Before: VALID — the bundle's DID document, written by whoever assembled the bundle, was
+    taken as the trusted issuer's key. Now a did:web key comes from the verifier (``--did-store``)
+    under any real policy; the bundle's documents count only under --any-issuer."""
+    report = verify_bundle(forged_web_bundle(tmp_path), at=AT, policy=policy)
+    assert not report.valid
+    assert ErrorCode.DID_UNRESOLVED.value in report.runs[0].report.error_codes
+    assert "--did-store" in " ".join(c.message for c in report.runs[0].report.failures)
+
+
+def test_the_real_did_document_supplied_by_the_verifier_refuses_the_forgers_key(tmp_path: Path) -> None:
+    genuine = Issuer.from_key(Issuer.generate().key, TRUSTED_WEB_DID)
+    report = verify_bundle(
+        forged_web_bundle(tmp_path), at=AT, policy=TrustPolicy.trusting(TRUSTED_WEB_DID),
+        did_documents={TRUSTED_WEB_DID: genuine.did_document()},
+    )
+    assert not report.valid
+    assert ErrorCode.VERIFICATION_METHOD_NOT_FOUND.value in report.runs[0].report.error_codes
+
+
+def test_a_genuine_did_web_bundle_is_valid_with_the_verifiers_did_document(tmp_path: Path) -> None:
+    """The legitimate case still works: the auditor supplies the organisation's DID document."""
+    home = tmp_path / "org"
+    runid.init_home(home, domain=TRUSTED_DOMAIN)
+    issuer = runid.load_issuer(home)
+    run = a_run(issuer, store=runid.RunStore.in_home(home))
+    bundle = create_bundle(home, [run.run_id], tmp_path / "org.zip")
+    report = verify_bundle(
+        bundle, at=AT, policy=TrustPolicy(domains=(TRUSTED_DOMAIN,)), did_documents={issuer.did: issuer.did_document()}
+    )
+    assert report.valid, [c.message for r in report.runs for c in r.report.failures]
+    assert report.issuers[0].key_source == "DID document supplied by the verifier (--did-store)"
+
+
+# --- a policy's witness quorum ------------------------------------------------------------------
+
+
+def _pinned_log(entries: list[bytes], origin: str = "runs.example.com/log") -> tuple[Any, str, dict[str, str], Any]:
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from vc_runid.transparency import Checkpoint, MerkleTree, leaf_hash, sign_checkpoint, vkey
+    from vc_runid.transparency.receipt import Receipt
+
+    log_key = Ed25519PrivateKey.generate()
+    tree = MerkleTree()
+    for entry in entries:
+        tree.append(leaf_hash(entry))
+    note = sign_checkpoint(Checkpoint(origin=origin, tree_size=tree.size, root_hash=tree.root()), origin, log_key)
+
+    def receipt(index: int, checkpoint: str) -> Receipt:
+        proof = tree.inclusion_proof(index, tree.size)
+        return Receipt(leafIndex=index, treeSize=tree.size, checkpoint=checkpoint, inclusionProof=[base64.b64encode(h).decode() for h in proof])
+
+    return tree, note, {"origin": origin, "key": vkey(origin, log_key.public_key())}, receipt
+
+
+def test_a_policys_witness_quorum_is_enforced_on_the_declarations_log_receipt() -> None:
+    """Before: VALID — ``witnesses``/``witnessQuorum`` of a policy file were read and printed but
+    never checked, so a log could show this verifier a checkpoint no witness ever saw (a split
+    view). Now the checkpoint of the receipt that proves the declaration must carry the quorum."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from vc_runid.digests import jcs
+    from vc_runid.transparency.cosignature import Witness, add_cosignatures, cosign
+
+    issuer = Issuer.generate()
+    run = a_run(issuer)
+    _, note, pinned, receipt = _pinned_log([b"other", jcs(run.declaration)])
+    witness_key = Ed25519PrivateKey.generate()
+    witness = Witness("w1.example", witness_key.public_key())
+    policy = TrustPolicy.trusting(
+        issuer.did, logs=[pinned], requireLogInclusion=True,
+        witnesses=[{"name": "w1.example", "key": witness.vkey()}], witnessQuorum=1,
+    )
+    unwitnessed = verify_run(run.declaration, run.binding, policy=policy, receipts=[receipt(1, note)], verifier=Verifier(now=AT))
+    assert not unwitnessed.valid
+    assert unwitnessed.error_codes == [ErrorCode.LOG_INCLUSION_REQUIRED.value]
+    assert "witness" in next(c.message for c in unwitnessed.failures)
+
+    cosigned = add_cosignatures(note, [cosign(note, "w1.example", witness_key, timestamp=int(T0.timestamp()))])
+    witnessed = verify_run(run.declaration, run.binding, policy=policy, receipts=[receipt(1, cosigned)], verifier=Verifier(now=AT))
+    assert witnessed.valid, witnessed.failures
+    assert "w1.example" in next(c.message for c in witnessed.checks if c.name == "trust.log")
+
+
+def test_cli_verify_bundle_takes_the_did_web_document_from_did_store(tmp_path: Path) -> None:
+    """``verify-bundle --trusted-issuer did:web:… --did-store DIR``: the forged bundle exits 1 and
+    says to add the document; the genuine document in DIR (not the forger's) still refuses it."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from vc_runid.cli import app
+
+    bundle = forged_web_bundle(tmp_path)
+    runner = CliRunner()
+    base = ["verify-bundle", str(bundle), "--at", "2025-06-01T13:00:00Z", "--trusted-issuer", TRUSTED_WEB_DID]
+    alone = runner.invoke(app, base)
+    assert alone.exit_code == 1 and "--did-store" in alone.output, alone.output
+    store = tmp_path / "dids"
+    store.mkdir()
+    genuine = Issuer.from_key(Issuer.generate().key, TRUSTED_WEB_DID)
+    (store / "runs.json").write_text(json.dumps(genuine.did_document()))
+    with_store = runner.invoke(app, [*base, "--did-store", str(store)])
+    assert with_store.exit_code == 1, with_store.output
+    assert "RUNID_VERIFICATION_METHOD_NOT_FOUND" in with_store.output or "not found" in with_store.output.lower()
