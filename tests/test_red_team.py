@@ -169,3 +169,59 @@ def test_cli_verify_bundle_takes_the_did_web_document_from_did_store(tmp_path: P
     with_store = runner.invoke(app, [*base, "--did-store", str(store)])
     assert with_store.exit_code == 1, with_store.output
     assert "RUNID_VERIFICATION_METHOD_NOT_FOUND" in with_store.output or "not found" in with_store.output.lower()
+
+
+# --- independence: the executor is the declarer, however its DID is spelled ---------------------
+
+
+def _web_issuer() -> Issuer:
+    return Issuer.from_key(Issuer.generate().key, TRUSTED_WEB_DID)
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda did: did,
+        lambda did: did + "#key-1",
+        lambda did: did + "?versionId=1",
+        lambda did: did.replace("runs.example.com", "RUNS.Example.com"),
+        lambda did: did.replace("runs.example.com", "runs.example.com%3A443"),
+        lambda did: did.replace("did:web:", "DID:WEB:"),
+    ],
+    ids=["same", "fragment", "query", "host-case", "default-port", "scheme-case"],
+)
+def test_a_declarer_naming_itself_as_executor_is_not_independent_however_spelled(spell: Callable[[str], str]) -> None:
+    """Before: VALID for every spelling but the first — the independence rule compared DID
+    strings, so the executor's own key could vouch for its run by writing its DID with a
+    fragment, a query or another case. Now DIDs are compared as the DID they name."""
+    from vc_runid.dids import DidResolver
+
+    issuer = _web_issuer()
+    run = a_run(issuer, executor=spell(issuer.did))
+    verifier = Verifier(now=AT, resolver=DidResolver({issuer.did: issuer.did_document()}))
+    report = verify_run(run.declaration, run.binding, policy=TrustPolicy(domains=(TRUSTED_DOMAIN,)), verifier=verifier)
+    assert not report.valid
+    assert ErrorCode.NOT_INDEPENDENT.value in report.error_codes
+
+
+def test_an_executor_on_another_did_is_independent() -> None:
+    from vc_runid.dids import DidResolver
+
+    issuer = _web_issuer()
+    for executor in ("did:web:agents.example.com", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"):
+        run = a_run(issuer, executor=executor)
+        verifier = Verifier(now=AT, resolver=DidResolver({issuer.did: issuer.did_document()}))
+        report = verify_run(run.declaration, run.binding, policy=TrustPolicy(domains=(TRUSTED_DOMAIN,)), verifier=verifier)
+        assert report.valid, (executor, report.failures)
+
+
+def test_an_executor_named_by_the_did_key_of_the_declarers_own_key_is_not_independent() -> None:
+    """Before: VALID — a did:web issuer named itself as executor by the did:key of its own
+    signing key, another string for the same party."""
+    from vc_runid.dids import DidResolver
+
+    issuer = _web_issuer()
+    run = a_run(issuer, executor=f"did:key:{issuer.key.public.multikey}")
+    verifier = Verifier(now=AT, resolver=DidResolver({issuer.did: issuer.did_document()}))
+    report = verify_run(run.declaration, run.binding, policy=TrustPolicy(domains=(TRUSTED_DOMAIN,)), verifier=verifier)
+    assert ErrorCode.NOT_INDEPENDENT.value in report.error_codes

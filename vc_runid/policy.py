@@ -39,6 +39,33 @@ __all__ = ["LogKey", "TrustPolicy", "WitnessKey"]
 MAX_POLICY_BYTES = 1 << 16
 
 
+def _canonical_did(did: str) -> str:
+    """A DID as the identifier it names: no fragment or query (a DID URL names a part of the
+    DID's document, not another party), the scheme and method in lower case (RFC 3986 §3.1,
+    DID Core §3.1), and for did:web the host in lower case with the default port dropped
+    (did:web §3.1: the host is a DNS name; ``%3A443`` resolves to the same document)."""
+    bare = did.split("#", 1)[0].split("?", 1)[0]
+    parts = bare.split(":", 2)
+    if len(parts) < 3:
+        return bare
+    scheme, method, specific = parts[0].lower(), parts[1].lower(), parts[2]
+    if method == "web":
+        host, _, path = specific.partition(":")
+        host = host.lower().replace("%3a", ":").removesuffix(":443")
+        specific = host.replace(":", "%3A") + (f":{path}" if path else "")
+    return f"{scheme}:{method}:{specific}"
+
+
+def same_did(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` (DIDs or DID URLs) name the same DID."""
+    return _canonical_did(a) == _canonical_did(b)
+
+
+def _did_key_multikey(did: str) -> str | None:
+    canonical = _canonical_did(did)
+    return canonical.removeprefix("did:key:") if canonical.startswith("did:key:") else None
+
+
 class TrustError(RunIdError):
     """The run is well signed, but not by, or not in, what the caller trusts."""
 
@@ -227,10 +254,14 @@ class TrustPolicy(_Strict):
             )
         return f"{did} is trusted" if not self.any_issuer else "UNSAFE: any issuer accepted"
 
-    def check_independence(self, issuer: str | None, executor: str | None) -> str:
+    def check_independence(self, issuer: str | None, executor: str | None, issuer_keys: Iterable[str] = ()) -> str:
+        """``issuer_keys``: the multikeys the issuer's DID lists, so that an executor naming
+        itself by the did:key of the very key that signed is not taken for another party."""
         if not self.require_independence:
             return "independence not required by the policy"
-        if executor is not None and issuer is not None and executor == issuer:
+        if executor is not None and issuer is not None and (
+            same_did(executor, issuer) or _did_key_multikey(executor) in set(issuer_keys)
+        ):
             raise TrustError(
                 f"the declaration was signed by {issuer}, the executor it names: a run cannot vouch for itself",
                 code=ErrorCode.NOT_INDEPENDENT,

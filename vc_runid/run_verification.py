@@ -187,7 +187,8 @@ def verify_run(
         report.run_id = run_id
         if policy is not None:
             executor = composition.executor.id if composition.executor else None
-            record.soft("trust.independence", lambda: policy.check_independence(decl_report.issuer, executor))
+            keys = _assertion_keys(verifier, decl_report.issuer)
+            record.soft("trust.independence", lambda: policy.check_independence(decl_report.issuer, executor, keys))
             if policy.require_log_inclusion:
                 secured = decl_report.secured if decl_report.secured is not None else decl_doc
                 record.soft("trust.log", lambda: _logged(policy, secured, receipts))
@@ -217,6 +218,19 @@ def verify_run(
     except Failed:
         pass
     return report
+
+
+def _assertion_keys(verifier: Verifier, issuer: str | None) -> list[str]:
+    """The multikeys the issuer's DID lists for assertions (none when it cannot be resolved: the
+    declaration's own checks already say why)."""
+    from .dids import ASSERTION
+
+    if issuer is None:
+        return []
+    try:
+        return [method.public_key.multikey for method in verifier.resolver.methods_for(issuer, ASSERTION)]
+    except RunIdError:
+        return []
 
 
 def _trusted(policy: TrustPolicy | None) -> TrustPolicy:
