@@ -225,3 +225,62 @@ def test_an_executor_named_by_the_did_key_of_the_declarers_own_key_is_not_indepe
     verifier = Verifier(now=AT, resolver=DidResolver({issuer.did: issuer.did_document()}))
     report = verify_run(run.declaration, run.binding, policy=TrustPolicy(domains=(TRUSTED_DOMAIN,)), verifier=verifier)
     assert ErrorCode.NOT_INDEPENDENT.value in report.error_codes
+
+
+# --- audit: a credential whose types cannot be read is reported, never skipped ------------------
+
+
+def _drifted(issuer: Issuer) -> runid.Run:
+    builder = CompositionBuilder().model("demo-model", provider="local").input("hi")
+    with runid.run(builder.build(), issuer=issuer, clock=clock()) as current:
+        current.record_output("hello", observed={"modelId": "another-model"})
+    return current
+
+
+def _audit_cli(directory: Path, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from vc_runid.cli import app
+
+    return CliRunner().invoke(app, ["audit", str(directory), "--at", "2025-06-01T13:00:00Z", *args])
+
+
+def test_audit_reports_a_binding_whose_types_cannot_be_read_instead_of_skipping_it(tmp_path: Path) -> None:
+    """Before: exit 0, "1 unbound, 0 drift" — a drifted run's binding with one unknown context
+    appended could not be expanded, so discovery took it for "not a run credential" and dropped
+    it: the drift (and the binding) vanished from the audit. Now it is a failed entry."""
+    import json
+
+    issuer = Issuer.generate()
+    run = _drifted(issuer)
+    (tmp_path / "declaration.json").write_text(json.dumps(run.declaration))
+    damaged = {**run.binding, "@context": [*run.binding["@context"], "https://unknown.example/context/v1"]}
+    (tmp_path / "binding.json").write_text(json.dumps(damaged))
+    result = _audit_cli(tmp_path, "--trusted-issuer", issuer.did)
+    assert result.exit_code == 1, result.output
+    assert "RUNID_CONTEXT_NOT_ALLOWED" in result.output or "binding.json" in result.output
+
+
+def test_audit_classifies_with_the_contexts_it_was_given(tmp_path: Path) -> None:
+    """A run whose credentials use an extra context (``audit --context URL=FILE``) is audited,
+    not skipped as unreadable: classification expands with the audit's own contexts."""
+    import json
+
+    from vc_runid.credentials import issue_credential
+    from vc_runid.declaration import build_declaration, new_run_id
+
+    issuer = Issuer.generate()
+    url = "https://example.com/contexts/notes/v1"
+    context = {"@context": {"note": "https://example.com/vocab#note"}}
+    composition = CompositionBuilder().model("demo-model", provider="local").input("hi").build()[0]
+    unsigned = build_declaration(composition, issuer_did=issuer.did, declared_at=T0, run_id=new_run_id())
+    unsigned["@context"] = [*unsigned["@context"], url]
+    unsigned["note"] = "audited with its context"
+    from vc_runid.contexts import DocumentLoader
+
+    declaration = issue_credential(unsigned, issuer, created=T0, loader=DocumentLoader({url: context}))
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "declaration.json").write_text(json.dumps(declaration))
+    (tmp_path / "notes.jsonld").write_text(json.dumps(context))
+    result = _audit_cli(tmp_path / "runs", "--trusted-issuer", issuer.did, "--context", f"{url}={tmp_path / 'notes.jsonld'}")
+    assert "1 run:" in result.output and "1 unbound" in result.output, result.output

@@ -125,7 +125,7 @@ def _audit(
         raise UsageError(f"{target} is neither a directory nor an audit bundle (.zip)")
     documents = load_did_store(did_store) if did_store is not None else {}
     extra = dict(parse_context_option(option) for option in contexts or [])
-    runs = discover_runs(target)
+    runs = discover_runs(target, contexts=extra)
     with _progress_bar(len(runs)) as advance:
         summary = audit_runs(
             runs, now=at, did_documents=documents, contexts=extra, workers=workers, progress=advance,

@@ -46,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from . import jose
 from ._files import read_limited
+from .canonical import expand_document
 from .contexts import DocumentLoader, default_loader
 from .declaration import SecuredCredential, secured_digest
 from .dids import DidResolver, VerificationMethod
@@ -54,7 +55,7 @@ from .documents import MAX_DOCUMENT_BYTES, read_document
 from .errors import DataModelError, ErrorCode, RunIdError, UsageError
 from .policy import TrustPolicy
 from .run_verification import PASSING, Verdict, verdict_of, verify_run
-from .signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
+from .signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, expanded_types
 from .verification import CheckResult, VerificationReport, Verifier
 
 #: The file names discovery reads: secured credentials as JSON, or compact JWS.
@@ -224,9 +225,10 @@ def _string(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _classify(path: Path) -> _Credential | Problem | None:
+def _classify(path: Path, loader: DocumentLoader | None = None) -> _Credential | Problem | None:
     """The run credential in ``path``, a problem that makes it unreadable, or ``None`` when it is
-    readable JSON that is not a run credential (a DID document, a report, a disclosure file)."""
+    readable JSON that is not a run credential (a DID document, a report, a disclosure file).
+    ``loader`` is the audit's (its pinned contexts plus ``--context``)."""
     try:
         data = read_limited(path, MAX_DOCUMENT_BYTES)
     except RunIdError as exc:  # a FIFO, a device, a file over the limit, an unreadable file
@@ -245,7 +247,16 @@ def _classify(path: Path) -> _Credential | Problem | None:
         return Problem("discovery.read", exc.code, f"{path}: {exc.message}")
     # By expanded type: a type written as its IRI is still a run credential (and then refused
     # by verification as not compacted), never silently skipped.
-    types = types_of(document) if isinstance(document, dict) else frozenset()
+    if not isinstance(document, dict):
+        return None
+    try:
+        types = expanded_types(expand_document(document, loader or default_loader()))
+    except RunIdError as exc:
+        if "proof" in document or "credentialSubject" in document or isinstance(secured, str):
+            # A credential whose types cannot be read may be a run's: dropping it silently would
+            # turn a drifted or revoked run into an unbound one, or hide it altogether.
+            return Problem("discovery.read", exc.code, f"{path}: a credential whose types cannot be read: {exc.message}")
+        return None
     is_declaration = DECLARATION_TYPE_IRI in types
     if not is_declaration and BINDING_TYPE_IRI not in types:
         return None
@@ -367,18 +378,21 @@ def _pair(declarations: list[_Credential], bindings: list[_Credential]) -> list[
     return runs
 
 
-def discover_runs(directory: Path) -> list[RunFiles]:
+def discover_runs(directory: Path, *, contexts: Mapping[str, Any] | None = None) -> list[RunFiles]:
     """Every run under ``directory`` (recursively), from its ``*.json`` and ``*.jwt`` files.
 
-    Nothing is verified here; files that are readable but not run credentials are ignored.
+    Nothing is verified here; files that are readable but not run credentials are ignored, and a
+    credential whose types cannot be read (with the pinned contexts plus ``contexts``, as the
+    audit verifies) is an unreadable entry.
     """
+    loader = DocumentLoader(contexts) if contexts else default_loader()
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory", code=ErrorCode.FILE_UNREADABLE)
     declarations: list[_Credential] = []
     bindings: list[_Credential] = []
     runs: list[RunFiles] = []
     for path in _credential_files(directory):
-        found = _classify(path)
+        found = _classify(path, loader)
         if isinstance(found, Problem):
             runs.append(RunFiles(unreadable=path, problems=(found,)))
         elif found is not None:
