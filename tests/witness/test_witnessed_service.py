@@ -98,10 +98,21 @@ def test_log_verify_checks_the_witness_quorum_offline(deployment: Deployment, tm
     ok = cli(*base, "--witness", deployment.w1.vkey, "--witness", deployment.w2.vkey, "--witness-quorum", "2")
     assert ok.returncode == 0, ok.stderr
     assert "cosigned by w1.example/witness, w2.example/witness" in ok.stdout
+    # The same from a trust policy file: the log it pins, its witnesses and witnessQuorum.
+    origin = parse_signed_checkpoint(second)[0].origin
+    (tmp_path / "trust.json").write_text(json.dumps({
+        "logs": [{"origin": origin, "key": deployment.log_vkey}], "witnessQuorum": 2,
+        "witnesses": [{"name": "w1.example/witness", "key": deployment.w1.vkey},
+                      {"name": "w2.example/witness", "key": deployment.w2.vkey}]}))
+    by_policy = cli(*base, "--trust", str(tmp_path / "trust.json"))
+    assert by_policy.returncode == 0, by_policy.stderr
+    assert "cosigned by w1.example/witness, w2.example/witness" in by_policy.stdout
     # Strip one witness's line: 1 of 2 is not the quorum.
     stripped = "".join(line for line in second.splitlines(keepends=True) if "w2.example" not in line)
     (tmp_path / "new.txt").write_text(stripped)
     short = cli(*base, "--witness", deployment.w1.vkey, "--witness", deployment.w2.vkey, "--witness-quorum", "2")
+    assert short.returncode == 1 and short.stderr.startswith(ErrorCode.LOG_WITNESS_QUORUM.value), short.stderr
+    short = cli(*base, "--trust", str(tmp_path / "trust.json"))
     assert short.returncode == 1 and short.stderr.startswith(ErrorCode.LOG_WITNESS_QUORUM.value), short.stderr
 
 

@@ -417,7 +417,7 @@ def log_verify(
             raise UsageError("pass --proof FILE or --url URL for the consistency proof")
         hashes = _consistency_hashes(data)
         _, _, ok = verify_checkpoints(old_note, new_note, hashes, key_name, key)
-        witnessed = _check_witnessed(new_note, witness or [], witness_quorum) if ok else ""
+        witnessed = _check_witnessed(new_note, witness or [], witness_quorum, trust) if ok else ""
     except RunIdError as exc:
         _fail(exc)
     except (ValueError, OSError) as exc:
@@ -431,13 +431,19 @@ def log_verify(
     typer.echo(f"verified: {pinned}")
 
 
-def _check_witnessed(note: str, witness_keys: list[str], quorum: int) -> str:
-    """K-of-N cosignatures on ``note`` (c2sp.org/tlog-cosignature); the phrase to report them."""
-    if not quorum:
-        return ""
+def _check_witnessed(note: str, witness_keys: list[str], quorum: int, trust: Path | None = None) -> str:
+    """K-of-N cosignatures on ``note`` (c2sp.org/tlog-cosignature): the --witness keys, else the
+    trust policy's witnesses and witnessQuorum; the phrase to report them."""
     from ..transparency import parse_witness_vkey, verify_cosignatures
 
     witnesses = [parse_witness_vkey(text) for text in witness_keys]
+    if not quorum and trust is not None:
+        from ..policy import TrustPolicy
+
+        policy = TrustPolicy.from_file(trust)
+        witnesses, quorum = [w.witness() for w in policy.witnesses], policy.witness_quorum
+    if not quorum:
+        return ""
     if quorum > len(witnesses):
         raise UsageError(f"--witness-quorum {quorum} needs at least that many --witness")
     cosigned = verify_cosignatures(note, witnesses, quorum)
