@@ -284,3 +284,61 @@ def test_audit_classifies_with_the_contexts_it_was_given(tmp_path: Path) -> None
     (tmp_path / "notes.jsonld").write_text(json.dumps(context))
     result = _audit_cli(tmp_path / "runs", "--trusted-issuer", issuer.did, "--context", f"{url}={tmp_path / 'notes.jsonld'}")
     assert "1 run:" in result.output and "1 unbound" in result.output, result.output
+
+
+# --- presentations ------------------------------------------------------------------------------
+
+
+def test_an_empty_presentation_from_a_stranger_is_not_valid_under_a_policy() -> None:
+    """Before: VALID (exit 0 on the command line) — a stranger's presentation enclosing nothing
+    passed ``verify --trusted-issuer X``, though its only signer is a key nobody trusts. With no
+    credential inside, the holder is the signer, so the holder must be one the policy trusts."""
+    from vc_runid.presentations import present, verify_presentation
+
+    trusted, stranger = Issuer.generate(), Issuer.generate()
+    empty = present([], stranger, challenge="c0ffee", domain="audit.example", created=T0)
+    report = verify_presentation(
+        empty, challenge="c0ffee", domain="audit.example", verifier=Verifier(now=AT, policy=TrustPolicy.trusting(trusted.did))
+    )
+    assert not report.valid
+    assert ErrorCode.ISSUER_NOT_TRUSTED.value in report.error_codes
+    # A trusted holder authenticating with nothing enclosed (DID Auth) is what it says.
+    own = present([], trusted, challenge="c0ffee", domain="audit.example", created=T0)
+    report = verify_presentation(
+        own, challenge="c0ffee", domain="audit.example", verifier=Verifier(now=AT, policy=TrustPolicy.trusting(trusted.did))
+    )
+    assert report.valid, report.failures
+
+
+def test_a_presentation_hiding_its_credentials_under_another_spelling_is_refused() -> None:
+    """Regression (refused already): the holder is the attacker and signs whatever it likes, so
+    it can write ``verifiableCredential`` as its IRI, an alias or an explicit ``@graph`` to keep
+    an expired credential from being looked up. The signed-form check on the presentation
+    refuses each spelling (RUNID_NOT_COMPACTED), so nothing enclosed goes unverified."""
+    import uuid
+
+    from vc_runid.contexts import default_loader
+    from vc_runid.credentials import ProofFormat
+    from vc_runid.dids import AUTHENTICATION
+    from vc_runid.presentations import _PROFILES, ProofOptions, verify_presentation
+
+    trusted, holder = Issuer.generate(), Issuer.generate()
+    expired = runid.issue_credential({
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": trusted.did,
+        "validUntil": "2025-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:subject"},
+    }, trusted, created=T0 - timedelta(days=400))
+    base = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": f"urn:uuid:{uuid.uuid4()}",
+            "type": ["VerifiablePresentation"], "holder": holder.did}
+    vc_iri = "https://www.w3.org/2018/credentials#verifiableCredential"
+    spellings = [
+        {**base, vc_iri: {"@graph": [expired]}},
+        {**base, "verifiableCredential": {"@graph": expired}},
+        {**base, "@context": [*base["@context"], {"vcs": {"@id": vc_iri, "@type": "@id", "@container": "@graph"}}], "vcs": [expired]},
+    ]
+    profile = _PROFILES[ProofFormat.DI]
+    options = ProofOptions(holder.verification_method, proof_purpose=AUTHENTICATION, created=T0, challenge="c", domain="d")
+    for presentation in spellings:
+        signed = {**presentation, "proof": profile.suite.create_proof(presentation, holder.key, options, default_loader())}
+        report = verify_presentation(signed, challenge="c", domain="d", verifier=Verifier(now=AT, policy=TrustPolicy.trusting(trusted.did)))
+        assert not report.valid
+        assert ErrorCode.NOT_COMPACTED.value in report.error_codes

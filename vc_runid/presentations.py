@@ -372,6 +372,11 @@ class _PresentationRun:
             self._verify_enclosed(entries)
         elif entries is not None:
             self.report.warnings.append("the presentation encloses no credentials")
+            policy = self.verifier.policy
+            if policy is not None and not policy.any_issuer:
+                # With nothing enclosed the holder is the only signer: VALID under a policy must
+                # still mean "signed by someone I trust" (DID Auth by a trusted party passes).
+                self.record.soft("trust.holder", lambda: policy.check_issuer(self.report.holder))
         return self.report
 
     def _parse(self, data: dict[str, Any] | str | bytes) -> tuple[dict[str, Any], list[Any]]:
