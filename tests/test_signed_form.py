@@ -353,3 +353,12 @@ def test_each_rewrite_is_a_real_attack_that_is_refused(refused: list[Refused], s
     assert caught.value.code is ErrorCode.NOT_COMPACTED
     codes = case.verify(secured)
     assert codes and set(codes) & {case.code, *SPELLING_REFUSALS}, (case.name, codes)
+
+
+def test_a_proof_with_a_null_type_is_refused_not_an_internal_error() -> None:
+    """Found by tests/test_fuzz.py: pyld's compaction sorted a null @type and raised TypeError."""
+    document = copy.deepcopy(_signed(_credential()))
+    document["proof"]["@type"] = None
+    report = Verifier(now=AT, policy=POLICY).verify_credential(document)
+    assert not report.valid
+    assert ErrorCode.INTERNAL.value not in report.error_codes

@@ -325,8 +325,12 @@ def check_compacted(
     with _EXPANSION_LOCK:
         try:
             compacted, chosen = _compact(expanded, document.get("@context"), loader)
-        except jsonld.JsonLdError as exc:  # pragma: no cover - what expanded compacts
+        except jsonld.JsonLdError as exc:
             raise _refuse(f"the document cannot be compacted ({exc.code})") from exc
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # pyld trips on shapes expansion let through (a null @type, say): whatever it is,
+            # it is no compacted form, so it is refused, never an internal error.
+            raise _refuse(f"the document cannot be compacted ({type(exc).__name__})") from exc
     for iri, term in chosen:
         allowed = by_iri.get(iri)
         if allowed is not None and term not in allowed:
