@@ -289,7 +289,10 @@ def verify(
             from .status_fetch import fetch_status_lists
 
             # URLs only from credentials whose signatures verify, with this command's DIDs and contexts.
-            checker = Verifier(resolver=_resolver(did_store), loader=_loader(context), now=moment(at, "--at") or utc_now())
+            # ... and, under a policy, only for issuers it trusts.
+            checker = Verifier(
+                resolver=_resolver(did_store), loader=_loader(context), now=moment(at, "--at") or utc_now(), policy=policy
+            )
             lists.update(fetch_status_lists(documents, allow_network=True, verifier=checker))
         if status_list:
             lists.update(load_status_lists(status_list))  # files given explicitly win
@@ -469,13 +472,13 @@ def _declare_into_store(
 ) -> tuple[Run, RunStore]:
     """Declare (locally, or through the issuer service) and keep the run and its salts locally."""
     composition, disclosures = _compose(manifest)
-    store = RunStore.in_home(home)
     if remote is not None:
         declaration, receipt = remote.declare(composition, format=proof_format.value)
         document = declaration if isinstance(declaration, dict) else _decoded(declaration)
         run_id, _ = declaration_subject(document)  # the service's answer is input like any other
         declared_at = issued_at(document)
-        _save_receipt(home, run_id, "declaration", receipt)
+        # Only now, with a run to keep: a refused request leaves no home behind.
+        note_new_home(home, "a run store for this executor's salts")
     else:
         issuer = load_issuer(home)
         run_id = new_run_id()
@@ -483,7 +486,11 @@ def _declare_into_store(
         declaration = declare(composition, issuer, declared_at=declared_at, proof_format=proof_format, run_id=run_id)
     declaration_id = credential_id(declaration)
     disclosures = disclosures.model_copy(update={"runId": run_id})
+    store = RunStore.in_home(home)
     store.add_declaration(run_id, declaration_id, declaration, format_datetime(declared_at), disclosures)
+    if remote is not None:
+        # After the run is in the store: a receipt that cannot be saved must not lose the run.
+        _save_receipt(home, run_id, "declaration", receipt)
     return Run(run_id, declaration_id, declaration, disclosures, started_at=declared_at), store
 
 
@@ -493,7 +500,12 @@ def _save_receipt(home: Path, run_id: str, kind: str, receipt: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(receipt, indent=2))
     except OSError as exc:
-        raise UsageError(f"cannot write the log receipt {path}: {exc.strerror or exc}") from exc
+        # The service has logged the credential by now, and the run store holds it: say so.
+        raise RunError(
+            f"run {run_id}: the {kind} was issued and is in the run store (`vc-runid runs show {run_id}`), "
+            f"but its log receipt could not be written to {path}: {exc.strerror or exc}",
+            code=ErrorCode.OUTPUT_WRITE_FAILED,
+        ) from exc
 
 
 def _decoded(token: str) -> dict[str, Any]:
@@ -781,7 +793,11 @@ def runs_list(
     home: HomeOption = None, as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False
 ) -> None:
     """List declared runs and whether they are bound."""
-    records = RunStore.in_home(home_dir(home)).list()
+    if not home_dir(home).exists():  # listing never creates a home (a typo would leave one behind)
+        typer.echo(f"note: no vc-runid home at {home_dir(home)}: no runs (check --home or $RUNID_HOME)", err=True)
+        records = []
+    else:
+        records = RunStore.in_home(home_dir(home)).list()
     if as_json:
         typer.echo(json.dumps([{"runId": r.run_id, "declaredAt": r.declared_at, "status": r.status, "boundAt": r.bound_at} for r in records], indent=2))
         return
@@ -796,6 +812,8 @@ def runs_show(
 ) -> None:
     """Show a run's declaration and binding (salts are not shown)."""
     try:
+        if not home_dir(home).exists():
+            raise RunError(f"no vc-runid home at {home_dir(home)} (check --home or $RUNID_HOME)", code=ErrorCode.RUN_NOT_FOUND)
         record = RunStore.in_home(home_dir(home)).get(run_id)
     except RunIdError as exc:
         fail(exc)

@@ -123,7 +123,7 @@ def verified_status_list_urls(credentials: Iterable[SecuredCredential], verifier
         for secured in _secured(item):
             report = plain.verify_credential(secured)
             signed = report.proofs_checked > 0 and not any(
-                c.name.endswith(".signature") or c.name == "trust.issuer" for c in report.failures
+                c.name.endswith(".signature") or c.name in ("trust.issuer", "signed-form") for c in report.failures
             )
             if signed and report.document is not None:
                 _add_urls(report.document, urls)
