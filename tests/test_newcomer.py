@@ -387,6 +387,21 @@ def test_a_home_created_implicitly_is_announced_on_stderr(cli: Cli) -> None:
     assert "creating a new" not in again.err
 
 
+def test_looking_at_a_mistyped_home_creates_nothing_and_says_so(cli: Cli) -> None:
+    listed = cli("runs", "list", "--home", "typo-home")
+    assert listed.code == 0 and listed.out == "" and "no vc-runid home at typo-home" in listed.err
+    shown = cli("runs", "show", "urn:uuid:x", "--home", "typo-home")
+    assert shown.code == 1 and shown.err.startswith("RUNID_RUN_NOT_FOUND: no vc-runid home at typo-home")
+    assert not (cli.cwd / "typo-home").exists()
+
+
+def test_a_token_database_created_in_a_new_home_is_announced(cli: Cli) -> None:
+    first = cli("tokens", "create", "agent", "--home", "issuer-home")
+    assert first.code == 0 and "issuer-home does not exist: creating a new vc-runid home" in first.err
+    again = cli("tokens", "create", "ops", "--home", "issuer-home")
+    assert again.code == 0 and "creating" not in again.err
+
+
 # --- 7. help text --------------------------------------------------------------------------------
 
 

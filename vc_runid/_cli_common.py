@@ -96,12 +96,12 @@ def check_writable(path: Path, option: str = "--out") -> None:
         raise UsageError(f"{option} {path}: permission denied (nothing was issued)")
 
 
-def note_new_home(home: Path) -> None:
-    """Say on stderr that a command is about to create a home with a new issuer key: a typo in
-    ``--home`` or ``$RUNID_HOME`` would otherwise silently start a second identity."""
+def note_new_home(home: Path, holding: str = "a new issuer key") -> None:
+    """Say on stderr that a command is about to create a home (with a new issuer key, say): a typo
+    in ``--home`` or ``$RUNID_HOME`` would otherwise silently start a second identity or store."""
     if not home.exists():
         typer.echo(
-            f"note: {home} does not exist: creating a new vc-runid home (a new issuer key) there; "
+            f"note: {home} does not exist: creating a new vc-runid home ({holding}) there; "
             "if you meant an existing home, check --home or $RUNID_HOME",
             err=True,
         )

@@ -244,8 +244,11 @@ def tokens_create(
     admin: Annotated[bool, typer.Option("--admin", help="May also revoke credentials (POST /credentials/status).")] = False,
 ) -> None:
     """Create a client token. It is printed once; only its SHA-256 is stored."""
+    from .._cli_common import note_new_home
     from .tokens import create_token
 
+    if database is None:
+        note_new_home(_home(home), "the service's token database; its issuer key is made by `serve`")
     storage = _storage(home, database)
     try:
         token = create_token(storage, name, admin=admin)
