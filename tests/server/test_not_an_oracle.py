@@ -172,7 +172,14 @@ def test_the_service_sets_the_issuance_time(alice: httpx.Client) -> None:
     response = issue(alice, generic(validFrom="2020-01-01T00:00:00Z"))
     assert response.status_code == 201, response.text
     vc = response.json()["verifiableCredential"]
-    assert datetime.fromisoformat(vc["validFrom"]) >= before
+    # VC 2.0 validFrom is the validity the client asks for; when the service signed is the proof's
+    # created, its own clock.
+    assert vc["validFrom"] == "2020-01-01T00:00:00Z"
+    assert datetime.fromisoformat(vc["proof"]["created"]) >= before
+    unstamped = generic()
+    unstamped.pop("validFrom", None)
+    stamped = issue(alice, unstamped).json()["verifiableCredential"]
+    assert datetime.fromisoformat(stamped["validFrom"]) >= before
     future = format_datetime(datetime.now(UTC) + timedelta(days=30))
     kept = issue(alice, generic(validFrom=future)).json()["verifiableCredential"]
     assert kept["validFrom"] == future

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -212,8 +212,8 @@ def audit_entries(
 
 #: Kinds the run issuer signs; ``revocation`` entries are records, vouched for by the checkpoint.
 _RUN_ISSUER_KINDS = ("declaration", "binding", "status-list")
-#: How much earlier than its log entry a generic credential's validFrom may be: the service stamps
-#: it with the clock reading it logs the entry under, so anything more is back-dating.
+#: How much earlier than its log entry a requested credential's signing time may be: the service
+#: stamps it with the clock reading it logs the entry under, so anything more is back-dating.
 BACKDATING_TOLERANCE = timedelta(minutes=5)
 
 
@@ -293,15 +293,25 @@ def _check_signer(item: AuditEntry, seen: _Signers) -> None:
             f"entry {item.index}: a requested credential signed by the run issuer {seen.origin}; only the generic "
             "issuer signs those"
         )
-    stated = doc.get("validFrom", doc.get("issuanceDate"))
+    stated = _signing_time(doc)
     if item.logged_at is not None and isinstance(stated, str):
         try:
-            early = parse_datetime(item.logged_at, "loggedAt") - parse_datetime(stated, "validFrom")
+            early = parse_datetime(item.logged_at, "loggedAt") - parse_datetime(stated, "signing time")
         except RunIdError:
-            seen.problems.append(f"entry {item.index}: unreadable validFrom {stated!r}")
+            seen.problems.append(f"entry {item.index}: unreadable signing time {stated!r}")
         else:
             if early > BACKDATING_TOLERANCE:
-                seen.problems.append(f"entry {item.index}: a credential valid from {stated}, logged {early} later (back-dated)")
+                seen.problems.append(f"entry {item.index}: a credential signed at {stated}, logged {early} later (back-dated)")
+
+
+def _signing_time(doc: Mapping[str, Any]) -> Any:
+    """When the service says it signed a requested credential: its proof's ``created``, or a VC
+    1.1 ``issuanceDate``. A VC 2.0 ``validFrom`` is a validity claim, not a signing time."""
+    proofs = doc.get("proof")
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        if isinstance(proof, Mapping) and "created" in proof:
+            return proof["created"]
+    return doc.get("issuanceDate")
 
 
 def _hidden_revocations(item: AuditEntry, revoked: list[tuple[str, int]]) -> list[str]:

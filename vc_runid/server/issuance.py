@@ -17,9 +17,11 @@ binding for another client's declaration, and every verifier would take it for t
 IRI, or another term an inline context maps to the same IRI); one whose identifiers fall in the
 service's own URL space or name a run or credential the service issued; one naming another issuer;
 and one whose validity start is stated anywhere but its own ``validFrom``/``issuanceDate`` entry.
-The issuance time is the service's clock: a ``validFrom`` (or ``issuanceDate``) in the past is
-replaced by the service's now, one in the future is kept (docs/deployment.md, "What the service
-signs").
+The signing time is the service's clock, never the client's: it is the proof's ``created`` (and
+the log entry's time), and a VC 1.1 ``issuanceDate`` — which *is* the issuance time — in the past
+is replaced by the service's now. A VC 2.0 ``validFrom`` is the credential's validity period, a
+claim the client makes (VC 2.0 §4.9): it is kept as asked, and set to now when absent
+(docs/deployment.md, "What the service signs").
 """
 
 from __future__ import annotations
@@ -170,9 +172,9 @@ class IssuanceGuard:
             admitted = {**credential, "issuer": issuer.did}
         date_key = "validFrom" if version is VcVersion.V2 else "issuanceDate"
         stated = admitted.get(date_key)
-        if stated is None or parse_datetime(stated, date_key) < now:
-            # The service's clock, never the client's, says when the service issued it; a start in
-            # the future (a credential valid from next month) is the client's to choose.
+        if stated is None or (version is VcVersion.V1 and parse_datetime(stated, date_key) < now):
+            # VC 1.1's issuanceDate says when the service issued it: the service's clock. VC 2.0's
+            # validFrom is the validity the client asks for; when it signed is the proof's created.
             admitted[date_key] = format_datetime(now)
         expansion = expand_document(admitted, self.loader)
         self._check(expansion.expanded, expansion.top_level, date_key)
