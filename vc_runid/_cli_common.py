@@ -74,7 +74,7 @@ def trust_policy(trust: Path | None, trusted_issuers: list[str] | None, any_issu
         return TrustPolicy.unsafe_any_issuer()
     policy = TrustPolicy.from_file(trust) if trust is not None else None
     if trusted_issuers:
-        policy = (policy or TrustPolicy()).with_issuers(trusted_issuers)
+        policy = (policy or TrustPolicy.model_validate({})).with_issuers(trusted_issuers)
     return policy
 
 

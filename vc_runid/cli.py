@@ -355,10 +355,9 @@ def _verify_run_files(
     # valid stranger's credential never stands in for the run's missing declaration.
     extra = [(str(path), _credential_report(verifier, _read_bytes(path))) for path, _ in others]
     if as_json:
-        payload = report.model_dump(mode="json")
-        if extra:
-            payload = [payload, *({"file": name, **r.model_dump(mode="json")} for name, r in extra)]
-        typer.echo(json.dumps(payload, indent=2))
+        run_json = report.model_dump(mode="json")
+        beside = [{"file": name, **r.model_dump(mode="json")} for name, r in extra]
+        typer.echo(json.dumps([run_json, *beside] if beside else run_json, indent=2))
     else:
         typer.echo(render_run_report(report))
         for name, other in extra:

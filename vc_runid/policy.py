@@ -168,7 +168,7 @@ class TrustPolicy(_Strict):
     def unsafe_any_issuer(cls) -> TrustPolicy:
         """UNSAFE: accept a run signed by anyone. For exploring, never for an audit: anyone with a
         fresh did:key can produce a pair this policy accepts."""
-        return cls(any_issuer=True, require_independence=False)
+        return cls.model_validate({"any_issuer": True, "requireIndependence": False})
 
     @classmethod
     def from_dict(cls, data: Any) -> TrustPolicy:
@@ -187,7 +187,7 @@ class TrustPolicy(_Strict):
     def from_file(cls, path: Path) -> TrustPolicy:
         """Read a policy from a JSON or YAML file (strict: unknown fields are refused)."""
         from .documents import parse_json
-        from .run_files import read_limited
+        from ._files import read_limited
 
         try:
             raw = read_limited(path, MAX_POLICY_BYTES)
