@@ -342,3 +342,47 @@ def test_a_presentation_hiding_its_credentials_under_another_spelling_is_refused
         report = verify_presentation(signed, challenge="c", domain="d", verifier=Verifier(now=AT, policy=TrustPolicy.trusting(trusted.did)))
         assert not report.valid
         assert ErrorCode.NOT_COMPACTED.value in report.error_codes
+
+
+# --- never hang: embedded contexts are bounded ---------------------------------------------------
+
+
+def _hostile_contexts(issuer: Issuer) -> list[tuple[str, dict[str, Any]]]:
+    """Documents whose embedded @context makes pyld's context processing superlinear: before,
+    2,000 type-scoped terms on one node took 47 s and 5,000 repeats of the VC context 8 s (2
+    cores under load), all before any signature check — a public /credentials/verify stalled."""
+    secured = runid.issue_credential({
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": issuer.did,
+        "credentialSubject": {"id": "did:example:subject", "name": "x"},
+    }, issuer, created=T0)
+    assert isinstance(secured, dict)
+    n = 2000
+    type_scoped = {f"T{i}": {"@id": f"https://ex.org/T{i}", "@context": {f"q{i}": f"https://ex.org/q{i}"}} for i in range(n)}
+    nested: dict[str, Any] = {}
+    current = nested
+    for i in range(400):
+        inner: dict[str, Any] = {}
+        current[f"t{i}"] = {"@id": f"https://ex.org/t{i}", "@context": inner}
+        current = inner
+    return [
+        ("type-scoped terms", {**secured, "@context": [*secured["@context"], type_scoped],
+                               "credentialSubject": {"id": "did:example:s", "type": [f"T{i}" for i in range(n)]}}),
+        ("repeated context", {**secured, "@context": ["https://www.w3.org/ns/credentials/v2"] * 5000}),
+        ("nested scoped contexts", {**secured, "@context": [*secured["@context"], nested]}),
+        ("contexts in every node", {**secured, "credentialSubject": {
+            "id": "did:example:s", "description": [
+                {"@context": [{f"k{i}": f"https://ex.org/k{i}"}], "name": str(i)} for i in range(2000)]}}),
+    ]
+
+
+def test_embedded_contexts_are_bounded_before_any_processing() -> None:
+    """Each is refused by counting, before pyld processes a context (timings: the report)."""
+    import json
+
+    issuer = Issuer.generate()
+    for name, document in _hostile_contexts(issuer):
+        data = json.dumps(document).encode()
+        assert len(data) < 1 << 20, name
+        report = Verifier(now=AT, policy=TrustPolicy.trusting(issuer.did)).verify_credential(data)
+        assert not report.valid, name
+        assert report.error_codes == [ErrorCode.CANONICALIZATION_LIMIT.value], (name, report.error_codes)
