@@ -386,3 +386,37 @@ def test_embedded_contexts_are_bounded_before_any_processing() -> None:
         report = Verifier(now=AT, policy=TrustPolicy.trusting(issuer.did)).verify_credential(data)
         assert not report.valid, name
         assert report.error_codes == [ErrorCode.CANONICALIZATION_LIMIT.value], (name, report.error_codes)
+
+
+# --- the policy file itself ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "issuers: [did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK]\nrequireIndependence: true\nrequireIndependence: false\n",
+        "issuers: [did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK]\nissuers: [did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG]\n",
+    ],
+    ids=["relaxed-by-a-repeated-key", "issuers-replaced"],
+)
+def test_a_yaml_policy_with_a_repeated_key_is_refused(tmp_path: Path, text: str) -> None:
+    """Before: the last value won silently (PyYAML), so a policy file reviewed as strict could
+    carry a second line that relaxes it further down. Refused, as duplicate JSON keys are."""
+    from vc_runid.errors import RunIdError
+
+    path = tmp_path / "trust.yaml"
+    path.write_text(text)
+    with pytest.raises(RunIdError) as caught:
+        TrustPolicy.from_file(path)
+    assert caught.value.code is ErrorCode.TRUST_POLICY_INVALID
+    assert "duplicate" in caught.value.message
+
+
+def test_a_yaml_policy_with_a_complex_key_is_a_policy_error_not_a_crash(tmp_path: Path) -> None:
+    from vc_runid.errors import RunIdError
+
+    path = tmp_path / "trust.yaml"
+    path.write_text("? [a, b]\n: 1\n")
+    with pytest.raises(RunIdError) as caught:
+        TrustPolicy.from_file(path)
+    assert caught.value.code is ErrorCode.TRUST_POLICY_INVALID

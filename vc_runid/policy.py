@@ -66,6 +66,28 @@ def _did_key_multikey(did: str) -> str | None:
     return canonical.removeprefix("did:key:") if canonical.startswith("did:key:") else None
 
 
+def _strict_yaml_loader() -> type:
+    """PyYAML's SafeLoader, refusing a repeated key (which it would let the last one win: a
+    policy reviewed as strict could be relaxed by a second line further down)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):  # type: ignore[misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    continue  # an unhashable key: SafeLoader refuses it itself
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
+
+
 class TrustError(RunIdError):
     """The run is well signed, but not by, or not in, what the caller trusts."""
 
@@ -197,7 +219,7 @@ class TrustPolicy(_Strict):
             import yaml
 
             try:
-                data = yaml.safe_load(raw)
+                data = yaml.load(raw, Loader=_strict_yaml_loader())  # a SafeLoader subclass
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
                 raise _invalid(f"{path} is not YAML: {exc}") from exc
         else:
