@@ -420,3 +420,24 @@ def test_a_yaml_policy_with_a_complex_key_is_a_policy_error_not_a_crash(tmp_path
     with pytest.raises(RunIdError) as caught:
         TrustPolicy.from_file(path)
     assert caught.value.code is ErrorCode.TRUST_POLICY_INVALID
+
+
+def test_a_supplied_context_document_is_bounded_too() -> None:
+    """Before: a context carried in an audit bundle (written by the bundle's author) with 1,000
+    type-scoped terms, used by a credential naming all 1,000 types, took 9 s to refuse (2,000:
+    over a minute) — before any signature check. A supplied context now has at most 64 scoped
+    contexts and 4,096 term definitions; the pinned ones are unaffected."""
+    from vc_runid.contexts import DocumentLoader
+    from vc_runid.errors import RunIdError
+
+    url = "https://attacker.example/ctx/v1"
+    hostile = {"@context": {f"T{i}": {"@id": f"https://ex.org/T{i}", "@context": {f"q{i}": f"https://ex.org/q{i}"}} for i in range(1000)}}
+    with pytest.raises(RunIdError) as caught:
+        DocumentLoader({url: hostile})
+    assert caught.value.code is ErrorCode.CANONICALIZATION_LIMIT
+    wide = {"@context": {f"t{i}": f"https://ex.org/t{i}" for i in range(5000)}}
+    with pytest.raises(RunIdError):
+        DocumentLoader({url: wide})
+    # A real vocabulary: many plain terms and a few scoped ones.
+    DocumentLoader({url: {"@context": {**{f"t{i}": f"https://ex.org/t{i}" for i in range(2000)},
+                                       "Note": {"@id": "https://ex.org/Note", "@context": {"text": "https://ex.org/text"}}}}})
