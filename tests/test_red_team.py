@@ -441,3 +441,57 @@ def test_a_supplied_context_document_is_bounded_too() -> None:
     # A real vocabulary: many plain terms and a few scoped ones.
     DocumentLoader({url: {"@context": {**{f"t{i}": f"https://ex.org/t{i}" for i in range(2000)},
                                        "Note": {"@id": "https://ex.org/Note", "@context": {"text": "https://ex.org/text"}}}}})
+
+
+# --- respellings of the trusted issuer's own credentials that are refused already ---------------
+
+XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+CRED = "https://www.w3.org/2018/credentials#"
+
+
+def _one(value: Any) -> list[Any]:
+    return [value]
+
+
+#: (name, respelling of an expired VC 2.0 credential, why it is refused). Every respelling keeps
+#: the signed RDF or is refused before the signature; none may make the verdict VALID.
+EXPIRED_RESPELLINGS: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], str]] = [
+    ("validUntil as a list of one", lambda d: {**d, "validUntil": _one(d["validUntil"])},
+     "the data model reads validUntil as one date-time string (RUNID_NOT_A_CREDENTIAL)"),
+    ("validUntil as a typed value object", lambda d: {**d, "validUntil": {"@value": d["validUntil"], "@type": XSD_DATETIME}},
+     "the data model's JSON shape, before JSON-LD"),
+    ("validUntil under a compact IRI", lambda d: {**{k: v for k, v in d.items() if k != "validUntil"},
+                                                  "@context": [*d["@context"], {"cred": CRED}], "cred:validUntil": d["validUntil"]},
+     "not the compacted form (cred: is an unprotected prefix, so this is another dataset or a second spelling)"),
+    ("@vocab pointing at the credentials vocabulary", lambda d: {**d, "@context": [*d["@context"], {"@vocab": CRED}]},
+     "harmless: the same terms, so the expiry is still read and refused"),
+    ("issuer as a list of one", lambda d: {**d, "issuer": _one(d["issuer"])}, "the data model (one issuer)"),
+    ("proof.created as a list of one", lambda d: {**d, "proof": {**d["proof"], "created": _one(d["proof"]["created"])}},
+     "a proof time that is not one date-time is malformed"),
+    ("proofPurpose written as its IRI", lambda d: {**d, "proof": {**d["proof"], "proofPurpose": "https://w3id.org/security#assertionMethod"}},
+     "not the compacted form"),
+]
+
+
+@pytest.fixture(scope="module")
+def expired_credential() -> tuple[Issuer, dict[str, Any]]:
+    issuer = Issuer.generate()
+    secured = runid.issue_credential({
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": issuer.did,
+        "validFrom": "2024-01-01T00:00:00Z", "validUntil": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:subject", "name": "x"},
+    }, issuer, created=T0 - timedelta(days=200))
+    assert isinstance(secured, dict)
+    return issuer, secured
+
+
+@pytest.mark.parametrize(("name", "respell", "why"), EXPIRED_RESPELLINGS, ids=[r[0] for r in EXPIRED_RESPELLINGS])
+def test_respellings_of_an_expired_credential_stay_refused(
+    expired_credential: tuple[Issuer, dict[str, Any]], name: str, respell: Callable[[dict[str, Any]], dict[str, Any]], why: str
+) -> None:
+    import json
+
+    issuer, secured = expired_credential
+    report = Verifier(now=AT, policy=TrustPolicy.trusting(issuer.did)).verify_credential(json.dumps(respell(secured)).encode())
+    assert not report.valid, (name, why)
+    assert ErrorCode.INTERNAL.value not in report.error_codes
