@@ -462,7 +462,7 @@ EXPIRED_RESPELLINGS: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]],
      "the data model's JSON shape, before JSON-LD"),
     ("validUntil under a compact IRI", lambda d: {**{k: v for k, v in d.items() if k != "validUntil"},
                                                   "@context": [*d["@context"], {"cred": CRED}], "cred:validUntil": d["validUntil"]},
-     "not the compacted form (cred: is an unprotected prefix, so this is another dataset or a second spelling)"),
+     "another dataset (a compact IRI carries no xsd:dateTime coercion), so the signature fails"),
     ("@vocab pointing at the credentials vocabulary", lambda d: {**d, "@context": [*d["@context"], {"@vocab": CRED}]},
      "harmless: the same terms, so the expiry is still read and refused"),
     ("issuer as a list of one", lambda d: {**d, "issuer": _one(d["issuer"])}, "the data model (one issuer)"),
@@ -470,6 +470,24 @@ EXPIRED_RESPELLINGS: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]],
      "a proof time that is not one date-time is malformed"),
     ("proofPurpose written as its IRI", lambda d: {**d, "proof": {**d["proof"], "proofPurpose": "https://w3id.org/security#assertionMethod"}},
      "not the compacted form"),
+    ("credentialSubject as an @set object", lambda d: {**d, "credentialSubject": {"@set": [d["credentialSubject"]]}},
+     "not the compacted form (the same RDF: a set of one)"),
+    ("validUntil as an @list object", lambda d: {**d, "validUntil": {"@list": [d["validUntil"]]}},
+     "the data model's JSON shape (and another dataset: an RDF list)"),
+    ("subject under an @id-map alias", lambda d: {
+        **{k: v for k, v in d.items() if k != "credentialSubject"},
+        "@context": [*d["@context"], {"subjects": {"@id": CRED + "credentialSubject", "@container": "@id"}}],
+        "subjects": {d["credentialSubject"]["id"]: {k: v for k, v in d["credentialSubject"].items() if k != "id"}},
+    }, "the data model (no credentialSubject), and a second term for a core IRI"),
+    ("validUntil under an @index-map alias", lambda d: {
+        **{k: v for k, v in d.items() if k != "validUntil"},
+        "@context": [*d["@context"], {"until": {"@id": CRED + "validUntil", "@type": XSD_DATETIME, "@container": "@index"}}],
+        "until": {"any": d["validUntil"]},
+    }, "a second term for a core IRI (standard terms rule)"),
+    ("a type-scoped context redefining validUntil", lambda d: {
+        **d, "@context": [*d["@context"], {"Extra": {"@id": "https://ex.org/Extra", "@context": {"validUntil": "https://ex.org/other"}}}],
+        "type": [*d["type"], "Extra"],
+    }, "another dataset (a new type), and validUntil is a protected term"),
 ]
 
 
