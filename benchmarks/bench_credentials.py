@@ -1,10 +1,14 @@
-"""Issue and verify throughput per proof format, against didkit in the same run.
+"""Issue and verify throughput per proof format, against didkit and the Digital Bazaar stack in the same run.
 
     python benchmarks/bench_credentials.py [--seconds 2] [--repeat 1] [--json results.json]
+    python benchmarks/bench_credentials.py --scaling-only --sizes 10 100 1000 --seconds 2 --repeat 2
     python benchmarks/bench_credentials.py --profile [--fields 20]
 
-Figures are operations per second on this machine; the ratio column is vc-runid's rate divided by
-didkit's (VC 1.1 + Ed25519Signature2020) on a credential with the same subject fields. didkit runs
+Figures are operations per second on this machine. In the per-format table the ratio is vc-runid's
+rate divided by didkit's (VC 1.1 + Ed25519Signature2020) on a credential with the same subject
+fields; in the scaling table it is eddsa-rdfc-2022 divided by the faster of didkit and the Digital
+Bazaar stack (node, interop/js: @digitalbazaar/vc with eddsa-rdfc-2022 on the same VC 2.0
+credential, benchmarks/bench_dbjs.mjs). didkit runs
 in a child process (its async runtime can crash the interpreter at exit). With ``--repeat N``
 each figure, ours and didkit's alike, is the best of N runs (for a machine shared with other work).
 ``--profile`` prints where the time of one eddsa-rdfc-2022 issue and verify goes instead.
@@ -121,6 +125,38 @@ def didkit_rates(fields: int, seconds: float, repeat: int = 1) -> dict[str, floa
     return dict(json.loads(line))
 
 
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_DBJS = os.path.join(_REPO, "interop", "js")
+
+
+def dbjs_rates(fields: int, seconds: float, repeat: int = 1) -> dict[str, float] | None:
+    """The Digital Bazaar stack (node, interop/js) on the same VC 2.0 credential, eddsa-rdfc-2022."""
+    if not os.path.isdir(os.path.join(_DBJS, "node_modules")):
+        print("Digital Bazaar stack unavailable: run `npm ci` in interop/js", file=sys.stderr)
+        return None
+    with open(os.path.join(_REPO, "benchmarks", "bench_dbjs.mjs")) as handle:
+        source = handle.read()
+    request = json.dumps({
+        "credential": credential_v2(fields),
+        "contextsDir": os.path.join(_REPO, "contexts"),
+        "seconds": seconds,
+        "repeat": repeat,
+    })
+    try:
+        done = subprocess.run(
+            ["node", "--input-type=module", "-e", source],
+            input=request, capture_output=True, text=True, timeout=600, check=False, cwd=_DBJS,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        print(f"Digital Bazaar stack unavailable: {exc}", file=sys.stderr)
+        return None
+    line = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
+    if done.returncode != 0 or not line:
+        print(f"Digital Bazaar stack unavailable: {done.stderr.strip()[-300:]}", file=sys.stderr)
+        return None
+    return dict(json.loads(line))
+
+
 def prepared(fmt: ProofFormat, fields: int) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """(issue, verify) of a credential with ``fields`` subject fields, checked once."""
     issuer = Issuer.generate(key_type_for(fmt))
@@ -222,6 +258,8 @@ def main() -> None:
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--profile", action="store_true", help="profile issue/verify instead")
     parser.add_argument("--fields", type=int, default=20, help="subject fields, with --profile")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000], help="subject fields to scale over")
+    parser.add_argument("--scaling-only", action="store_true", help="skip the per-format table")
     args = parser.parse_args()
     if args.profile:
         profile(args.fields)
@@ -244,13 +282,14 @@ def main() -> None:
         f"Python {machine['python']}, {machine['cpus']} CPUs, RDFC-1.0 by {machine['rdfc']}, "
         f"load average {machine['load_average'][0]:.2f} at start\n"
     )
-    peer = didkit_rates(fields, args.seconds, args.repeat)
+    peer = None if args.scaling_only else didkit_rates(fields, args.seconds, args.repeat)
     results["typical"]["didkit Ed25519Signature2020 (VC 1.1)"] = peer
-    print(f"typical credential, {fields} subject fields (ops/s; ratio = vc-runid / didkit)")
-    print(f"{'format':<28}{'issue/s':>10}{'verify/s':>10}{'issue x':>9}{'verify x':>9}")
+    if not args.scaling_only:
+        print(f"typical credential, {fields} subject fields (ops/s; ratio = vc-runid / didkit)")
+        print(f"{'format':<28}{'issue/s':>10}{'verify/s':>10}{'issue x':>9}{'verify x':>9}")
     if peer:
         print(f"{'didkit Ed25519Signature2020':<28}{peer['issue']:>10.0f}{peer['verify']:>10.0f}{1.0:>9.2f}{1.0:>9.2f}")
-    for fmt in ProofFormat:
+    for fmt in [] if args.scaling_only else ProofFormat:
         figures = measure(fmt, fields, args.seconds, args.repeat)
         if peer:
             figures["issue_ratio"] = figures["issue"] / peer["issue"]
@@ -258,16 +297,26 @@ def main() -> None:
         results["typical"][fmt.value] = figures
         ratios = f"{figures.get('issue_ratio', 0):>9.2f}{figures.get('verify_ratio', 0):>9.2f}" if peer else ""
         print(f"{fmt.value:<28}{figures['issue']:>10.0f}{figures['verify']:>10.0f}{ratios}")
-    print("\nscaling with subject size (eddsa-rdfc-2022 vs didkit)")
-    print(f"{'fields':<8}{'issue/s':>10}{'verify/s':>10}{'didkit issue/s':>16}{'didkit verify/s':>17}{'issue x':>9}{'verify x':>9}")
-    for size in (10, 100, 1000):
+    print("\nscaling with subject size: eddsa-rdfc-2022 against didkit and the Digital Bazaar stack (db)")
+    print("ratio = vc-runid / the faster peer at that size")
+    print(
+        f"{'fields':<8}{'issue/s':>9}{'verify/s':>9}{'didkit i':>10}{'didkit v':>10}{'db i':>8}{'db v':>8}"
+        f"{'issue x':>9}{'verify x':>9}"
+    )
+    nan = {"issue": float("nan"), "verify": float("nan")}
+    for size in args.sizes:
         ours = measure(ProofFormat.DI, size, args.seconds, args.repeat)
-        theirs = didkit_rates(size, args.seconds, args.repeat) or {"issue": float("nan"), "verify": float("nan")}
-        results["scaling"][str(size)] = {"vc-runid": ours, "didkit": theirs}
+        theirs = didkit_rates(size, args.seconds, args.repeat) or nan
+        db = dbjs_rates(size, args.seconds, args.repeat) or nan
+        best = {op: max((p[op] for p in (theirs, db) if p[op] == p[op]), default=float("nan")) for op in ours}
+        ratio = {op: ours[op] / best[op] for op in ours}
+        results["scaling"][str(size)] = {"vc-runid": ours, "didkit": theirs, "digitalbazaar": db, "ratio": ratio}
         print(
-            f"{size:<8}{ours['issue']:>10.1f}{ours['verify']:>10.1f}{theirs['issue']:>16.1f}{theirs['verify']:>17.1f}"
-            f"{ours['issue'] / theirs['issue']:>9.2f}{ours['verify'] / theirs['verify']:>9.2f}"
+            f"{size:<8}{ours['issue']:>9.1f}{ours['verify']:>9.1f}{theirs['issue']:>10.1f}{theirs['verify']:>10.1f}"
+            f"{db['issue']:>8.1f}{db['verify']:>8.1f}{ratio['issue']:>9.2f}{ratio['verify']:>9.2f}"
         )
+    results["machine"]["load_average_end"] = os.getloadavg()
+    print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=2)

@@ -13,22 +13,96 @@ offline — or let ``run`` do the first two around your code::
     assert report.valid
 """
 
-from .binding import Observed, OutputDigest, Usage, bind, output_digest
-from .chat_request import composition_from_chat_request
-from .composition import CompositionBuilder, Disclosure, Disclosures, RunComposition
-from .contexts import DocumentLoader
-from .credentials import Issuer, ProofFormat, RunProfile, init_home, issue_credential, load_issuer
-from .declaration import declare
-from .dids import DidResolver
-from .errors import ErrorCode, RunIdError
-from .keys import KeyPair, KeyType
-from .manifest import compose_from_manifest
-from .policy import TrustPolicy
-from .presentations import PresentationReport, present, present_runs, verify_presentation
-from .run_verification import verify_run
-from .runner import Run, run, run_callable
-from .store import RunStore
-from .verification import CheckResult, VerificationReport, Verifier, verify_credential
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .binding import Observed, OutputDigest, Usage, bind, output_digest
+    from .chat_request import composition_from_chat_request
+    from .composition import CompositionBuilder, Disclosure, Disclosures, RunComposition
+    from .contexts import DocumentLoader
+    from .credentials import (
+        Issuer,
+        ProofFormat,
+        RunProfile,
+        init_home,
+        issue_credential,
+        load_issuer,
+    )
+    from .declaration import declare
+    from .dids import DidResolver
+    from .errors import ErrorCode, RunIdError
+    from .keys import KeyPair, KeyType
+    from .manifest import compose_from_manifest
+    from .policy import TrustPolicy
+    from .presentations import PresentationReport, present, present_runs, verify_presentation
+    from .run_verification import verify_run
+    from .runner import Run, run, run_callable
+    from .store import RunStore
+    from .verification import CheckResult, VerificationReport, Verifier, verify_credential
+
+# The public names are loaded on first use (PEP 562), so that `import vc_runid.<module>` (every
+# CLI command) pays only for what that command imports, not for the whole library.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("Observed", "OutputDigest", "Usage", "bind", "output_digest"), "binding"),
+    "composition_from_chat_request": "chat_request",
+    **dict.fromkeys(("CompositionBuilder", "Disclosure", "Disclosures", "RunComposition"), "composition"),
+    "DocumentLoader": "contexts",
+    **dict.fromkeys(
+        ("Issuer", "ProofFormat", "RunProfile", "init_home", "issue_credential", "load_issuer"), "credentials"
+    ),
+    "declare": "declaration",
+    "DidResolver": "dids",
+    **dict.fromkeys(("ErrorCode", "RunIdError"), "errors"),
+    **dict.fromkeys(("KeyPair", "KeyType"), "keys"),
+    "compose_from_manifest": "manifest",
+    "TrustPolicy": "policy",
+    **dict.fromkeys(("PresentationReport", "present", "present_runs", "verify_presentation"), "presentations"),
+    "verify_run": "run_verification",
+    **dict.fromkeys(("Run", "run", "run_callable"), "runner"),
+    "RunStore": "store",
+    **dict.fromkeys(("CheckResult", "VerificationReport", "Verifier", "verify_credential"), "verification"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+def _import_pyld_offline() -> None:
+    """Import pyld with its network document loader left out.
+
+    pyld picks a default document loader when it is imported, importing requests (~80 ms) for it.
+    vc-runid always passes its own offline loader, so pyld's default is never used; without
+    requests pyld falls back to a loader that refuses every URL, which is the fail-closed default
+    anyway. Only pyld's own import sees requests missing: the entry is removed right after.
+    """
+    if "pyld" in sys.modules:
+        return
+    blocked = [name for name in ("requests", "aiohttp") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        importlib.import_module("pyld")
+    except ImportError:
+        pass  # the real import, where pyld is used, says what is missing
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
+_import_pyld_offline()
 
 __version__ = "0.1.0"
 

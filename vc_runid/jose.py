@@ -29,10 +29,6 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from jwcrypto import jwk as jwcrypto_jwk
-from jwcrypto import jws as jwcrypto_jws
-from jwcrypto.common import JWException
-
 from .contexts import VC_V1, VC_V2
 from .dids import VerificationMethod, did_of
 from .documents import (
@@ -309,6 +305,11 @@ def verify_jwt_signature(jwt: Jwt, public_key: PublicKey) -> None:
             f"an {alg} signature is {_SIGNATURE_BYTES} bytes, this one is {len(jwt.signature)}",
             code=ErrorCode.PROOF_INVALID,
         )
+    # Imported here, not at the top: jwcrypto costs ~0.1 s of every CLI start (docs/performance.md).
+    from jwcrypto import jwk as jwcrypto_jwk
+    from jwcrypto import jws as jwcrypto_jws
+    from jwcrypto.common import JWException
+
     verifier = jwcrypto_jws.JWS()
     verifier.allowed_algs = [alg]
     try:
@@ -334,6 +335,9 @@ def _json_bytes(value: Mapping[str, Any], what: str) -> bytes:
 
 
 def _sign(header: dict[str, Any], payload: Mapping[str, Any], key: KeyPair) -> str:
+    from jwcrypto import jwk as jwcrypto_jwk
+    from jwcrypto import jws as jwcrypto_jws
+
     protected = _json_bytes(header, "JWS header").decode("utf-8")
     signer = jwcrypto_jws.JWS(_json_bytes(payload, "JWT payload"))
     signer.allowed_algs = [header["alg"]]
