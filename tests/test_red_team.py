@@ -513,3 +513,37 @@ def test_respellings_of_an_expired_credential_stay_refused(
     report = Verifier(now=AT, policy=TrustPolicy.trusting(issuer.did)).verify_credential(json.dumps(respell(secured)).encode())
     assert not report.valid, (name, why)
     assert ErrorCode.INTERNAL.value not in report.error_codes
+
+
+def test_audit_unwraps_an_envelope_whose_type_is_a_list(tmp_path: Path) -> None:
+    """Before: exit 0, "1 unbound" — a drifted run's JOSE binding in an
+    ``EnvelopedVerifiableCredential`` whose ``type`` is ``["EnvelopedVerifiableCredential"]`` (the
+    same JSON-LD, and accepted by the envelope reader) was not recognised as an envelope by the
+    string test discovery used, expanded as the envelope alone, and skipped as "not a run
+    credential". Envelopes are now recognised by their type however it is written."""
+    import json
+
+    from vc_runid import jose
+    from vc_runid.credentials import ProofFormat
+
+    issuer = Issuer.generate()
+    builder = CompositionBuilder().model("demo-model", provider="local").input("hi")
+    with runid.run(builder.build(), issuer=issuer, clock=clock(), proof_format=ProofFormat.JOSE) as run:
+        run.record_output("hello", observed={"modelId": "another-model"})
+    assert isinstance(run.declaration, str) and isinstance(run.binding, str)
+    (tmp_path / "declaration.json").write_text(json.dumps(jose.envelop(run.declaration)))
+    envelope = {**jose.envelop(run.binding), "type": ["EnvelopedVerifiableCredential"]}
+    (tmp_path / "binding.json").write_text(json.dumps(envelope))
+    result = _audit_cli(tmp_path, "--trusted-issuer", issuer.did)
+    assert result.exit_code == 1, result.output
+    assert "1 drift" in result.output, result.output
+    # and `verify` reads the same envelope as the binding it is
+    from typer.testing import CliRunner
+
+    from vc_runid.cli import app
+
+    verified = CliRunner().invoke(app, [
+        "verify", str(tmp_path / "declaration.json"), str(tmp_path / "binding.json"),
+        "--at", "2025-06-01T13:00:00Z", "--trusted-issuer", issuer.did,
+    ])
+    assert verified.exit_code == 1 and "RUNID_COMPOSITION_DRIFT" in verified.output, verified.output

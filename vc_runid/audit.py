@@ -240,7 +240,7 @@ def _classify(path: Path, loader: DocumentLoader | None = None) -> _Credential |
     except RunIdError as exc:
         return Problem("discovery.read", exc.code, f"{path}: {exc.message}")
     try:
-        if isinstance(secured, dict) and secured.get("type") == "EnvelopedVerifiableCredential":
+        if isinstance(secured, dict) and jose.is_envelope(secured):
             secured = jose.unwrap_envelope(secured)
         document = jose.credential_from_jwt(jose.parse_jwt(secured))[0] if isinstance(secured, str) else secured
     except RunIdError as exc:

@@ -321,7 +321,7 @@ def _document_of(secured: SecuredCredential) -> dict[str, Any] | None:
     try:
         if isinstance(secured, str):
             return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
-        if secured.get("type") == "EnvelopedVerifiableCredential":
+        if jose.is_envelope(secured):
             return jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))[0]
     except RunIdError:
         return None

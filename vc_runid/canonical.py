@@ -80,8 +80,11 @@ def _context_limit(message: str) -> RunIdError:
 
 def check_context_budget(document: Any) -> None:
     """Refuse (``RUNID_CANONICALIZATION_LIMIT``) a document whose embedded contexts exceed the
-    bounds above, by counting alone (iteratively: no recursion on hostile nesting)."""
+    bounds above, by counting alone (iteratively: no recursion on hostile nesting). An embedded
+    context repeated verbatim counts once: it is processed once (the VC 1.1 profile embeds the
+    run vocabulary in every credential, and a presentation carries several)."""
     terms = entries_seen = 0
+    seen: set[str] = set()
     stack: list[tuple[Any, bool]] = [(document, False)]
     while stack:
         value, in_context = stack.pop()
@@ -98,7 +101,16 @@ def check_context_budget(document: Any) -> None:
                     raise _context_limit(f"an @context of {len(entries)} entries (at most {MAX_CONTEXT_ENTRIES})")
                 if entries_seen > MAX_CONTEXTS_IN_DOCUMENT:
                     raise _context_limit(f"more than {MAX_CONTEXTS_IN_DOCUMENT} @context entries in one document")
-                stack.append((item, True))
+                for entry in entries:
+                    if not isinstance(entry, (dict, list)):
+                        continue
+                    try:
+                        fingerprint = json.dumps(entry, sort_keys=True)
+                    except (RecursionError, TypeError, ValueError):
+                        raise _context_limit("an embedded @context nested too deeply") from None
+                    if fingerprint not in seen:
+                        seen.add(fingerprint)
+                        stack.append((entry, True))
                 continue
             if in_context and not key.startswith("@"):
                 terms += 1

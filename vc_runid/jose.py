@@ -633,6 +633,16 @@ def token_validity(jwt: Jwt) -> tuple[datetime | None, datetime | None]:
 # --- EnvelopedVerifiableCredential ---------------------------------------------------------
 
 
+def is_envelope(document: Any) -> bool:
+    """Whether ``document`` says it is an ``EnvelopedVerifiableCredential``, its ``type`` written
+    as the string or as a list (the same JSON-LD): a reader that tested only the string would
+    take a list-typed envelope for a plain credential and never open it."""
+    if not isinstance(document, dict):
+        return False
+    types = document.get("type")
+    return _ENVELOPED_TYPE in (types if isinstance(types, list) else [types])
+
+
 def envelop(token: str) -> dict[str, Any]:
     """Wrap a VC-JOSE token as an ``EnvelopedVerifiableCredential`` (VC 2.0, "Enveloped
     Verifiable Credentials"), the form a VC 2.0 presentation or the VC API carries it in."""

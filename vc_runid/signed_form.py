@@ -379,7 +379,7 @@ def types_of(secured: dict[str, Any] | str, loader: DocumentLoader | None = None
     try:
         if isinstance(secured, str):
             document, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
-        elif isinstance(secured, dict) and secured.get("type") == "EnvelopedVerifiableCredential":
+        elif isinstance(secured, dict) and jose.is_envelope(secured):
             document, _ = jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))
         if not isinstance(document, dict):
             return frozenset()

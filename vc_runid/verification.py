@@ -368,7 +368,7 @@ class _CredentialRun:
         document: dict[str, Any] | str = (
             data if isinstance(data, dict) else self.record.run("parse", lambda: read_document(data), "strict JSON or a compact JWS")
         )
-        if isinstance(document, dict) and document.get("type") == "EnvelopedVerifiableCredential":
+        if isinstance(document, dict) and jose.is_envelope(document):
             envelope = document
             document = self.record.run("envelope", lambda: jose.unwrap_envelope(envelope))
         # What was signed, as signed: the compact JWS, or the JSON document with its proof.
