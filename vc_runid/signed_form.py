@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any, Final
 
+from frozendict import frozendict
 from pyld import jsonld
 
 from .canonical import _EXPANSION_LOCK, Expansion, _Processor, expand_document
@@ -167,12 +168,49 @@ def _standard_terms_for(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[
         return _standard_terms(loader)
 
 
+#: Compaction answers that depend only on a processed (frozen, uniquely named) active context and
+#: the *shape* of a value, remembered across documents like the expansion's (canonical.py):
+#: (context, IRI, value shape, vocab, base, reverse) -> the term ``_compact_iri`` chooses, and
+#: (context, property, literal type) -> True when ``_compact`` writes a plain literal as itself.
+#: Bounded; emptied when full. tests/test_signed_form_fast.py compares with pyld's own compaction.
+_MEMO_MAX: Final = 100_000
+_TERMS: dict[tuple[Any, ...], Any] = {}
+_PLAIN_LITERALS: dict[tuple[Any, ...], bool] = {}
+_NOT_MEMOIZED: Final = object()
+_PLAIN_SHAPE: Final = ("@value",)
+
+
+def _iri_shape(value: Any) -> Any:
+    """What pyld's term selection reads of ``value``, or _NOT_MEMOIZED.
+
+    ``_compact_iri`` reads a value object's keys and its @type/@language/@direction/@index, never
+    the literal itself; of an array nothing (it is no object); of None that it is None. A node
+    object is read deeper (its @id may compact to a term), so it is never memoized."""
+    if value is None:
+        return ()
+    kind = type(value)
+    if kind is list:
+        return ("@array",)
+    if kind is dict and "@value" in value:
+        if len(value) == 1:
+            return _PLAIN_SHAPE
+        try:
+            shape = tuple(sorted((k, v) for k, v in value.items() if k != "@value"))
+            hash(shape)
+        except TypeError:
+            return _NOT_MEMOIZED
+        return ("@value", *shape)
+    return _NOT_MEMOIZED
+
+
 class _Compactor(_Processor):
     """pyld's compaction, remembering which term it chose for which IRI. It shares the
     expansion's memo of processed contexts (the loader's ``ProcessingCache``), which is most of
     what compaction would otherwise redo per document.
 
     Only outermost calls count: term selection probes candidate terms by calling itself."""
+
+    memoize = True
 
     def __init__(self, loader: DocumentLoader) -> None:
         super().__init__(loader.processing_cache)
@@ -182,18 +220,57 @@ class _Compactor(_Processor):
     def _compact_iri(
         self, active_ctx: Any, iri: Any, value: Any = None, vocab: bool = False, base: Any = None, reverse: bool = False
     ) -> Any:
-        self._depth += 1
-        try:
-            term = super()._compact_iri(active_ctx, iri, value, vocab, base, reverse)
-        finally:
-            self._depth -= 1
+        key: Any = None
+        if self.memoize and type(active_ctx) is frozendict and type(iri) is str:
+            shape = _iri_shape(value)
+            uid = active_ctx.get("_uuid")
+            if shape is not _NOT_MEMOIZED and uid is not None:
+                key = (uid, iri, shape, vocab, base, reverse)
+        term = _TERMS.get(key, _NOT_MEMOIZED) if key is not None else _NOT_MEMOIZED
+        if term is _NOT_MEMOIZED:
+            self._depth += 1
+            try:
+                term = super()._compact_iri(active_ctx, iri, value, vocab, base, reverse)
+            finally:
+                self._depth -= 1
+            if key is not None:
+                if len(_TERMS) >= _MEMO_MAX:
+                    _TERMS.clear()
+                _TERMS[key] = term
         if self._depth == 0 and vocab and isinstance(iri, str) and isinstance(term, str) and not iri.startswith("@"):
             self.chosen.add((iri, term))
         return term
 
+    def _compact(self, active_ctx: Any, active_property: Any, element: Any, options: Any) -> Any:
+        # The common leaf, {"@value": literal}: once pyld has written it as the bare literal for
+        # this (context, property, literal type), it always will (_compact_value reads the
+        # literal's type, never the literal).
+        if (
+            self.memoize
+            and type(element) is dict
+            and len(element) == 1
+            and "@value" in element
+            and type(active_ctx) is frozendict
+        ):
+            literal = element["@value"]
+            uid = active_ctx.get("_uuid")
+            key = (uid, active_property, type(literal))
+            if uid is not None and _PLAIN_LITERALS.get(key):
+                return literal
+            compacted = super()._compact(active_ctx, active_property, element, options)
+            if uid is not None:
+                if len(_PLAIN_LITERALS) >= _MEMO_MAX:
+                    _PLAIN_LITERALS.clear()
+                _PLAIN_LITERALS[key] = compacted is literal
+            return compacted
+        return super()._compact(active_ctx, active_property, element, options)
 
-def _compact(expanded: list[Any], context: Any, loader: DocumentLoader) -> tuple[Any, set[tuple[str, str]]]:
+
+def _compact(
+    expanded: list[Any], context: Any, loader: DocumentLoader, *, memoize: bool = True
+) -> tuple[Any, set[tuple[str, str]]]:
     compactor = _Compactor(loader)
+    compactor.memoize = memoize  # False: pyld's compaction as is (the reference, in tests)
     options = {
         "documentLoader": loader,
         "contextResolver": loader.resolver(),
