@@ -40,7 +40,6 @@ from .digests import hash_weights
 from .documents import MAX_DOCUMENT_BYTES, parse_json
 from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType
-from .manifest import compose_from_manifest, load_manifest
 from .policy import TrustPolicy
 from .presentations import is_presentation, present_runs, verify_presentation
 from .run_files import (
@@ -445,6 +444,8 @@ def digest(
 
 
 def _compose(manifest: Path) -> tuple[RunComposition, Disclosures]:
+    from .manifest import compose_from_manifest, load_manifest  # YAML: only for --manifest
+
     loaded = load_manifest(manifest)
     weights = loaded.model.weights
     total = _tree_size(manifest.resolve().parent / weights) if weights else 0
