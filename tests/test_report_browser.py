@@ -63,7 +63,7 @@ def report_html(tmp_path: Path) -> tuple[Path, list[tuple[str, str]]]:
         home, [valid.run_id, unbound.run_id, drift.run_id], tmp_path / "audit.zip",
         disclose=[f"{valid.run_id}=instructions[0]"], include_outputs={valid.run_id: output},
     )
-    report = verify_bundle(bundle, at=T0 + timedelta(hours=1))
+    report = verify_bundle(bundle, at=T0 + timedelta(hours=1), policy=runid.TrustPolicy.trusting(issuer.did))
     assert [r.verdict for r in report.runs] == ["valid", "unbound", "drift"]
     page = tmp_path / "report.html"
     page.write_text(render_html(report), encoding="utf-8")

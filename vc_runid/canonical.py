@@ -63,7 +63,7 @@ __all__ = [
 #: name their contexts by URL and embed a handful of terms at most, so these bounds refuse only
 #: documents built to be slow: at most this many term definitions embedded in the whole document
 #: (scoped contexts included) ...
-MAX_EMBEDDED_TERMS: Final = 128
+MAX_EMBEDDED_TERMS: Final = 512
 #: ... at most this many entries in one ``@context`` ...
 MAX_CONTEXT_ENTRIES: Final = 16
 #: ... and at most this many ``@context`` entries in the whole document (a presentation carries
