@@ -33,7 +33,14 @@ from ._files import read_limited
 from .binding import Observed, OutputDigest, bind, output_digest, output_digest_of_file
 from .composition import Disclosures, RunComposition
 from .contexts import DocumentLoader, default_loader, parse_context_option
-from .credentials import ProofFormat, RunProfile, init_home, issue_credential, load_issuer, profile_format
+from .credentials import (
+    ProofFormat,
+    RunProfile,
+    init_home,
+    issue_credential,
+    load_issuer,
+    profile_format,
+)
 from .declaration import SecuredCredential, declaration_subject, declare, issued_at, new_run_id
 from .dids import DidResolver, did_web_document, did_web_from_domain, did_web_url, load_did_store
 from .digests import hash_weights

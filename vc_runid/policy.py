@@ -208,8 +208,8 @@ class TrustPolicy(_Strict):
     @classmethod
     def from_file(cls, path: Path) -> TrustPolicy:
         """Read a policy from a JSON or YAML file (strict: unknown fields are refused)."""
-        from .documents import parse_json
         from ._files import read_limited
+        from .documents import parse_json
 
         try:
             raw = read_limited(path, MAX_POLICY_BYTES)
@@ -289,11 +289,3 @@ class TrustPolicy(_Strict):
                 code=ErrorCode.NOT_INDEPENDENT,
             )
         return f"declared by {issuer}, not by the executor {executor}" if executor else f"declared by {issuer}; no executor named"
-
-    def trusted_log(self, origin: str, key_name: str, key_hash: str | None = None) -> LogKey | None:
-        """The pinned log whose origin is ``origin`` and whose key name is ``key_name``."""
-        for log in self.logs:
-            name, _ = parse_vkey(log.key)
-            if log.origin == origin and name == key_name and (key_hash is None or log.key.split("+")[1] == key_hash):
-                return log
-        return None

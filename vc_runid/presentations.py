@@ -24,7 +24,6 @@ from pydantic import ConfigDict, Field, computed_field
 
 from . import jose
 from .canonical import expand_document, expand_safe
-from .signed_form import check_compacted
 from .contexts import ED25519_2020_V1, VC_V1, VC_V2, DocumentLoader, default_loader
 from .credentials import Issuer, ProofFormat
 from .declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
@@ -46,6 +45,7 @@ from .proofs import (
     suite_for,
 )
 from .run_verification import verify_run
+from .signed_form import check_compacted
 from .store import RunStore
 from .timeutil import utc_now
 from .verification import (

@@ -27,6 +27,8 @@ from .documents import VcVersion, vc_version
 from .errors import ErrorCode, RunError, RunIdError
 from .policy import TrustPolicy
 from .timeutil import parse_instant
+from .transparency.checkpoint import parse_signed_checkpoint, parse_vkey
+from .transparency.cosignature import parse_witness_vkey, verify_cosignatures
 from .transparency.receipt import Receipt, verify_receipt
 from .verification import CheckResult, Failed, Recorder, VerificationReport, Verifier
 
@@ -194,7 +196,7 @@ def verify_run(
                 record.soft("trust.log", lambda: _logged(policy, secured, receipts))
         record.soft("declaration.digests", composition.check_derived_digests)
         for disclosure, content in disclosures:
-            record.soft(f"disclosure.{disclosure.path}", lambda: check_disclosure(decl_doc["credentialSubject"], disclosure, content))
+            record.soft(f"disclosure.{disclosure.path}", lambda d=disclosure, c=content: check_disclosure(decl_doc["credentialSubject"], d, c))
         if binding is None:
             report.status = DECLARED
             if output is not None:
@@ -245,8 +247,6 @@ def _trusted(policy: TrustPolicy | None) -> TrustPolicy:
 
 def _logged(policy: TrustPolicy, declaration: SecuredCredential, receipts: Sequence[Receipt]) -> str:
     """The declaration is proven in a log the policy pins (origin and key)."""
-    from .transparency.checkpoint import parse_signed_checkpoint, parse_vkey
-
     failures = []
     for receipt in receipts:
         try:
@@ -278,8 +278,6 @@ def _witnessed(policy: TrustPolicy, checkpoint: str) -> str:
     log could show this verifier a history it showed no witness (a split view)."""
     if not policy.witness_quorum:
         return ""
-    from .transparency.cosignature import parse_witness_vkey, verify_cosignatures
-
     witnesses = [parse_witness_vkey(w.key) for w in policy.witnesses]
     cosigned = verify_cosignatures(checkpoint, witnesses, policy.witness_quorum)
     return ", cosigned by " + ", ".join(c.witness.name for c in cosigned)

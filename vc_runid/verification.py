@@ -36,8 +36,8 @@ from .errors import (
     UsageError,
     ValidityError,
 )
-from .proofs import suite_for
 from .policy import TrustPolicy
+from .proofs import suite_for
 from .signed_form import check_compacted
 from .status import check_status
 from .timeutil import parse_datetime, utc_now
