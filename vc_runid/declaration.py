@@ -13,7 +13,7 @@ from .composition import RunComposition
 from .contexts import ED25519_2020_V1, RUNID_V1, VC_V1, VC_V2, pinned_contexts
 from .credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
 from .digests import digest_multibase, jcs
-from .documents import VcVersion, vc_version
+from .documents import SecuredCredential, VcVersion, vc_version
 from .errors import ErrorCode, RunError, UsageError
 from .timeutil import format_datetime, parse_datetime
 
@@ -21,7 +21,6 @@ DECLARATION_TYPE = "RunDeclarationCredential"
 BINDING_TYPE = "RunOutputCredential"
 SUBJECT_TYPE = "Run"
 
-SecuredCredential = dict[str, Any] | str
 
 
 def version_for(proof_format: ProofFormat) -> VcVersion:

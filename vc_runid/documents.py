@@ -12,8 +12,10 @@ import hashlib
 import json
 import re
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
+from ._files import read_limited
 from .contexts import VC_V1, VC_V2, served_context_bytes
 from .errors import DataModelError, ErrorCode, InputError, RunIdError
 from .multiformats import multibase_decode
@@ -102,6 +104,10 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+#: A credential as it travels: a JSON object with an embedded proof, or a compact JWS.
+SecuredCredential = dict[str, Any] | str
+
+
 def looks_like_jwt(text: str) -> bool:
     return bool(_JWT_RE.match(text.strip()))
 
@@ -119,6 +125,15 @@ def read_document(data: bytes | str) -> dict[str, Any] | str:
     if not isinstance(document, dict):
         raise DataModelError("a credential or presentation must be a JSON object")
     return document
+
+
+def read_document_file(path: Path) -> SecuredCredential:
+    """A credential (JSON or compact JWS) from a file; an unreadable one says *which* file."""
+    data = read_limited(path, MAX_DOCUMENT_BYTES)
+    try:
+        return read_document(data)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc.message}", code=exc.code, detail=exc.detail) from exc
 
 
 def contexts_of(document: dict[str, Any]) -> list[Any]:

@@ -13,7 +13,7 @@ from ._files import read_limited
 from .composition import Disclosure
 from .contexts import DocumentLoader
 from .declaration import SecuredCredential
-from .documents import MAX_DOCUMENT_BYTES, parse_json, read_document
+from .documents import MAX_DOCUMENT_BYTES, parse_json, read_document_file
 from .errors import ErrorCode, InputError, RunError, RunIdError, UsageError
 from .signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
 
@@ -34,15 +34,6 @@ def receipt_path(home: Path, run_id: str, kind: str) -> Path:
 
 def read_secured(path: Path) -> SecuredCredential:
     return read_document_file(path)
-
-
-def read_document_file(path: Path) -> SecuredCredential:
-    """A credential (JSON or compact JWS) from a file; an unreadable one says *which* file."""
-    data = read_limited(path, MAX_DOCUMENT_BYTES)
-    try:
-        return read_document(data)
-    except InputError as exc:
-        raise InputError(f"{path}: {exc.message}", code=exc.code, detail=exc.detail) from exc
 
 
 def write_secured(path: Path, secured: SecuredCredential) -> None:

@@ -35,14 +35,13 @@ from pydantic import BaseModel, ConfigDict
 from . import jose
 from .contexts import VC_V2
 from .credentials import Issuer, ProofFormat, issue_credential
-from .documents import issuer_id
+from .documents import SecuredCredential, issuer_id, read_document_file
 from .errors import ErrorCode, RunError, RunIdError, UsageError
 from .keys import KeyType
 from .multiformats import b64url_decode, b64url_encode
 from .timeutil import format_datetime, parse_datetime
 
 if TYPE_CHECKING:
-    from .declaration import SecuredCredential
     from .verification import Verifier
 
 ENTRY_TYPE = "BitstringStatusListEntry"
@@ -527,7 +526,6 @@ def check_status(
 def load_status_lists(paths: list[Path]) -> dict[str, SecuredCredential]:
     """Status list credentials from files (JSON or a compact JWS), keyed by their ``id``."""
     lists: dict[str, SecuredCredential] = {}
-    from .run_files import read_document_file
 
     for path in paths:
         document = read_document_file(path)
