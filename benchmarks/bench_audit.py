@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import vc_runid as runid
-from vc_runid import CompositionBuilder, Issuer, KeyType, ProofFormat
+from vc_runid import CompositionBuilder, Issuer, KeyType, ProofFormat, TrustPolicy
 from vc_runid.audit import RunFiles, audit_run, audit_runs, discover_runs, make_verifier
 from vc_runid.run_files import write_secured
 
@@ -42,9 +42,10 @@ def ticking_clock() -> Callable[[], datetime]:
     return lambda: T0 + timedelta(seconds=next(ticks))
 
 
-def generate(directory: Path, pairs: int, proof_format: ProofFormat) -> None:
+def generate(directory: Path, pairs: int, proof_format: ProofFormat) -> TrustPolicy:
     """``pairs`` runs shaped like a typical agent call: model, parameters, a system prompt, two
-    retrieved documents, a tool and the input, all salted."""
+    retrieved documents, a tool and the input, all salted; returns the policy trusting their issuer
+    (an audit without one passes no run)."""
     issuer = Issuer.generate(KeyType.P256 if proof_format is ProofFormat.ECDSA else KeyType.ED25519)
     suffix = ".jwt" if proof_format in (ProofFormat.JOSE, ProofFormat.JWT_V1) else ".json"
     for i in range(pairs):
@@ -66,6 +67,7 @@ def generate(directory: Path, pairs: int, proof_format: ProofFormat) -> None:
         write_secured(run_dir / f"declaration{suffix}", current.declaration)
         assert current.binding is not None
         write_secured(run_dir / f"binding{suffix}", current.binding)
+    return TrustPolicy.trusting(issuer.did)
 
 
 def cpu_seconds() -> float:
@@ -74,10 +76,10 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed_audit(runs: list[RunFiles], workers: int) -> tuple[float, float]:
+def timed_audit(runs: list[RunFiles], workers: int, policy: TrustPolicy) -> tuple[float, float]:
     """(wall seconds, CPU seconds summed over all processes) of one audit."""
     cpu, start = cpu_seconds(), time.perf_counter()
-    summary = audit_runs(runs, now=VERIFY_AT, workers=workers)
+    summary = audit_runs(runs, now=VERIFY_AT, workers=workers, policy=policy)
     elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     if summary.valid != len(runs):
         failed = next(row for row in summary.runs if row.verdict != "valid")
@@ -106,8 +108,8 @@ BREAKDOWN = [
 ]
 
 
-def profile(runs: list[RunFiles]) -> list[dict[str, Any]]:
-    verifier = make_verifier(VERIFY_AT)
+def profile(runs: list[RunFiles], policy: TrustPolicy) -> list[dict[str, Any]]:
+    verifier = make_verifier(VERIFY_AT, policy=policy)
     audit_run(runs[0], verifier)  # warm the context caches, as a long audit would
     profiler = cProfile.Profile()
     profiler.enable()
@@ -154,7 +156,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
         directory = Path(tmp)
         start = time.perf_counter()
-        generate(directory, args.pairs, proof_format)
+        policy = generate(directory, args.pairs, proof_format)
         print(f"generated {args.pairs} run pairs ({proof_format.value}) in {time.perf_counter() - start:.1f} s (not timed)")
 
         start = time.perf_counter()
@@ -173,14 +175,14 @@ def main() -> None:
         results["load_average"] = load
         results["audit"] = {}
         for workers in args.workers:
-            elapsed, cpu = timed_audit(runs, workers)
+            elapsed, cpu = timed_audit(runs, workers, policy)
             rate = args.pairs / elapsed
             results["audit"][str(workers)] = {
                 "seconds": elapsed, "pairs_per_second": rate, "cpu_ms_per_pair": cpu / args.pairs * 1000,
             }
             print(f"{workers:<9}{elapsed:>9.2f}{rate:>10,.0f}{rate / TARGET:>11.0%}{cpu / args.pairs * 1000:>13.2f}")
         if args.profile:
-            results["profile"] = profile(runs[: args.profile])
+            results["profile"] = profile(runs[: args.profile], policy)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 
