@@ -25,7 +25,7 @@ from test_signed_form import REWRITES, Picker, _credential, _signed
 from vc_runid.canonical import expand_document
 from vc_runid.contexts import DocumentLoader
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.signed_form import _compact, check_compacted
+from vc_runid.signed_form import _compact, _standard_terms, check_compacted
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -137,3 +137,11 @@ def test_rewrites_of_a_signed_credential_compact_as_pyld_does() -> None:
         {**step(copy.deepcopy({k: v for k, v in signed.items() if k != "proof"}), Picker()), "proof": signed["proof"]},
         fast,
     )[0] for step in REWRITES}
+
+
+def test_the_standard_terms_are_the_same_with_each_scoped_context_processed_once() -> None:
+    by_iri, by_term = _standard_terms(DocumentLoader())
+    assert (by_iri, by_term) == _standard_terms(DocumentLoader(), memoize=False)
+    # Terms only a scoped context defines are among them (VerifiableCredential's, say).
+    assert "https://www.w3.org/2018/credentials#validFrom" in by_iri
+    assert "credentialSubject" in by_term

@@ -108,8 +108,13 @@ def _term_definitions(context: Any) -> Iterator[tuple[str, Any]]:
             yield from _term_definitions(definition["@context"])
 
 
-def _standard_terms(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]]:
-    """(IRI → the terms the core contexts give it, term → the IRIs it stands for there)."""
+def _standard_terms(
+    loader: DocumentLoader, *, memoize: bool = True
+) -> tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]]:
+    """(IRI → the terms the core contexts give it, term → the IRIs it stands for there).
+
+    ``memoize``: each scoped context is processed once per core context, not once per term it
+    defines (that was ~0.1 s of every CLI verification); False is the reference, in tests."""
     processor = jsonld.JsonLdProcessor()
     by_iri: dict[str, set[str]] = {}
     by_term: dict[str, set[str]] = {}
@@ -124,12 +129,13 @@ def _standard_terms(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[str]
             active = processor.process_context(active, url, {**options, "contextResolver": loader.resolver()})
         except jsonld.JsonLdError:  # pragma: no cover - the pinned contexts process
             continue
+        processed: dict[int, Any] | None = {} if memoize else None  # id(scoped context) -> it processed
         for term, _ in _term_definitions(context):
             mapping = active["mappings"].get(term)
             iri = mapping.get("@id") if mapping else None
             if iri is None:
                 # A term of a scoped context: expand it with that context applied.
-                iri = _scoped_iri(processor, active, context, term, options, loader)
+                iri = _scoped_iri(processor, active, context, term, options, loader, processed)
             if not isinstance(iri, str) or iri.startswith("@"):
                 continue
             by_iri.setdefault(iri, set()).add(term)
@@ -141,17 +147,30 @@ def _standard_terms(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[str]
 
 
 def _scoped_iri(
-    processor: Any, active: Any, context: Any, term: str, options: dict[str, Any], loader: DocumentLoader
+    processor: Any,
+    active: Any,
+    context: Any,
+    term: str,
+    options: dict[str, Any],
+    loader: DocumentLoader,
+    processed: dict[int, Any] | None = None,
 ) -> str | None:
     for owner, definition in _term_definitions(context):
         scoped = definition.get("@context") if isinstance(definition, dict) else None
         if not isinstance(scoped, dict) or term not in scoped:
             continue
-        try:
-            inner = processor.process_context(
-                active, scoped, {**options, "contextResolver": loader.resolver(), "overrideProtected": True}
-            )
-        except jsonld.JsonLdError:
+        # ``context`` (and so each scoped context in it) lives as long as ``processed``: ids are stable.
+        inner: Any = processed.get(id(scoped), _NOT_MEMOIZED) if processed is not None else _NOT_MEMOIZED
+        if inner is _NOT_MEMOIZED:
+            try:
+                inner = processor.process_context(
+                    active, scoped, {**options, "contextResolver": loader.resolver(), "overrideProtected": True}
+                )
+            except jsonld.JsonLdError:
+                inner = None
+            if processed is not None:
+                processed[id(scoped)] = inner
+        if inner is None:
             continue
         mapping = inner["mappings"].get(term)
         if mapping and isinstance(mapping.get("@id"), str):
