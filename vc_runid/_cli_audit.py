@@ -17,14 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ._cli_common import AnyIssuerOption, TrustedIssuerOption, TrustOption, fail, trust_policy
-from .audit import (
-    AuditSummary,
-    audit_runs,
-    discover_runs,
-    row_from_report,
-    write_csv,
-    write_json,
-)
 from .contexts import parse_context_option
 from .dids import load_did_store
 from .errors import ErrorCode, RunIdError, UsageError
@@ -34,6 +26,7 @@ from .timeutil import parse_datetime, utc_now
 from .verification import CheckResult
 
 if TYPE_CHECKING:
+    from .audit import AuditSummary
     from .bundle import BundleReport
     from .policy import TrustPolicy
 
@@ -89,6 +82,9 @@ def _audit_bundle(
 ) -> tuple[AuditSummary, list[CheckResult]]:
     """The bundle's runs as an audit summary, and the bundle's own failed checks (archive,
     manifest, members…), which fail the audit even when every run verifies."""
+    # Imported here, not at the top: every other command (`vc-runid verify`) skips loading the audit.
+    from .audit import AuditSummary, row_from_report
+
     report = _bundle_verifier()(path, at=at, policy=policy, did_documents=did_documents)
     rows = [
         row_from_report(entry.report, files=[str(path)], run_id=entry.run_id, verdict=Verdict(entry.verdict))
@@ -123,6 +119,8 @@ def _audit(
         raise UsageError(f"{target} does not exist", code=ErrorCode.FILE_UNREADABLE)
     if not target.is_dir():
         raise UsageError(f"{target} is neither a directory nor an audit bundle (.zip)")
+    from .audit import audit_runs, discover_runs
+
     documents = load_did_store(did_store) if did_store is not None else {}
     extra = dict(parse_context_option(option) for option in contexts or [])
     runs = discover_runs(target, contexts=extra)
@@ -159,6 +157,8 @@ def audit(
             raise UsageError(f"--workers must be at least 1, not {workers}")
         policy = trust_policy(trust, trusted_issuer, any_issuer)
         summary, bundle_failures = _audit(target, _moment(at), workers, did_store, context, status_list, policy)
+        from .audit import write_csv, write_json
+
         if csv_out is not None:
             write_csv(summary, csv_out)
         if json_out is not None:
