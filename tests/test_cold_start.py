@@ -43,6 +43,12 @@ def test_building_the_cli_draws_nothing() -> None:
     assert not {m for m in (*NOT_FOR_HELP, "rich") if m in loaded}
 
 
+def test_commands_load_what_only_other_commands_need_when_those_run() -> None:
+    # The audit engine and YAML (manifests) are for `audit` and `--manifest`, not for `verify`.
+    loaded = _modules_after("from vc_runid import cli")
+    assert not {m for m in ("vc_runid.audit", "vc_runid.manifest", "yaml") if m in loaded}
+
+
 def test_the_package_loads_its_public_names_on_first_use() -> None:
     loaded = _modules_after("import vc_runid.errors")
     assert "vc_runid.binding" not in loaded
