@@ -34,6 +34,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -147,8 +148,19 @@ def parse_vkey(verifier_key: str) -> tuple[str, Ed25519PublicKey]:
             f"invalid verifier key: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID
         )
 
+    name, hex_id, public_key = split_vkey(verifier_key, ED25519_SIGNATURE_TYPE, "Ed25519 keys (type 0x01", fail)
+    if hex_id.lower() != key_id(name, public_key).hex() or len(hex_id) != 2 * _KEY_ID_SIZE:
+        raise fail("the key ID does not match the name and key")
+    return name, public_key
+
+
+def split_vkey(
+    text: str, key_type: int, kind: str, fail: Callable[[str], Exception]
+) -> tuple[str, str, Ed25519PublicKey]:
+    """``(name, hex key ID, public key)`` of a signed-note verifier key of ``key_type``, for the
+    caller to check the key ID (it depends on the key type); ``fail(why)`` makes the error."""
     # Name and hex ID cannot contain "+", but standard base64 can: split twice only.
-    parts = verifier_key.split("+", 2) if isinstance(verifier_key, str) else []
+    parts = text.strip().split("+", 2) if isinstance(text, str) else []
     if len(parts) != 3:
         raise fail("expected <name>+<hex key ID>+<base64 key>")
     name, hex_id, b64_key = parts
@@ -158,15 +170,13 @@ def parse_vkey(verifier_key: str) -> tuple[str, Ed25519PublicKey]:
         encoded = base64.b64decode(b64_key, validate=True)
     except (binascii.Error, ValueError):
         raise fail("the key is not base64") from None
-    if len(encoded) != 33 or encoded[0] != ED25519_SIGNATURE_TYPE:
-        raise fail("only Ed25519 keys (type 0x01, 32 bytes) are supported")
+    if len(encoded) != 33 or encoded[0] != key_type:
+        raise fail(f"only {kind}, 32 bytes) are supported")
     try:
         public_key = Ed25519PublicKey.from_public_bytes(encoded[1:])
     except ValueError:
         raise fail("not an Ed25519 public key") from None
-    if hex_id.lower() != key_id(name, public_key).hex() or len(hex_id) != 2 * _KEY_ID_SIZE:
-        raise fail("the key ID does not match the name and key")
-    return name, public_key
+    return name, hex_id, public_key
 
 
 class Checkpoint(BaseModel):

@@ -33,7 +33,6 @@ These functions check cosignatures only; whether the checkpoint itself is signed
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import struct
 from collections.abc import Iterable, Sequence
@@ -48,8 +47,8 @@ from vc_runid.transparency.checkpoint import (
     Checkpoint,
     NoteSignature,
     _check_key_name,
-    _is_key_name,
     _split_note,
+    split_vkey,
 )
 
 __all__ = [
@@ -127,22 +126,8 @@ def parse_witness_vkey(text: str) -> Witness:
     def fail(why: str) -> KeyMaterialError:
         return KeyMaterialError(f"invalid witness verifier key: {why}", code=ErrorCode.KEY_INVALID)
 
-    parts = text.strip().split("+", 2) if isinstance(text, str) else []
-    if len(parts) != 3:
-        raise fail("expected <name>+<hex key ID>+<base64 key>")
-    name, hex_id, b64_key = parts
-    if not _is_key_name(name):
-        raise fail(f"invalid key name {name!r}")
-    try:
-        encoded = base64.b64decode(b64_key, validate=True)
-    except (binascii.Error, ValueError):
-        raise fail("the key is not base64") from None
-    if len(encoded) != 33 or encoded[0] != COSIGNATURE_V1_TYPE:
-        raise fail("only Ed25519 cosignature/v1 keys (type 0x04, 32 bytes) are supported")
-    try:
-        witness = Witness(name, Ed25519PublicKey.from_public_bytes(encoded[1:]))
-    except ValueError:
-        raise fail("not an Ed25519 public key") from None
+    name, hex_id, public_key = split_vkey(text, COSIGNATURE_V1_TYPE, "Ed25519 cosignature/v1 keys (type 0x04", fail)
+    witness = Witness(name, public_key)
     if len(hex_id) != 2 * _KEY_ID_SIZE or hex_id.lower() != witness.key_id.hex():
         raise fail("the key ID does not match the name and key")
     return witness
