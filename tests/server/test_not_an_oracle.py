@@ -32,7 +32,7 @@ from vc_runid.store import RunStore
 from vc_runid.timeutil import format_datetime
 from vc_runid.verification import Verifier, verify_credential
 
-from .conftest import Server, free_port
+from .conftest import Server
 from .helpers import all_entries, bind, declare_and_wait, log_size
 
 VOCAB = "https://w3id.org/vc-runid#"
@@ -364,37 +364,12 @@ def test_log_audit_command_reports_generic_credentials_and_status_lists(alice: h
 # --- under a did:web, the generic issuer is a DID of its own, published next to the run issuer's -----
 
 
-class DomainServer(Server):
-    """The service as ``did:web:<domain>``: ``Server.start`` with ``--domain``."""
-
-    def start(self) -> None:
-        import time
-
-        self.port = free_port()
-        command = [sys.executable, "-m", "vc_runid.server", "--port", str(self.port), "--home", str(self.home),
-                   "--domain", "issuer.example"]
-        self.log_path = self.home / f"server-{self.port}.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited: {self.log_path.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/log/checkpoint", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the server did not become ready: {self.log_path.read_text()}")
-
-
 def test_under_did_web_the_generic_issuer_is_published_as_its_own_did(tmp_path: Path) -> None:
     import signal
 
     from vc_runid.dids import DidResolver
 
-    server = DomainServer(tmp_path / "home")
+    server = Server(tmp_path / "home", extra_args=["--domain", "issuer.example"])
     try:
         with server.client("alice") as alice:
             run_document = alice.get("/.well-known/did.json").json()
