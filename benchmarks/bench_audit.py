@@ -29,8 +29,8 @@ from typing import Any
 
 import vc_runid as runid
 from vc_runid import CompositionBuilder, Issuer, KeyType, ProofFormat, TrustPolicy
-from vc_runid.audit import RunFiles, audit_run, audit_runs, discover_runs, make_verifier
-from vc_runid.run_files import write_secured
+from vc_runid.audit.bulk import RunFiles, audit_run, audit_runs, discover_runs, make_verifier
+from vc_runid.store.files import write_secured
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 VERIFY_AT = T0 + timedelta(days=1)

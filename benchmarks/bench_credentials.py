@@ -31,15 +31,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vc_runid import Issuer, ProofFormat, issue_credential, verify_credential
-from vc_runid._rdfc import ACTIVE_IMPLEMENTATION as RDFC_IMPLEMENTATION
-from vc_runid._rdfc import canonicalize_nquads
-from vc_runid.canonical import canonicalize, expand_document, to_nquads, without_entry
-from vc_runid.contexts import ED25519_2020_V1, VC_V1, VC_V2, default_loader
-from vc_runid.credentials import key_type_for
-from vc_runid.dids import DidResolver
-from vc_runid.keys import KeyType
-from vc_runid.multiformats import multibase_decode
-from vc_runid.proofs import EDDSA_RDFC_2022
+from vc_runid._internal.canonical import canonicalize, expand_document, to_nquads, without_entry
+from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2, default_loader
+from vc_runid._internal.multiformats import multibase_decode
+from vc_runid._internal.rdfc import ACTIVE_IMPLEMENTATION as RDFC_IMPLEMENTATION
+from vc_runid._internal.rdfc import canonicalize_nquads
+from vc_runid.vc.credentials import key_type_for
+from vc_runid.vc.dids import DidResolver
+from vc_runid.vc.keys import KeyType
+from vc_runid.vc.proofs import EDDSA_RDFC_2022
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BENCH_VOCAB = {"@vocab": "https://example.org/bench#"}

@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from vc_runid.demo_model import MODEL_ID
+from vc_runid.demo.model import MODEL_ID
 
 BODY = {"model": MODEL_ID, "messages": [{"role": "system", "content": "Be brief."},
                                         {"role": "user", "content": "what does the declaration say"}],

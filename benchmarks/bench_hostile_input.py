@@ -31,10 +31,10 @@ from typing import Any
 import base58
 import httpx
 
-from vc_runid.credentials import Issuer, init_home, issue_credential
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
-from vc_runid.verification import Verifier
+from vc_runid.vc.credentials import Issuer, init_home, issue_credential
+from vc_runid.vc.verification import Verifier
 
 COMPOSITION = {
     "model": {"modelId": "llama-3.1-8b-instruct", "provider": "local", "revision": "r1"},

@@ -18,9 +18,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from vc_runid.contexts import VC_V2, default_loader
-from vc_runid.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid._internal.contexts import VC_V2, default_loader
 from vc_runid.server.issuance import GenericIssuer, IssuanceGuard
+from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
 
 
 def credential(fields: int, issuer: str) -> dict[str, Any]:

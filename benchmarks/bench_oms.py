@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vc_runid.digests import hash_weights
-from vc_runid.weights_oms import oms_root_digest
+from vc_runid.runs.digests import hash_weights
+from vc_runid.runs.weights_oms import oms_root_digest
 
 
 def make_model(directory: Path, total: int, files: int) -> None:

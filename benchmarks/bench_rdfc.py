@@ -23,7 +23,7 @@ from typing import Any
 
 from pyld import jsonld
 
-from vc_runid._rdfc import (
+from vc_runid._internal.rdfc import (
     ACTIVE_IMPLEMENTATION,
     canonicalize_nquads_fast,
     canonicalize_nquads_reference,

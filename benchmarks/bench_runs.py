@@ -16,8 +16,8 @@ from typing import Any
 
 import vc_runid as runid
 from vc_runid import CompositionBuilder, Issuer, ProofFormat
-from vc_runid.keys import KeyType
-from vc_runid.timeutil import utc_now
+from vc_runid._internal.timeutil import utc_now
+from vc_runid.vc.keys import KeyType
 
 TOOL = {"name": "search", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}
 
@@ -69,7 +69,7 @@ def measure(fmt: ProofFormat, runs: int) -> dict[str, float]:
 
 
 def _decoded(token: str) -> dict[str, Any]:
-    from vc_runid import jose
+    from vc_runid.vc import jose
 
     return jose.credential_from_jwt(jose.parse_jwt(token))[0]
 

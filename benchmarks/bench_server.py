@@ -35,9 +35,9 @@ from typing import Any
 
 import httpx
 
-from vc_runid.credentials import init_home
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
+from vc_runid.vc.credentials import init_home
 
 COMPOSITION = {
     "model": {"modelId": "llama-3.1-8b-instruct", "provider": "local", "revision": "r1"},
@@ -209,7 +209,7 @@ def load_wrk(url: str, token: str, clients: int, seconds: float, proof_format: s
 
 def log_size(url: str) -> int:
     """The size of the log's signed checkpoint (the signature checked)."""
-    from vc_runid.server.commands import checkpoint_key
+    from vc_runid.cli.serve import checkpoint_key
     from vc_runid.transparency import verify_signed_checkpoint
 
     note = httpx.get(f"{url}/log/checkpoint").text

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from vc_runid.contexts import VC_V1, VC_V2
-from vc_runid.credentials import Issuer, ProofFormat, issue_credential
-from vc_runid.keys import KeyType
-from vc_runid.verification import Verifier
+from vc_runid._internal.contexts import VC_V1, VC_V2
+from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.keys import KeyType
+from vc_runid.vc.verification import Verifier
 
 #: The verification time every test uses unless it says otherwise.
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)

@@ -24,9 +24,9 @@ import typer
 from typer.testing import CliRunner
 
 import vc_runid as runid
+from tests.trust import ANY_ISSUER, with_trust
 from vc_runid import CompositionBuilder, ErrorCode, Issuer, KeyType, ProofFormat
-from vc_runid._cli_audit import register
-from vc_runid.audit import (
+from vc_runid.audit.bulk import (
     AuditRow,
     AuditSummary,
     Verdict,
@@ -34,19 +34,18 @@ from vc_runid.audit import (
     write_csv,
     write_json,
 )
-from vc_runid.declaration import SecuredCredential, declare
-from vc_runid.dids import did_web_document
-from vc_runid.keys import KeyPair
-from vc_runid.run_files import write_secured
-from vc_runid.audit import audit_runs as _audit_runs
-
-from tests.trust import ANY_ISSUER, with_trust
+from vc_runid.audit.bulk import audit_runs as _audit_runs
+from vc_runid.cli.audit import register
+from vc_runid.runs.declaration import SecuredCredential, declare
+from vc_runid.store.files import write_secured
+from vc_runid.vc.dids import did_web_document
+from vc_runid.vc.keys import KeyPair
 
 
 def audit_runs(runs: Any, **options: Any) -> AuditSummary:
     """These tests are about the audit, not whom to trust: any issuer, unless a test says otherwise."""
     return _audit_runs(runs, **{"policy": ANY_ISSUER, **options})
-from vc_runid.runner import Run
+from vc_runid.runs.runner import Run
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 VERIFY_AT = T0 + timedelta(days=1)
@@ -493,16 +492,16 @@ def test_cli_a_plain_file_is_neither_a_directory_nor_a_bundle(tmp_path: Path) ->
 
 @pytest.fixture
 def bundle_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Any], None]]:
-    """Install ``vc_runid.bundle`` (a stand-in) or hide it (``None``), for this test only."""
+    """Install ``vc_runid.bundle.archive`` (a stand-in) or hide it (``None``), for this test only."""
 
     def install(module: Any) -> None:
-        monkeypatch.setitem(sys.modules, "vc_runid.bundle", module)
+        monkeypatch.setitem(sys.modules, "vc_runid.bundle.archive", module)
 
     yield install
 
 
 def test_cli_refuses_a_bundle_when_bundle_support_is_absent(tmp_path: Path, bundle_module: Callable[[Any], None]) -> None:
-    bundle_module(None)  # an import of vc_runid.bundle now fails as if the module did not exist
+    bundle_module(None)  # an import of vc_runid.bundle.archive now fails as if the module did not exist
     (tmp_path / "audit.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
 
     result = audit_cli(tmp_path / "audit.zip", "--at", AT)
@@ -513,7 +512,7 @@ def test_cli_refuses_a_bundle_when_bundle_support_is_absent(tmp_path: Path, bund
 
 
 def test_cli_delegates_a_bundle_to_verify_bundle(tmp_path: Path) -> None:
-    bundle = pytest.importorskip("vc_runid.bundle")
+    bundle = pytest.importorskip("vc_runid.bundle.archive")
     home = tmp_path / "home"
     issuer, _ = runid.init_home(home)
     store = runid.RunStore.in_home(home)
@@ -535,7 +534,7 @@ def test_cli_delegates_a_bundle_to_verify_bundle(tmp_path: Path) -> None:
 
 
 def test_cli_a_damaged_bundle_fails_the_audit_with_its_own_check(tmp_path: Path) -> None:
-    pytest.importorskip("vc_runid.bundle")
+    pytest.importorskip("vc_runid.bundle.archive")
     (tmp_path / "audit.zip").write_bytes(b"PK\x03\x04 truncated")
 
     result = audit_cli(tmp_path / "audit.zip", "--at", AT)

@@ -1,6 +1,6 @@
 """Audit bundles (issue 5, "Audit bundles" and "Bad input"): one zip, verified with no network.
 
-Runs are made the way users make them (``vc_runid.runner.run`` into a home's run store; the log
+Runs are made the way users make them (``vc_runid.runs.runner.run`` into a home's run store; the log
 receipts by the issuer service's own ``RunLog``), bundled with ``create_bundle``, and verified with
 ``verify_bundle`` — in process, through the CLI, and inside a network namespace with no network.
 Bad input is a table of (mutation, expected error code, what the report must name).
@@ -30,18 +30,17 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import vc_runid as runid
-from vc_runid._cli_bundle import register
-from vc_runid.audit_report import render_html, render_terminal
-from vc_runid.binding import bind, output_digest
-from vc_runid.bundle import BundleLimits, BundleReport, create_bundle
-from vc_runid.bundle import verify_bundle as _verify_bundle
-from vc_runid.credentials import Issuer, issue_credential
-from vc_runid.declaration import build_declaration, new_run_id
-from vc_runid.errors import ErrorCode
-from vc_runid.keys import KeyPair
-from vc_runid.timeutil import format_datetime
-
 from tests.trust import ANY_ISSUER, with_trust
+from vc_runid._internal.timeutil import format_datetime
+from vc_runid.bundle.archive import BundleLimits, BundleReport, create_bundle
+from vc_runid.bundle.archive import verify_bundle as _verify_bundle
+from vc_runid.bundle.report import render_html, render_terminal
+from vc_runid.cli.bundle import register
+from vc_runid.errors import ErrorCode
+from vc_runid.runs.binding import bind, output_digest
+from vc_runid.runs.declaration import build_declaration, new_run_id
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.keys import KeyPair
 
 
 def verify_bundle(path: Path, **options: Any) -> BundleReport:
@@ -86,7 +85,7 @@ def composition(model: str = "llama-3.1-8b-instruct") -> tuple[runid.RunComposit
 def make_run(
     home: Path, clock: Clock, *, output: str | None = "Paris.", observed_model: str | None = None, model: str | None = None
 ) -> runid.Run:
-    """A run through ``vc_runid.runner.run`` into the home's run store; ``output=None`` leaves it
+    """A run through ``vc_runid.runs.runner.run`` into the home's run store; ``output=None`` leaves it
     declared and unbound (the body raises, as a crashed run would)."""
     issuer = runid.load_issuer(home)
     store = runid.RunStore.in_home(home)
@@ -168,7 +167,7 @@ class Full:
 
 @pytest.fixture
 def full(tmp_path: Path) -> Full:
-    from vc_runid.status import StatusRegistry
+    from vc_runid.vc.status.bitstring import StatusRegistry
 
     home = tmp_path / "web-home"
     runid.init_home(home, domain="example.com")
@@ -317,7 +316,7 @@ def test_the_manifest_lists_every_member_with_digest_size_and_role(full: Full) -
 
 
 def test_verdicts_valid_unbound_drift_revoked_and_the_summary(tmp_path: Path) -> None:
-    from vc_runid.status import StatusRegistry
+    from vc_runid.vc.status.bitstring import StatusRegistry
 
     home = tmp_path / "home"
     runid.init_home(home)
@@ -345,7 +344,7 @@ def test_verdicts_valid_unbound_drift_revoked_and_the_summary(tmp_path: Path) ->
 
 
 def test_a_status_list_signed_by_someone_else_is_named(home: Path, tmp_path: Path) -> None:
-    from vc_runid.status import StatusRegistry
+    from vc_runid.vc.status.bitstring import StatusRegistry
 
     registry = StatusRegistry(home)
     run_id, _ = declare_with_status(home, Clock(), registry)
@@ -358,7 +357,7 @@ def test_a_status_list_signed_by_someone_else_is_named(home: Path, tmp_path: Pat
 
 
 def test_a_credential_status_without_a_status_list_in_the_bundle_fails_closed(home: Path, tmp_path: Path) -> None:
-    from vc_runid.status import StatusRegistry
+    from vc_runid.vc.status.bitstring import StatusRegistry
 
     run_id, _ = declare_with_status(home, Clock(), StatusRegistry(home))
     report = verify_bundle(create_bundle(home, [run_id], tmp_path / "a.zip"), at=AT)
@@ -738,7 +737,7 @@ def _main_command() -> list[str]:
     names = set(typer.main.get_command(main_cli.app).commands)  # type: ignore[attr-defined]
     if "verify-bundle" in names:
         return [sys.executable, "-m", "vc_runid"]
-    code = "import sys; from vc_runid import cli; from vc_runid._cli_bundle import register; register(cli.app); cli.main()"
+    code = "import sys; from vc_runid import cli; from vc_runid.cli.bundle import register; register(cli.app); cli.main()"
     return [sys.executable, "-c", code]
 
 

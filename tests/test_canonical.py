@@ -1,4 +1,4 @@
-"""The fast JSON-LD path of ``vc_runid.canonical`` gives the same bytes as stock pyld.
+"""The fast JSON-LD path of ``vc_runid._internal.canonical`` gives the same bytes as stock pyld.
 
 ``canonicalize`` expands once, with context processing memoized (``_Processor``), and writes
 N-Quads straight from the expansion (``to_nquads``) instead of calling ``jsonld.to_rdf``, which
@@ -20,8 +20,7 @@ from test_w3c_vectors import LOADER as VECTOR_LOADER
 from test_w3c_vectors import OPTIONS as VECTOR_OPTIONS
 from test_w3c_vectors import UNSIGNED as VECTOR_UNSIGNED
 
-from vc_runid._rdfc import canonicalize_nquads
-from vc_runid.canonical import (
+from vc_runid._internal.canonical import (
     _check_expanded,
     _json_ld_failure,
     canonicalize,
@@ -30,9 +29,16 @@ from vc_runid.canonical import (
     to_nquads,
     without_entry,
 )
-from vc_runid.contexts import DATA_INTEGRITY_V2, ED25519_2020_V1, VC_V1, VC_V2, DocumentLoader
+from vc_runid._internal.contexts import (
+    DATA_INTEGRITY_V2,
+    ED25519_2020_V1,
+    VC_V1,
+    VC_V2,
+    DocumentLoader,
+)
+from vc_runid._internal.rdfc import canonicalize_nquads
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.proofs import ECDSA_RDFC_2019, ED25519_SIGNATURE_2020, EDDSA_RDFC_2022
+from vc_runid.vc.proofs import ECDSA_RDFC_2019, ED25519_SIGNATURE_2020, EDDSA_RDFC_2022
 
 EX = "https://example.org/ns#"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from vc_runid.cli import app
-from vc_runid.credentials import ProofFormat, key_type_for
-from vc_runid.keys import KeyType
 from tests.trust import with_trust
+from vc_runid.cli.main import app
+from vc_runid.vc.credentials import ProofFormat, key_type_for
+from vc_runid.vc.keys import KeyType
 
 ERROR_LINE = re.compile(r"^RUNID_[A-Z_]+: \S.*$")
 AT_NOW = "2025-06-01T12:00:00Z"  # every credential here is issued with --created before this

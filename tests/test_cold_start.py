@@ -30,10 +30,10 @@ def test_help_imports_no_service_or_network_stack() -> None:
     loaded = _modules_after(
         "import sys\n"
         "sys.argv = ['vc-runid', '--help']\n"
-        "from vc_runid.cli import main\n"
+        "from vc_runid.cli.main import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
     )
-    assert "vc_runid.cli" in loaded
+    assert "vc_runid.cli.main" in loaded
     assert not {m for m in NOT_FOR_HELP if m in loaded}
 
 
@@ -46,15 +46,15 @@ def test_building_the_cli_draws_nothing() -> None:
 def test_commands_load_what_only_other_commands_need_when_those_run() -> None:
     # The audit engine and YAML (manifests) are for `audit` and `--manifest`, not for `verify`.
     loaded = _modules_after("from vc_runid import cli")
-    assert not {m for m in ("vc_runid.audit", "vc_runid.manifest", "yaml") if m in loaded}
+    assert not {m for m in ("vc_runid.audit.bulk", "vc_runid.runs.manifest", "yaml") if m in loaded}
 
 
 def test_the_package_loads_its_public_names_on_first_use() -> None:
     loaded = _modules_after("import vc_runid.errors")
-    assert "vc_runid.binding" not in loaded
-    assert "vc_runid.presentations" not in loaded
+    assert "vc_runid.runs.binding" not in loaded
+    assert "vc_runid.vc.presentations" not in loaded
     loaded = _modules_after("import vc_runid\nassert vc_runid.TrustPolicy.__name__ == 'TrustPolicy'")
-    assert "vc_runid.policy" in loaded
+    assert "vc_runid.vc.policy" in loaded
 
 
 def test_every_public_name_resolves() -> None:

@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from vc_runid import jose
-from vc_runid.cli import app
-from vc_runid.contexts import (
+from tests.trust import with_trust
+from vc_runid._internal.contexts import (
     DATA_INTEGRITY_V2,
     VC_V1,
     VC_V2,
@@ -32,10 +31,11 @@ from vc_runid.contexts import (
     parse_context_option,
     pinned_contexts,
 )
-from vc_runid.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.cli.main import app
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.verification import Verifier
-from tests.trust import with_trust
+from vc_runid.vc import jose
+from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.verification import Verifier
 
 INDEX = json.loads((contexts_dir() / "index.json").read_text())["contexts"]
 PINNED_URLS = [entry["url"] for entry in INDEX]

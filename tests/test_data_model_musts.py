@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from vc_runid.contexts import contexts_dir, default_loader, served_context_bytes
-from vc_runid.credentials import Issuer, issue_credential
-from vc_runid.documents import check_credential
+from vc_runid._internal.contexts import contexts_dir, default_loader, served_context_bytes
 from vc_runid.errors import DataModelError, ErrorCode, RunIdError
-from vc_runid.proofs import EDDSA_JCS_2022, ProofOptions
-from vc_runid.verification import Verifier
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.documents import check_credential
+from vc_runid.vc.proofs import EDDSA_JCS_2022, ProofOptions
+from vc_runid.vc.verification import Verifier
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"

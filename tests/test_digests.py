@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from vc_runid.digests import (
+from vc_runid.errors import ErrorCode, RunError, RunIdError, UsageError
+from vc_runid.runs.digests import (
     SALT_BYTES,
     WeightsDigest,
     decode_digest_multibase,
@@ -32,7 +33,6 @@ from vc_runid.digests import (
     sha256_file,
     verify_weights,
 )
-from vc_runid.errors import ErrorCode, RunError, RunIdError, UsageError
 
 SHA256_EMPTY_HEX = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 SHA256_ABC_HEX = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -24,16 +24,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vc_runid as runid
-from vc_runid.binding import bind, output_digest
-from vc_runid.bundle import verify_bundle
-from vc_runid.credentials import Issuer, ProofFormat, issue_credential
-from vc_runid.declaration import declare
-from vc_runid.documents import parse_json, read_document
+from vc_runid.bundle.archive import verify_bundle
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.presentations import present, verify_presentation
-from vc_runid.run_files import parse_disclosures
-from vc_runid.run_verification import verify_run
-from vc_runid.verification import Verifier
+from vc_runid.runs.binding import bind, output_digest
+from vc_runid.runs.declaration import declare
+from vc_runid.runs.verify import verify_run
+from vc_runid.store.files import parse_disclosures
+from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.documents import parse_json, read_document
+from vc_runid.vc.presentations import present, verify_presentation
+from vc_runid.vc.verification import Verifier
 
 T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)
@@ -52,7 +52,7 @@ FUZZ = settings(
 
 def _verifier() -> Verifier:
     try:
-        from vc_runid.policy import TrustPolicy
+        from vc_runid.vc.policy import TrustPolicy
     except ImportError:  # pragma: no cover - the policy lands with issue 8 §3
         return Verifier(now=NOW)
     return Verifier(now=NOW, policy=TrustPolicy.unsafe_any_issuer())
@@ -291,7 +291,7 @@ def test_the_fuzz_corpus_starts_from_documents_that_verify(tmp_path: Path) -> No
 def test_the_cli_verifies_mutated_files_with_a_typed_verdict(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     from typer.testing import CliRunner
 
-    from vc_runid.cli import app
+    from vc_runid.cli.main import app
 
     declaration, binding = _run()
     directory = tmp_path_factory.mktemp("cli")

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 import vc_runid as runid
-from vc_runid import jose
-from vc_runid.credentials import Issuer, ProofFormat
-from vc_runid.dids import DidResolver, did_web_document
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.run_files import receipt_path, run_file_stem
-from vc_runid.verification import Verifier
+from vc_runid.store.files import receipt_path, run_file_stem
+from vc_runid.vc import jose
+from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.dids import DidResolver, did_web_document
+from vc_runid.vc.verification import Verifier
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -87,7 +87,7 @@ def test_run_ids_never_reach_a_path_unchecked(tmp_path: Path, run_id: str) -> No
 
 
 def test_the_client_never_sends_a_token_over_plain_http_to_another_host() -> None:
-    from vc_runid.client import IssuerClient
+    from vc_runid.client.issuer import IssuerClient
 
     with pytest.raises(RunIdError) as refused:
         IssuerClient("http://issuer.example", token="runid_secret")
@@ -97,7 +97,7 @@ def test_the_client_never_sends_a_token_over_plain_http_to_another_host() -> Non
 
 
 def test_the_demo_never_writes_into_a_directory_it_did_not_make(tmp_path: Path) -> None:
-    from vc_runid.demo import run_demo
+    from vc_runid.demo.job import run_demo
 
     mine = tmp_path / "mine"
     (mine / "weights").mkdir(parents=True)

@@ -17,13 +17,19 @@ import base58
 import pytest
 import rfc8785
 
-from vc_runid.contexts import default_loader
-from vc_runid.credentials import Issuer, ProofFormat
+from vc_runid._internal.contexts import default_loader
+from vc_runid._internal.multiformats import multibase_decode
 from vc_runid.errors import ErrorCode, ProofError, RunIdError
-from vc_runid.keys import KeyPair, KeyType, PublicKey
-from vc_runid.multiformats import multibase_decode
-from vc_runid.proofs import ECDSA_JCS_2019, EDDSA_JCS_2022, EDDSA_RDFC_2022, ProofOptions, suite_for
-from vc_runid.verification import Verifier
+from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.keys import KeyPair, KeyType, PublicKey
+from vc_runid.vc.proofs import (
+    ECDSA_JCS_2019,
+    EDDSA_JCS_2022,
+    EDDSA_RDFC_2022,
+    ProofOptions,
+    suite_for,
+)
+from vc_runid.vc.verification import Verifier
 
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"

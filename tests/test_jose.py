@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from vc_runid.contexts import VC_V1, VC_V2
-from vc_runid.dids import ASSERTION, DidResolver, did_key_for, did_key_vm
-from vc_runid.documents import MAX_DOCUMENT_BYTES, check_credential
+from vc_runid._internal.contexts import VC_V1, VC_V2
+from vc_runid._internal.multiformats import b64url_decode, b64url_encode
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.jose import (
+from vc_runid.vc.dids import ASSERTION, DidResolver, did_key_for, did_key_vm
+from vc_runid.vc.documents import MAX_DOCUMENT_BYTES, check_credential
+from vc_runid.vc.jose import (
     ALLOWED_ALGS,
     VC_JOSE,
     VC_JWT_V1,
@@ -35,8 +36,7 @@ from vc_runid.jose import (
     unwrap_envelope,
     verify_jwt_signature,
 )
-from vc_runid.keys import KeyPair, KeyType
-from vc_runid.multiformats import b64url_decode, b64url_encode
+from vc_runid.vc.keys import KeyPair, KeyType
 
 try:  # tests/ is not a package: pytest puts it on sys.path, so "interop" is importable.
     from interop import didkit_oracle as oracle

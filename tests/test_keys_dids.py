@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from vc_runid.credentials import Issuer, ProofFormat, init_home, key_type_for, load_issuer
-from vc_runid.dids import (
+from vc_runid._internal.multiformats import Multicodec, multibase_decode
+from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.vc.credentials import Issuer, ProofFormat, init_home, key_type_for, load_issuer
+from vc_runid.vc.dids import (
     ASSERTION,
     AUTHENTICATION,
     DidResolver,
@@ -28,10 +30,8 @@ from vc_runid.dids import (
     load_did_store,
     resolve_did_key,
 )
-from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.keys import KeyPair, KeyStore, KeyType, PublicKey, load_key_file
-from vc_runid.multiformats import Multicodec, multibase_decode
-from vc_runid.verification import Verifier
+from vc_runid.vc.keys import KeyPair, KeyStore, KeyType, PublicKey, load_key_file
+from vc_runid.vc.verification import Verifier
 
 KEY_TYPES = [KeyType.ED25519, KeyType.P256]
 DID_KEY_PREFIX = {KeyType.ED25519: "did:key:z6Mk", KeyType.P256: "did:key:zDn"}

@@ -27,7 +27,7 @@ def test_a_broken_contract_fails_the_check(tmp_path: Path) -> None:
     config.write_text(
         '[tool.importlinter]\nroot_package = "vc_runid"\n\n'
         '[[tool.importlinter.contracts]]\nname = "deliberately broken"\ntype = "forbidden"\n'
-        'source_modules = ["vc_runid.cli"]\nforbidden_modules = ["vc_runid.verification"]\n'
+        'source_modules = ["vc_runid.cli.main"]\nforbidden_modules = ["vc_runid.vc.verification"]\n'
     )
     result = _lint_imports("--config", str(config))
     assert result.returncode != 0

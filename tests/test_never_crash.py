@@ -17,19 +17,23 @@ from typing import Any
 
 import pytest
 
-from vc_runid._files import read_limited
-from vc_runid.audit import discover_runs
-from vc_runid.bundle import verify_bundle
-from vc_runid.canonical import canonicalize
-from vc_runid.credentials import Issuer, issue_credential
-from vc_runid.dids import load_did_store, resolve_did_key
-from vc_runid.digests import decode_digest_multibase
-from vc_runid.documents import MAX_DOCUMENT_BYTES, parse_json
+from vc_runid._internal.canonical import canonicalize
+from vc_runid._internal.files import read_limited
+from vc_runid._internal.multiformats import (
+    MAX_MULTIBASE_BYTES,
+    max_encoded_length,
+    multibase_decode,
+)
+from vc_runid.audit.bulk import discover_runs
+from vc_runid.bundle.archive import verify_bundle
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.multiformats import MAX_MULTIBASE_BYTES, max_encoded_length, multibase_decode
-from vc_runid.presentations import verify_presentation
-from vc_runid.run_files import parse_disclosures, read_secured
-from vc_runid.verification import Verifier
+from vc_runid.runs.digests import decode_digest_multibase
+from vc_runid.store.files import parse_disclosures, read_secured
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.dids import load_did_store, resolve_did_key
+from vc_runid.vc.documents import MAX_DOCUMENT_BYTES, parse_json
+from vc_runid.vc.presentations import verify_presentation
+from vc_runid.vc.verification import Verifier
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -215,9 +219,9 @@ GOOD_DIGEST = "uEiCvZBZBqvVCLLCsoTrbqVVjK0_WCmXVCgCbmFCoq1QxSQ"
 
 @pytest.mark.parametrize("digest", ["nope", "u", "z", "uAAAA", "z" + "2" * 5000])
 def test_a_declaration_whose_digests_are_not_digests_is_not_a_declaration(digest: str) -> None:
-    from vc_runid.binding import OutputDigest
-    from vc_runid.composition import RunComposition
-    from vc_runid.declaration import DECLARATION_TYPE, declaration_subject
+    from vc_runid.runs.binding import OutputDigest
+    from vc_runid.runs.composition import RunComposition
+    from vc_runid.runs.declaration import DECLARATION_TYPE, declaration_subject
 
     with pytest.raises(ValueError, match="digestMultibase"):
         RunComposition.model_validate({"model": {"modelId": "m"}, "input": {"digestMultibase": digest}})
@@ -233,7 +237,7 @@ def test_a_declaration_whose_digests_are_not_digests_is_not_a_declaration(digest
 
 
 def test_parameters_with_a_lone_surrogate_are_refused_when_the_composition_is_read() -> None:
-    from vc_runid.composition import RunComposition
+    from vc_runid.runs.composition import RunComposition
 
     with pytest.raises(ValueError, match="surrogate"):
         RunComposition.model_validate(
@@ -245,9 +249,9 @@ def test_parameters_with_a_lone_surrogate_are_refused_when_the_composition_is_re
 
 
 def test_completed_100_ns_before_started_is_out_of_order() -> None:
-    from vc_runid.binding import BindingSubject, OutputDigest
-    from vc_runid.run_verification import _time_order
-    from vc_runid.timeutil import parse_instant
+    from vc_runid._internal.timeutil import parse_instant
+    from vc_runid.runs.binding import BindingSubject, OutputDigest
+    from vc_runid.runs.verify import _time_order
 
     assert parse_instant("2026-01-01T00:00:00.0000001Z", "t") > parse_instant("2026-01-01T00:00:00Z", "t")
     assert parse_instant("2026-01-01T01:00:00.5+01:00", "t") == parse_instant("2026-01-01T00:00:00.50Z", "t")
@@ -264,8 +268,8 @@ def test_completed_100_ns_before_started_is_out_of_order() -> None:
 
 
 def test_a_context_file_or_a_manifest_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
-    from vc_runid.contexts import read_context_file
-    from vc_runid.manifest import load_manifest
+    from vc_runid._internal.contexts import read_context_file
+    from vc_runid.runs.manifest import load_manifest
 
     fifo = tmp_path / "context.json"
     os.mkfifo(fifo)
@@ -281,7 +285,7 @@ def test_a_bundle_with_unusable_json_inside_gets_a_typed_finding(tmp_path: Path,
     import vc_runid as runid
     from tests.test_bundle import AT as BUNDLE_AT
     from tests.test_bundle import Clock, make_run, path_with_role, rewrite
-    from vc_runid.bundle import create_bundle
+    from vc_runid.bundle.archive import create_bundle
 
     home = tmp_path / "home"
     runid.init_home(home)

@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from vc_runid.composition import CompositionBuilder, WeightsDigest
-from vc_runid.credentials import Issuer
-from vc_runid.declaration import declaration_subject, declare
 from vc_runid.errors import ErrorCode, RunError
+from vc_runid.runs.composition import CompositionBuilder, WeightsDigest
+from vc_runid.runs.declaration import declaration_subject, declare
+from vc_runid.vc.credentials import Issuer
 
 try:
     from model_signing import hashing, signing
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - scripts/test installs the oms extra
     warnings.warn("model-signing is not installed (pip install 'vc-runid[oms]'): OMS tests SKIPPED", stacklevel=1)
     pytest.skip("model-signing is not installed", allow_module_level=True)
 
-from vc_runid.weights_oms import SIGNATURE_NAME, oms_root_digest, verify_oms_weights
+from vc_runid.runs.weights_oms import SIGNATURE_NAME, oms_root_digest, verify_oms_weights
 
 
 def _keys(directory: Path, name: str) -> tuple[Path, Path]:
@@ -74,7 +74,7 @@ def test_the_declared_oms_digest_is_the_root_the_signature_covers(signed_model: 
 
     subject = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))["subject"][0]["digest"]["sha256"]
     weights = _declared_weights(model)
-    from vc_runid.digests import _multibase_of_sha256
+    from vc_runid.runs.digests import _multibase_of_sha256
 
     assert weights.omsDigestMultibase == _multibase_of_sha256(bytes.fromhex(subject))
     assert weights.omsSignature is not None
@@ -146,8 +146,8 @@ def test_a_declaration_without_an_oms_digest_is_a_mismatch(signed_model: tuple[P
 def test_a_declaration_with_oms_weights_verifies(signed_model: tuple[Path, Path]) -> None:
     # The new terms (omsDigestMultibase, omsSignature, signer) are in the pinned vocabulary, so the
     # declaration signs and verifies like any other, and they are part of what is signed.
-    from vc_runid.policy import TrustPolicy
-    from vc_runid.verification import Verifier
+    from vc_runid.vc.policy import TrustPolicy
+    from vc_runid.vc.verification import Verifier
 
     model, _ = signed_model
     composition, _ = CompositionBuilder().model("tiny", weights=model, weights_digest_method="both").input("hi").build()
@@ -158,7 +158,7 @@ def test_a_declaration_with_oms_weights_verifies(signed_model: tuple[Path, Path]
 
 
 def test_a_run_manifest_chooses_the_oms_digest(signed_model: tuple[Path, Path], tmp_path: Path) -> None:
-    from vc_runid.manifest import compose_from_manifest
+    from vc_runid.runs.manifest import compose_from_manifest
 
     model, public = signed_model
     (tmp_path / "input.txt").write_text("hi\n")

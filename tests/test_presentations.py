@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.trust import ANY_ISSUER
 from vc_runid import (
     CompositionBuilder,
     DidResolver,
@@ -33,21 +34,20 @@ from vc_runid import (
     output_digest,
     run,
 )
-from vc_runid.contexts import ED25519_2020_V1, VC_V1, VC_V2
-from vc_runid.declaration import SecuredCredential, declare
-from vc_runid.dids import did_web_document
-from vc_runid.keys import KeyPair
-from vc_runid.presentations import (
+from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2
+from vc_runid.runs.declaration import SecuredCredential, declare
+from vc_runid.runs.runner import Run
+from vc_runid.runs.verify import BOUND, DECLARED
+from vc_runid.vc.dids import did_web_document
+from vc_runid.vc.keys import KeyPair
+from vc_runid.vc.presentations import (
     PresentationReport,
     is_presentation,
     present,
     present_runs,
     verify_presentation,
 )
-from vc_runid.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions, RdfcSuite
-from vc_runid.run_verification import BOUND, DECLARED
-from vc_runid.runner import Run
-from tests.trust import ANY_ISSUER
+from vc_runid.vc.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions, RdfcSuite
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)  # when every presentation is verified
 T0 = NOW - timedelta(hours=3)  # the runs happen here

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from vc_runid.cli import app
 from tests.trust import with_trust
+from vc_runid.cli.main import app
 
 
 def invoke(*args: str) -> tuple[int, str]:

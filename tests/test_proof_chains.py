@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from vc_runid.contexts import default_loader
-from vc_runid.credentials import Issuer, ProofFormat
+from vc_runid._internal.contexts import default_loader
 from vc_runid.errors import ErrorCode, ProofError, RunIdError
-from vc_runid.keys import KeyPair, PublicKey
-from vc_runid.proofs import EDDSA_JCS_2022, EDDSA_RDFC_2022, ProofOptions
-from vc_runid.verification import Verifier, proof_set
+from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.keys import KeyPair, PublicKey
+from vc_runid.vc.proofs import EDDSA_JCS_2022, EDDSA_RDFC_2022, ProofOptions
+from vc_runid.vc.verification import Verifier, proof_set
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"

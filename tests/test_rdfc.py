@@ -26,8 +26,8 @@ import pytest
 from pyld import jsonld
 from pyld.canon import URDNA2015
 
-from vc_runid import _rdfc
-from vc_runid._rdfc import (
+from vc_runid._internal import rdfc as _rdfc
+from vc_runid._internal.rdfc import (
     canonicalize_nquads,
     canonicalize_nquads_fast,
     canonicalize_nquads_reference,
@@ -116,7 +116,7 @@ def test_selected_implementation_is_reported() -> None:
     [("reference", "pyld"), ("", f"pyoxigraph {pyoxigraph.__version__}")],
 )
 def test_vc_runid_rdfc_environment_variable_selects_at_import(setting: str, expected: str) -> None:
-    probe = "from vc_runid._rdfc import ACTIVE_IMPLEMENTATION as a; print(a)"
+    probe = "from vc_runid._internal.rdfc import ACTIVE_IMPLEMENTATION as a; print(a)"
     env = {**os.environ, "VC_RUNID_RDFC": setting}
     done = subprocess.run(
         [sys.executable, "-c", probe],

@@ -18,8 +18,8 @@ import pytest
 
 import vc_runid as runid
 from vc_runid import CompositionBuilder, ErrorCode, Issuer, Verifier, verify_run
-from vc_runid.bundle import create_bundle, verify_bundle
-from vc_runid.policy import TrustPolicy
+from vc_runid.bundle.archive import create_bundle, verify_bundle
+from vc_runid.vc.policy import TrustPolicy
 
 T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 AT = T0 + timedelta(hours=1)
@@ -125,7 +125,7 @@ def test_a_policys_witness_quorum_is_enforced_on_the_declarations_log_receipt() 
     view). Now the checkpoint of the receipt that proves the declaration must carry the quorum."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from vc_runid.digests import jcs
+    from vc_runid.runs.digests import jcs
     from vc_runid.transparency.cosignature import Witness, add_cosignatures, cosign
 
     issuer = Issuer.generate()
@@ -155,7 +155,7 @@ def test_cli_verify_bundle_takes_the_did_web_document_from_did_store(tmp_path: P
 
     from typer.testing import CliRunner
 
-    from vc_runid.cli import app
+    from vc_runid.cli.main import app
 
     bundle = forged_web_bundle(tmp_path)
     runner = CliRunner()
@@ -194,7 +194,7 @@ def test_a_declarer_naming_itself_as_executor_is_not_independent_however_spelled
     """Before: VALID for every spelling but the first — the independence rule compared DID
     strings, so the executor's own key could vouch for its run by writing its DID with a
     fragment, a query or another case. Now DIDs are compared as the DID they name."""
-    from vc_runid.dids import DidResolver
+    from vc_runid.vc.dids import DidResolver
 
     issuer = _web_issuer()
     run = a_run(issuer, executor=spell(issuer.did))
@@ -205,7 +205,7 @@ def test_a_declarer_naming_itself_as_executor_is_not_independent_however_spelled
 
 
 def test_an_executor_on_another_did_is_independent() -> None:
-    from vc_runid.dids import DidResolver
+    from vc_runid.vc.dids import DidResolver
 
     issuer = _web_issuer()
     for executor in ("did:web:agents.example.com", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"):
@@ -218,7 +218,7 @@ def test_an_executor_on_another_did_is_independent() -> None:
 def test_an_executor_named_by_the_did_key_of_the_declarers_own_key_is_not_independent() -> None:
     """Before: VALID — a did:web issuer named itself as executor by the did:key of its own
     signing key, another string for the same party."""
-    from vc_runid.dids import DidResolver
+    from vc_runid.vc.dids import DidResolver
 
     issuer = _web_issuer()
     run = a_run(issuer, executor=f"did:key:{issuer.key.public.multikey}")
@@ -240,7 +240,7 @@ def _drifted(issuer: Issuer) -> runid.Run:
 def _audit_cli(directory: Path, *args: str) -> Any:
     from typer.testing import CliRunner
 
-    from vc_runid.cli import app
+    from vc_runid.cli.main import app
 
     return CliRunner().invoke(app, ["audit", str(directory), "--at", "2025-06-01T13:00:00Z", *args])
 
@@ -266,8 +266,8 @@ def test_audit_classifies_with_the_contexts_it_was_given(tmp_path: Path) -> None
     not skipped as unreadable: classification expands with the audit's own contexts."""
     import json
 
-    from vc_runid.credentials import issue_credential
-    from vc_runid.declaration import build_declaration, new_run_id
+    from vc_runid.runs.declaration import build_declaration, new_run_id
+    from vc_runid.vc.credentials import issue_credential
 
     issuer = Issuer.generate()
     url = "https://example.com/contexts/notes/v1"
@@ -276,7 +276,7 @@ def test_audit_classifies_with_the_contexts_it_was_given(tmp_path: Path) -> None
     unsigned = build_declaration(composition, issuer_did=issuer.did, declared_at=T0, run_id=new_run_id())
     unsigned["@context"] = [*unsigned["@context"], url]
     unsigned["note"] = "audited with its context"
-    from vc_runid.contexts import DocumentLoader
+    from vc_runid._internal.contexts import DocumentLoader
 
     declaration = issue_credential(unsigned, issuer, created=T0, loader=DocumentLoader({url: context}))
     (tmp_path / "runs").mkdir()
@@ -293,7 +293,7 @@ def test_an_empty_presentation_from_a_stranger_is_not_valid_under_a_policy() -> 
     """Before: VALID (exit 0 on the command line) — a stranger's presentation enclosing nothing
     passed ``verify --trusted-issuer X``, though its only signer is a key nobody trusts. With no
     credential inside, the holder is the signer, so the holder must be one the policy trusts."""
-    from vc_runid.presentations import present, verify_presentation
+    from vc_runid.vc.presentations import present, verify_presentation
 
     trusted, stranger = Issuer.generate(), Issuer.generate()
     empty = present([], stranger, challenge="c0ffee", domain="audit.example", created=T0)
@@ -317,10 +317,10 @@ def test_a_presentation_hiding_its_credentials_under_another_spelling_is_refused
     refuses each spelling (RUNID_NOT_COMPACTED), so nothing enclosed goes unverified."""
     import uuid
 
-    from vc_runid.contexts import default_loader
-    from vc_runid.credentials import ProofFormat
-    from vc_runid.dids import AUTHENTICATION
-    from vc_runid.presentations import _PROFILES, ProofOptions, verify_presentation
+    from vc_runid._internal.contexts import default_loader
+    from vc_runid.vc.credentials import ProofFormat
+    from vc_runid.vc.dids import AUTHENTICATION
+    from vc_runid.vc.presentations import _PROFILES, ProofOptions, verify_presentation
 
     trusted, holder = Issuer.generate(), Issuer.generate()
     expired = runid.issue_credential({
@@ -427,7 +427,7 @@ def test_a_supplied_context_document_is_bounded_too() -> None:
     type-scoped terms, used by a credential naming all 1,000 types, took 9 s to refuse (2,000:
     over a minute) — before any signature check. A supplied context now has at most 64 scoped
     contexts and 4,096 term definitions; the pinned ones are unaffected."""
-    from vc_runid.contexts import DocumentLoader
+    from vc_runid._internal.contexts import DocumentLoader
     from vc_runid.errors import RunIdError
 
     url = "https://attacker.example/ctx/v1"
@@ -523,8 +523,8 @@ def test_audit_unwraps_an_envelope_whose_type_is_a_list(tmp_path: Path) -> None:
     credential". Envelopes are now recognised by their type however it is written."""
     import json
 
-    from vc_runid import jose
-    from vc_runid.credentials import ProofFormat
+    from vc_runid.vc import jose
+    from vc_runid.vc.credentials import ProofFormat
 
     issuer = Issuer.generate()
     builder = CompositionBuilder().model("demo-model", provider="local").input("hi")
@@ -540,7 +540,7 @@ def test_audit_unwraps_an_envelope_whose_type_is_a_list(tmp_path: Path) -> None:
     # and `verify` reads the same envelope as the binding it is
     from typer.testing import CliRunner
 
-    from vc_runid.cli import app
+    from vc_runid.cli.main import app
 
     verified = CliRunner().invoke(app, [
         "verify", str(tmp_path / "declaration.json"), str(tmp_path / "binding.json"),

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import vc_runid as runid
-from vc_runid.audit_report import render_html
-from vc_runid.bundle import create_bundle, verify_bundle
+from vc_runid.bundle.archive import create_bundle, verify_bundle
+from vc_runid.bundle.report import render_html
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent

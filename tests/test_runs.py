@@ -34,10 +34,14 @@ from vc_runid import (
     run_callable,
     verify_run,
 )
-from vc_runid.binding import build_binding
-from vc_runid.credentials import key_type_for
-from vc_runid.declaration import DECLARATION_TYPE, SecuredCredential, build_declaration, declare
-from vc_runid.digests import (
+from vc_runid.runs.binding import build_binding
+from vc_runid.runs.declaration import (
+    DECLARATION_TYPE,
+    SecuredCredential,
+    build_declaration,
+    declare,
+)
+from vc_runid.runs.digests import (
     decode_salt,
     digest_multibase,
     encode_salt,
@@ -46,9 +50,10 @@ from vc_runid.digests import (
     new_salt,
     salted_digest,
 )
-from vc_runid.policy import TrustPolicy
-from vc_runid.run_verification import BOUND, DECLARED
-from vc_runid.runner import Run
+from vc_runid.runs.runner import Run
+from vc_runid.runs.verify import BOUND, DECLARED
+from vc_runid.vc.credentials import key_type_for
+from vc_runid.vc.policy import TrustPolicy
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 VERIFY_AT = T0 + timedelta(hours=1)

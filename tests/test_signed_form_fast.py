@@ -22,10 +22,10 @@ from typing import Any
 from test_canonical import random_credential
 from test_signed_form import REWRITES, Picker, _credential, _signed
 
-from vc_runid.canonical import expand_document
-from vc_runid.contexts import DocumentLoader
+from vc_runid._internal.canonical import expand_document
+from vc_runid._internal.contexts import DocumentLoader
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.signed_form import _compact, _standard_terms, check_compacted
+from vc_runid.vc.signed_form import _compact, _standard_terms, check_compacted
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 XSD = "http://www.w3.org/2001/XMLSchema#"

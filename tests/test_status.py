@@ -19,11 +19,11 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from vc_runid._cli_status import register
-from vc_runid.credentials import Issuer, ProofFormat, init_home, issue_credential
+from vc_runid._internal.multiformats import b64url_decode, b64url_encode
+from vc_runid.cli.status import register
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.multiformats import b64url_decode, b64url_encode
-from vc_runid.status import (
+from vc_runid.vc.credentials import Issuer, ProofFormat, init_home, issue_credential
+from vc_runid.vc.status.bitstring import (
     MAX_BYTES,
     MIN_BITS,
     MIN_BYTES,
@@ -37,7 +37,7 @@ from vc_runid.status import (
     read_status,
     status_entry,
 )
-from vc_runid.verification import Verifier
+from vc_runid.vc.verification import Verifier
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)  # the conftest verifier's clock
 CREATED = NOW - timedelta(hours=1)  # when credentials and status lists are signed

@@ -10,15 +10,15 @@ import pytest
 from typer.testing import CliRunner
 
 import vc_runid as runid
-from vc_runid.cli import app
-from vc_runid.credentials import ProofFormat, init_home
+from vc_runid._internal.timeutil import utc_now
+from vc_runid.cli.main import app
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.policy import TrustPolicy
-from vc_runid.run_verification import verify_run
-from vc_runid.runner import credential_id
-from vc_runid.status import StatusRegistry
-from vc_runid.timeutil import utc_now
-from vc_runid.verification import Verifier
+from vc_runid.runs.runner import credential_id
+from vc_runid.runs.verify import verify_run
+from vc_runid.vc.credentials import ProofFormat, init_home
+from vc_runid.vc.policy import TrustPolicy
+from vc_runid.vc.status.bitstring import StatusRegistry
+from vc_runid.vc.verification import Verifier
 
 #: Status rules are under test here, not whom to trust.
 ANY = TrustPolicy.unsafe_any_issuer()
@@ -84,7 +84,7 @@ def test_cli_verify_with_status_list(tmp_path: Path) -> None:
 
 
 def test_bulk_audit_reports_revoked_runs_given_the_status_list(tmp_path: Path) -> None:
-    from vc_runid.run_files import write_secured
+    from vc_runid.store.files import write_secured
 
     issuer = runid.Issuer.generate()
     registry = StatusRegistry(tmp_path / "registry")

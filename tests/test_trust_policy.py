@@ -17,13 +17,13 @@ from typer.testing import CliRunner
 
 import vc_runid as runid
 from vc_runid import CompositionBuilder, ErrorCode, Issuer, RunIdError, Verifier, verify_run
-from vc_runid.cli import app
-from vc_runid.digests import jcs
-from vc_runid.policy import TrustPolicy
-from vc_runid.run_files import write_secured
-from vc_runid.runner import Run
+from vc_runid.cli.main import app
+from vc_runid.runs.digests import jcs
+from vc_runid.runs.runner import Run
+from vc_runid.store.files import write_secured
 from vc_runid.transparency import Checkpoint, MerkleTree, leaf_hash, sign_checkpoint, vkey
 from vc_runid.transparency.receipt import Receipt
+from vc_runid.vc.policy import TrustPolicy
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 AT = T0 + timedelta(hours=1)

@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 
-from vc_runid import jose
-from vc_runid.contexts import DATA_INTEGRITY_V2, VC_V2
-from vc_runid.credentials import Issuer, ProofFormat, key_type_for
-from vc_runid.documents import MAX_DOCUMENT_BYTES
+from vc_runid._internal.contexts import DATA_INTEGRITY_V2, VC_V2
+from vc_runid._internal.multiformats import b64url_decode, b64url_encode
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.keys import KeyPair, KeyType
-from vc_runid.multiformats import b64url_decode, b64url_encode
-from vc_runid.proofs import EDDSA_RDFC_2022, ProofOptions
-from vc_runid.verification import CheckResult, VerificationReport, Verifier, verify_credential
+from vc_runid.vc import jose
+from vc_runid.vc.credentials import Issuer, ProofFormat, key_type_for
+from vc_runid.vc.documents import MAX_DOCUMENT_BYTES
+from vc_runid.vc.keys import KeyPair, KeyType
+from vc_runid.vc.proofs import EDDSA_RDFC_2022, ProofOptions
+from vc_runid.vc.verification import CheckResult, VerificationReport, Verifier, verify_credential
 
 DI_FORMATS = [ProofFormat.DI, ProofFormat.DI_2020, ProofFormat.ECDSA]
 JWT_FORMATS = [ProofFormat.JOSE, ProofFormat.JWT_V1]

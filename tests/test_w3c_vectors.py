@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from vc_runid.canonical import canonicalize
-from vc_runid.contexts import DocumentLoader
-from vc_runid.dids import DidResolver
-from vc_runid.keys import KeyPair
-from vc_runid.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions
-from vc_runid.verification import Verifier
+from vc_runid._internal.canonical import canonicalize
+from vc_runid._internal.contexts import DocumentLoader
+from vc_runid.vc.dids import DidResolver
+from vc_runid.vc.keys import KeyPair
+from vc_runid.vc.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions
+from vc_runid.vc.verification import Verifier
 
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 LOADER = DocumentLoader({EXAMPLES_V2: {"@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}}})

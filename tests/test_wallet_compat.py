@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from vc_runid.contexts import VC_V1, VC_V2
-from vc_runid.credentials import (
+from vc_runid._internal.contexts import VC_V1, VC_V2
+from vc_runid._internal.multiformats import b64url_encode
+from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.vc.credentials import (
     PROFILE_FORMATS,
     Issuer,
     ProofFormat,
@@ -20,12 +22,10 @@ from vc_runid.credentials import (
     issue_credential,
     profile_format,
 )
-from vc_runid.dids import DidResolver, did_key_for, did_web_document, did_web_method_id
-from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.jose import issue_vc_jose
-from vc_runid.keys import KeyPair, KeyType
-from vc_runid.multiformats import b64url_encode
-from vc_runid.verification import VerificationReport, Verifier
+from vc_runid.vc.dids import DidResolver, did_key_for, did_web_document, did_web_method_id
+from vc_runid.vc.jose import issue_vc_jose
+from vc_runid.vc.keys import KeyPair, KeyType
+from vc_runid.vc.verification import VerificationReport, Verifier
 
 ED = KeyPair.generate(KeyType.ED25519)
 P256 = KeyPair.generate(KeyType.P256)
@@ -165,7 +165,7 @@ def tamper(compact: str) -> str:
 
 
 def _b64decode(segment: str) -> bytes:
-    from vc_runid.multiformats import b64url_decode
+    from vc_runid._internal.multiformats import b64url_decode
 
     return b64url_decode(segment)
 
@@ -240,7 +240,7 @@ def test_a_draft_vc_jose_typ_is_refused_with_a_message_naming_vc_jwt(typ: str) -
 
 
 def _composition() -> Any:
-    from vc_runid.composition import CompositionBuilder
+    from vc_runid.runs.composition import CompositionBuilder
 
     return CompositionBuilder().model("m-1", provider="p").input("What is 2+2?", media_type="text/plain").build()
 
@@ -250,7 +250,7 @@ def _composition() -> Any:
     [(RunProfile.STANDARD, "DataIntegrityProof"), (RunProfile.COMPATIBLE, "Ed25519Signature2020")],
 )
 def test_a_run_profile_picks_the_format_of_declaration_and_binding(profile: RunProfile, proof_type: str) -> None:
-    from vc_runid.runner import run
+    from vc_runid.runs.runner import run
 
     with run(_composition(), issuer=Issuer.from_key(ED), profile=profile) as current:
         current.record_output("4")
@@ -262,7 +262,7 @@ def test_a_run_profile_picks_the_format_of_declaration_and_binding(profile: RunP
 
 
 def test_a_profile_and_a_different_format_contradict_each_other() -> None:
-    from vc_runid.declaration import declare
+    from vc_runid.runs.declaration import declare
 
     with pytest.raises(RunIdError) as caught:
         declare(
@@ -280,8 +280,8 @@ def test_a_profile_and_a_different_format_contradict_each_other() -> None:
 def test_cli_declare_bind_and_run_take_profile(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from vc_runid.cli import app
-    from vc_runid.credentials import init_home
+    from vc_runid.cli.main import app
+    from vc_runid.vc.credentials import init_home
 
     home = tmp_path / "home"
     init_home(home)

@@ -7,7 +7,7 @@ it is taken under. tests/test_trust_policy.py is the one about the policy itself
 
 from __future__ import annotations
 
-from vc_runid.policy import TrustPolicy
+from vc_runid.vc.policy import TrustPolicy
 
 #: For tests of other rules: any issuer, named as unsafe in every report.
 ANY_ISSUER = TrustPolicy.unsafe_any_issuer()

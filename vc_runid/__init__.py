@@ -18,11 +18,17 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .binding import Observed, OutputDigest, Usage, bind, output_digest
-    from .chat_request import composition_from_chat_request
-    from .composition import CompositionBuilder, Disclosure, Disclosures, RunComposition
-    from .contexts import DocumentLoader
-    from .credentials import (
+    from ._internal.contexts import DocumentLoader
+    from .errors import ErrorCode, RunIdError
+    from .runs.binding import Observed, OutputDigest, Usage, bind, output_digest
+    from .runs.chat_request import composition_from_chat_request
+    from .runs.composition import CompositionBuilder, Disclosure, Disclosures, RunComposition
+    from .runs.declaration import declare
+    from .runs.manifest import compose_from_manifest
+    from .runs.runner import Run, run, run_callable
+    from .runs.verify import verify_run
+    from .store.runs import RunStore
+    from .vc.credentials import (
         Issuer,
         ProofFormat,
         RunProfile,
@@ -30,39 +36,33 @@ if TYPE_CHECKING:
         issue_credential,
         load_issuer,
     )
-    from .declaration import declare
-    from .dids import DidResolver
-    from .errors import ErrorCode, RunIdError
-    from .keys import KeyPair, KeyType
-    from .manifest import compose_from_manifest
-    from .policy import TrustPolicy
-    from .presentations import PresentationReport, present, present_runs, verify_presentation
-    from .run_verification import verify_run
-    from .runner import Run, run, run_callable
-    from .store import RunStore
-    from .verification import CheckResult, VerificationReport, Verifier, verify_credential
+    from .vc.dids import DidResolver
+    from .vc.keys import KeyPair, KeyType
+    from .vc.policy import TrustPolicy
+    from .vc.presentations import PresentationReport, present, present_runs, verify_presentation
+    from .vc.verification import CheckResult, VerificationReport, Verifier, verify_credential
 
 # The public names are loaded on first use (PEP 562), so that `import vc_runid.<module>` (every
 # CLI command) pays only for what that command imports, not for the whole library.
 _LAZY: dict[str, str] = {
-    **dict.fromkeys(("Observed", "OutputDigest", "Usage", "bind", "output_digest"), "binding"),
-    "composition_from_chat_request": "chat_request",
-    **dict.fromkeys(("CompositionBuilder", "Disclosure", "Disclosures", "RunComposition"), "composition"),
-    "DocumentLoader": "contexts",
+    **dict.fromkeys(("Observed", "OutputDigest", "Usage", "bind", "output_digest"), "runs.binding"),
+    "composition_from_chat_request": "runs.chat_request",
+    **dict.fromkeys(("CompositionBuilder", "Disclosure", "Disclosures", "RunComposition"), "runs.composition"),
+    "DocumentLoader": "_internal.contexts",
     **dict.fromkeys(
-        ("Issuer", "ProofFormat", "RunProfile", "init_home", "issue_credential", "load_issuer"), "credentials"
+        ("Issuer", "ProofFormat", "RunProfile", "init_home", "issue_credential", "load_issuer"), "vc.credentials"
     ),
-    "declare": "declaration",
-    "DidResolver": "dids",
+    "declare": "runs.declaration",
+    "DidResolver": "vc.dids",
     **dict.fromkeys(("ErrorCode", "RunIdError"), "errors"),
-    **dict.fromkeys(("KeyPair", "KeyType"), "keys"),
-    "compose_from_manifest": "manifest",
-    "TrustPolicy": "policy",
-    **dict.fromkeys(("PresentationReport", "present", "present_runs", "verify_presentation"), "presentations"),
-    "verify_run": "run_verification",
-    **dict.fromkeys(("Run", "run", "run_callable"), "runner"),
-    "RunStore": "store",
-    **dict.fromkeys(("CheckResult", "VerificationReport", "Verifier", "verify_credential"), "verification"),
+    **dict.fromkeys(("KeyPair", "KeyType"), "vc.keys"),
+    "compose_from_manifest": "runs.manifest",
+    "TrustPolicy": "vc.policy",
+    **dict.fromkeys(("PresentationReport", "present", "present_runs", "verify_presentation"), "vc.presentations"),
+    "verify_run": "runs.verify",
+    **dict.fromkeys(("Run", "run", "run_callable"), "runs.runner"),
+    "RunStore": "store.runs",
+    **dict.fromkeys(("CheckResult", "VerificationReport", "Verifier", "verify_credential"), "vc.verification"),
 }
 
 

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from vc_runid import jose
-from vc_runid.contexts import VC_V2
-from vc_runid.credentials import Issuer, ProofFormat, issue_credential
-from vc_runid.presentations import verify_presentation
-from vc_runid.verification import Verifier
+from vc_runid._internal.contexts import VC_V2
+from vc_runid.vc import jose
+from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.presentations import verify_presentation
+from vc_runid.vc.verification import Verifier
 
 from . import runner
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from vc_runid.contexts import contexts_dir
-from vc_runid.verification import Verifier
+from vc_runid._internal.contexts import contexts_dir
+from vc_runid.vc.verification import Verifier
 
 from . import runner
 

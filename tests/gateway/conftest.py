@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vc_runid.credentials import init_home
-from vc_runid.demo_model import MODEL_ID, WEIGHTS_DIR
+from vc_runid.demo.model import MODEL_ID, WEIGHTS_DIR
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
+from vc_runid.vc.credentials import init_home
 
 HERE = Path(__file__).resolve().parent
 VC_RUNID = [sys.executable, "-m", "vc_runid"]

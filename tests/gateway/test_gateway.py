@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from vc_runid.composition import check_disclosure
-from vc_runid.demo_model import MODEL_ID
-from vc_runid.digests import digest_multibase, jcs
-from vc_runid.timeutil import parse_datetime
+from vc_runid._internal.timeutil import parse_datetime
+from vc_runid.demo.model import MODEL_ID
+from vc_runid.runs.composition import check_disclosure
+from vc_runid.runs.digests import digest_multibase, jcs
 
 from .conftest import start_gateway
 
@@ -103,7 +103,7 @@ def test_a_call_is_declared_before_it_is_forwarded_and_bound_after(gateway: str,
 def test_the_declared_input_is_the_conversation_exactly_as_received(gateway: str, gateway_home: Path) -> None:
     """The salts stay with the gateway's operator; with them, the input digest opens to the
     very messages the client sent (a disclosure an auditor can check)."""
-    from vc_runid.store import RunStore
+    from vc_runid.store.runs import RunStore
 
     raw = _client(gateway).chat.completions.with_raw_response.create(**CHAT)
     run_id = raw.headers["Runid-Run-Id"]

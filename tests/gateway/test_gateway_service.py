@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vc_runid.demo_model import MODEL_ID
-from vc_runid.digests import digest_multibase
-from vc_runid.timeutil import parse_datetime
+from vc_runid._internal.timeutil import parse_datetime
+from vc_runid.demo.model import MODEL_ID
+from vc_runid.runs.digests import digest_multibase
 
 from .conftest import Service, start_gateway, start_service
 

@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from vc_runid.demo_model import MODEL_ID
-from vc_runid.dids import DidResolver
-from vc_runid.digests import digest_multibase
-from vc_runid.policy import TrustPolicy
-from vc_runid.run_verification import verify_run
-from vc_runid.timeutil import parse_datetime, utc_now
-from vc_runid.verification import Verifier
+from vc_runid._internal.timeutil import parse_datetime, utc_now
+from vc_runid.demo.model import MODEL_ID
+from vc_runid.runs.digests import digest_multibase
+from vc_runid.runs.verify import verify_run
+from vc_runid.vc.dids import DidResolver
+from vc_runid.vc.policy import TrustPolicy
+from vc_runid.vc.verification import Verifier
 
 from .conftest import Service
 
@@ -86,7 +86,7 @@ def test_async_completion_and_stream(demo_upstream: str, tmp_path: Path) -> None
 
 
 def test_an_upstream_error_is_bound_and_still_raised(demo_upstream: str, tmp_path: Path) -> None:
-    from vc_runid.store import RunStore
+    from vc_runid.store.runs import RunStore
 
     client = instrument(openai.OpenAI(base_url=demo_upstream, api_key="x", max_retries=0), home=tmp_path)
 

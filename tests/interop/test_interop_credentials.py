@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from vc_runid.credentials import Issuer, ProofFormat, issue_credential
 from vc_runid.errors import ErrorCode
-from vc_runid.verification import VerificationReport, verify_credential
+from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.verification import VerificationReport, verify_credential
 
 from . import dbjs
 from . import didkit_oracle as oracle

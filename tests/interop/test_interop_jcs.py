@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from vc_runid.credentials import Issuer, ProofFormat, issue_credential
-from vc_runid.verification import Verifier
+from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.verification import Verifier
 
 from . import dbjs
 

@@ -21,16 +21,16 @@ from typing import Any
 
 import pytest
 
-from vc_runid.composition import CompositionBuilder
-from vc_runid.contexts import ED25519_2020_V1, VC_V1, VC_V2
-from vc_runid.credentials import Issuer, ProofFormat
-from vc_runid.errors import ErrorCode
-from vc_runid.presentations import PresentationReport, present, verify_presentation
-from vc_runid.run_verification import BOUND
-from vc_runid.runner import Run, run
-from vc_runid.timeutil import utc_now
-from vc_runid.verification import Verifier
 from tests.trust import ANY_ISSUER
+from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2
+from vc_runid._internal.timeutil import utc_now
+from vc_runid.errors import ErrorCode
+from vc_runid.runs.composition import CompositionBuilder
+from vc_runid.runs.runner import Run, run
+from vc_runid.runs.verify import BOUND
+from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.presentations import PresentationReport, present, verify_presentation
+from vc_runid.vc.verification import Verifier
 
 from . import dbjs
 from . import didkit_oracle as oracle

@@ -1,4 +1,4 @@
-"""A whole run (declaration + output binding, made by ``vc_runid.runner.run``) in the peers.
+"""A whole run (declaration + output binding, made by ``vc_runid.runs.runner.run``) in the peers.
 
   * VC 2.0 (``ProofFormat.DI``): both credentials verify in the Digital Bazaar JS stack, which
     loads https://w3id.org/vc-runid/v1 from contexts/index.json like any pinned context.
@@ -23,14 +23,14 @@ from typing import Any
 
 import pytest
 
-from vc_runid.composition import CompositionBuilder, Disclosures, RunComposition
-from vc_runid.contexts import RUNID_V1, VC_V1
-from vc_runid.credentials import Issuer, ProofFormat
+from vc_runid._internal.contexts import RUNID_V1, VC_V1
 from vc_runid.errors import ErrorCode
-from vc_runid.policy import TrustPolicy
-from vc_runid.run_verification import BOUND, verify_run
-from vc_runid.runner import Run, run
-from vc_runid.verification import VerificationReport
+from vc_runid.runs.composition import CompositionBuilder, Disclosures, RunComposition
+from vc_runid.runs.runner import Run, run
+from vc_runid.runs.verify import BOUND, verify_run
+from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.policy import TrustPolicy
+from vc_runid.vc.verification import VerificationReport
 
 from . import dbjs
 from . import didkit_oracle as oracle

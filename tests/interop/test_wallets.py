@@ -45,14 +45,20 @@ from typing import Any
 
 import pytest
 
-from vc_runid.composition import CompositionBuilder
-from vc_runid.contexts import ED25519_2020_V1, VC_V1, VC_V2, default_loader
-from vc_runid.credentials import PROFILE_FORMATS, Issuer, ProofFormat, RunProfile, issue_credential
-from vc_runid.dids import DidResolver
-from vc_runid.keys import KeyPair, KeyType
-from vc_runid.proofs import ED25519_SIGNATURE_2020, ProofOptions
-from vc_runid.runner import Run, run
-from vc_runid.verification import Verifier
+from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2, default_loader
+from vc_runid.runs.composition import CompositionBuilder
+from vc_runid.runs.runner import Run, run
+from vc_runid.vc.credentials import (
+    PROFILE_FORMATS,
+    Issuer,
+    ProofFormat,
+    RunProfile,
+    issue_credential,
+)
+from vc_runid.vc.dids import DidResolver
+from vc_runid.vc.keys import KeyPair, KeyType
+from vc_runid.vc.proofs import ED25519_SIGNATURE_2020, ProofOptions
+from vc_runid.vc.verification import Verifier
 
 from . import wallet_matrix, wallets
 

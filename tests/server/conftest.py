@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vc_runid.credentials import init_home
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
+from vc_runid.vc.credentials import init_home
 
 
 def free_port() -> int:

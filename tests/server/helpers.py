@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 
-from vc_runid.policy import TrustPolicy
-from vc_runid.server.commands import checkpoint_key
+from vc_runid.cli.serve import checkpoint_key
 from vc_runid.server.log import verify_receipt
 from vc_runid.transparency import parse_signed_checkpoint
-from vc_runid.verification import verify_credential
+from vc_runid.vc.policy import TrustPolicy
+from vc_runid.vc.verification import verify_credential
 
 COMPOSITION: dict[str, Any] = {
     "model": {"modelId": "llama-3.1-8b-instruct", "provider": "local", "revision": "r1"},

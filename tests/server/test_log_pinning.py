@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
-from vc_runid.server.commands import log_app
+from vc_runid.cli.serve import log_app
 from vc_runid.transparency import parse_signed_checkpoint, vkey
 
 from .conftest import Server

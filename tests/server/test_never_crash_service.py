@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from vc_runid.credentials import Issuer, issue_credential
 from vc_runid.errors import ErrorCode
+from vc_runid.vc.credentials import Issuer, issue_credential
 
 from .conftest import Server, free_port
 from .helpers import COMPOSITION, declare
@@ -61,8 +61,8 @@ def test_a_malformed_body_is_input_not_json(shared_server: Server, body: bytes) 
 
 def test_a_list_of_600_identical_items_is_refused_with_a_typed_code(shared_server: Server) -> None:
     # Used to raise RecursionError inside canonicalization: a text/plain 500.
-    from vc_runid.credentials import load_issuer
     from vc_runid.server.issuance import GenericIssuer
+    from vc_runid.vc.credentials import load_issuer
 
     credential = {
         "@context": [

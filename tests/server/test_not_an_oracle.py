@@ -21,16 +21,16 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from vc_runid.binding import build_binding, output_digest
-from vc_runid.contexts import VC_V2
-from vc_runid.credentials import load_issuer
+from vc_runid._internal.contexts import VC_V2
+from vc_runid._internal.timeutil import format_datetime
+from vc_runid.audit.log import AuditEntry, AuditReport, audit_entries
+from vc_runid.cli.serve import log_app
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.server.audit import AuditEntry, AuditReport, audit_entries
-from vc_runid.server.commands import log_app
-from vc_runid.status import build_status_list_credential, check_status
-from vc_runid.store import RunStore
-from vc_runid.timeutil import format_datetime
-from vc_runid.verification import Verifier, verify_credential
+from vc_runid.runs.binding import build_binding, output_digest
+from vc_runid.store.runs import RunStore
+from vc_runid.vc.credentials import load_issuer
+from vc_runid.vc.status.bitstring import build_status_list_credential, check_status
+from vc_runid.vc.verification import Verifier, verify_credential
 
 from .conftest import Server
 from .helpers import all_entries, bind, declare_and_wait, log_size
@@ -270,7 +270,7 @@ def test_a_foreign_binding_swapped_into_a_bundle_is_not_all_valid(shared_server:
     else:
         # The service no longer signs it; the strongest forgery left is one signed with the run key
         # itself (a stolen key, or a binding from before this fix): its receipt is missing.
-        from vc_runid.credentials import issue_credential
+        from vc_runid.vc.credentials import issue_credential
 
         refused(attempt, "RUNID_ISSUANCE_REFUSED")
         binding = issue_credential(forged, load_issuer(shared_server.home))
@@ -320,7 +320,7 @@ def test_every_status_list_the_service_signs_is_logged(alice: httpx.Client, admi
 def test_log_audit_sees_what_the_run_key_signed_outside_the_run_endpoints(
     alice: httpx.Client, admin: httpx.Client, shared_server: Server
 ) -> None:
-    from vc_runid.credentials import issue_credential
+    from vc_runid.vc.credentials import issue_credential
 
     run_issuer = load_issuer(shared_server.home)
     declaration = declare_and_wait(alice)["declaration"]
@@ -367,7 +367,7 @@ def test_log_audit_command_reports_generic_credentials_and_status_lists(alice: h
 def test_under_did_web_the_generic_issuer_is_published_as_its_own_did(tmp_path: Path) -> None:
     import signal
 
-    from vc_runid.dids import DidResolver
+    from vc_runid.vc.dids import DidResolver
 
     server = Server(tmp_path / "home", extra_args=["--domain", "issuer.example"])
     try:

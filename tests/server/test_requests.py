@@ -12,11 +12,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from vc_runid.contexts import VC_V2
-from vc_runid.server.commands import log_app
+from vc_runid._internal.contexts import VC_V2
+from vc_runid.cli.serve import log_app
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token, revoke_token
-from vc_runid.verification import verify_credential
+from vc_runid.vc.verification import verify_credential
 
 from .conftest import Server
 from .helpers import bind, declare, declare_and_wait, later, log_size, output_body, receipt_verifies
@@ -164,8 +164,8 @@ CREDENTIAL = {
 @pytest.fixture(autouse=True)
 def _names_the_generic_issuer(shared_server: Server) -> None:
     """A VC API request names its issuer: the service's generic issuer (server/issuance.py)."""
-    from vc_runid.credentials import load_issuer
     from vc_runid.server.issuance import GenericIssuer
+    from vc_runid.vc.credentials import load_issuer
 
     CREDENTIAL["issuer"] = GenericIssuer.in_home(shared_server.home, load_issuer(shared_server.home)).did
 
@@ -209,8 +209,8 @@ def test_run_credentials_cannot_be_issued_through_the_generic_endpoint(alice: ht
 
 
 def test_presentations_verify_checks_the_holder_proof_challenge_domain_and_credentials(alice: httpx.Client) -> None:
-    from vc_runid.credentials import Issuer
-    from vc_runid.presentations import present
+    from vc_runid.vc.credentials import Issuer
+    from vc_runid.vc.presentations import present
 
     vc = alice.post("/credentials/issue", json={"credential": CREDENTIAL}).json()["verifiableCredential"]
     vp = present([vc], Issuer.generate(), challenge="c-1", domain="auditor.example")

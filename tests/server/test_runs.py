@@ -11,16 +11,16 @@ from typing import Any
 
 import httpx
 
-from vc_runid.digests import jcs
+from vc_runid._internal.timeutil import parse_datetime, utc_now
+from vc_runid.audit.log import AuditEntry, audit_entries
+from vc_runid.cli.serve import checkpoint_key
 from vc_runid.errors import ErrorCode
-from vc_runid.run_verification import verify_run
-from vc_runid.transparency.receipt import Receipt
-from vc_runid.server.audit import AuditEntry, audit_entries
-from vc_runid.server.commands import checkpoint_key
+from vc_runid.runs.digests import jcs
+from vc_runid.runs.verify import verify_run
 from vc_runid.server.log import verify_checkpoints
-from vc_runid.timeutil import parse_datetime, utc_now
 from vc_runid.transparency import MerkleTree, leaf_hash, verify_signed_checkpoint
-from vc_runid.verification import verify_credential
+from vc_runid.transparency.receipt import Receipt
+from vc_runid.vc.verification import verify_credential
 
 from .conftest import Server
 from .helpers import (

@@ -15,19 +15,19 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from vc_runid.credentials import init_home
+from vc_runid._internal.timeutil import parse_datetime, utc_now
+from vc_runid.audit.log import AuditEntry, audit_entries
+from vc_runid.cli.serve import checkpoint_key, tokens_app
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.jose import credential_from_jwt, parse_jwt
-from vc_runid.policy import TrustPolicy
-from vc_runid.run_verification import verify_run
-from vc_runid.server.audit import AuditEntry, audit_entries
-from vc_runid.server.commands import checkpoint_key, tokens_app
+from vc_runid.runs.verify import verify_run
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import authenticate
-from vc_runid.status import check_status
-from vc_runid.status_fetch import fetch_status_lists
-from vc_runid.timeutil import parse_datetime, utc_now
-from vc_runid.verification import Verifier, verify_credential
+from vc_runid.vc.credentials import init_home
+from vc_runid.vc.jose import credential_from_jwt, parse_jwt
+from vc_runid.vc.policy import TrustPolicy
+from vc_runid.vc.status.bitstring import check_status
+from vc_runid.vc.status.fetch import fetch_status_lists
+from vc_runid.vc.verification import Verifier, verify_credential
 
 from .conftest import Server
 from .helpers import COMPOSITION, all_entries, bind, log_size, receipt_verifies

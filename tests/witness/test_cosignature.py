@@ -182,7 +182,7 @@ def test_bad_witness_vkeys_are_refused(text: str) -> None:
 
 def test_a_trust_policy_names_witnesses_by_cosigner_key() -> None:
     from vc_runid.errors import RunIdError as PolicyError
-    from vc_runid.policy import TrustPolicy
+    from vc_runid.vc.policy import TrustPolicy
 
     policy = TrustPolicy.from_dict({"issuers": ["did:key:z6MkExample"], "witnessQuorum": 1,
                                     "witnesses": [{"name": W1.name, "key": W1.vkey()}]})

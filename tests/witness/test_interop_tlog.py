@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from tests.server.helpers import declare, receipt_verifies
 from tests.witness.conftest import Server, WitnessProcess, free_port
-from vc_runid.credentials import init_home
 from vc_runid.errors import RunIdError
 from vc_runid.transparency import (
     Checkpoint,
@@ -37,6 +36,7 @@ from vc_runid.transparency import (
     vkey,
 )
 from vc_runid.transparency.witness_protocol import format_add_checkpoint
+from vc_runid.vc.credentials import init_home
 
 PEER = Path(__file__).resolve().parents[2] / "interop" / "tlog"
 PYTHON = PEER / ".venv" / "bin" / "python"

@@ -35,10 +35,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..binding import OutputDigest, output_digest
-from ..documents import parse_json
+from .._internal.timeutil import utc_now
 from ..errors import ErrorCode, RunIdError
-from ..timeutil import utc_now
+from ..runs.binding import OutputDigest, output_digest
+from ..vc.documents import parse_json
 from .compose import CHAT, COMPLETIONS, EMBEDDINGS, composition_from_request, trace_context
 from .declarer import Declared, Declarer
 from .observe import SSE, Answer, read_json_answer, read_sse_answer

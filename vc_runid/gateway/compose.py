@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..chat_request import composition_from_chat_request
-from ..composition import CompositionBuilder, Disclosures, RunComposition, TraceContext
-from ..digests import jcs
 from ..errors import ErrorCode, RunError
+from ..runs.chat_request import composition_from_chat_request
+from ..runs.composition import CompositionBuilder, Disclosures, RunComposition, TraceContext
+from ..runs.digests import jcs
 
 CHAT = "chat/completions"
 COMPLETIONS = "completions"

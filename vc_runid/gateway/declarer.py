@@ -15,19 +15,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..binding import Observed, OutputDigest, Usage, bind
-from ..client import IssuerClient
-from ..composition import Disclosures, RunComposition
-from ..credentials import Issuer, init_home
-from ..declaration import SecuredCredential, declaration_subject, declare, issued_at, new_run_id
+from .._internal.timeutil import format_datetime, utc_now
+from ..client.issuer import IssuerClient
 from ..errors import ErrorCode, RunError
-from ..run_files import receipt_path
-from ..runner import credential_id
-from ..store import RunRecord, RunStore
-from ..timeutil import format_datetime, utc_now
+from ..runs.binding import Observed, OutputDigest, Usage, bind
+from ..runs.composition import Disclosures, RunComposition
+from ..runs.declaration import (
+    SecuredCredential,
+    declaration_subject,
+    declare,
+    issued_at,
+    new_run_id,
+)
+from ..runs.runner import credential_id
+from ..store.files import receipt_path
+from ..store.runs import RunRecord, RunStore
+from ..vc.credentials import Issuer, init_home
 
 if TYPE_CHECKING:
-    from ..policy import TrustPolicy
+    from ..vc.policy import TrustPolicy
 
 
 @dataclass(frozen=True)
@@ -183,7 +189,7 @@ def _keep_open(store: RunStore) -> sqlite3.Connection:
 def _document(secured: SecuredCredential) -> dict[str, Any]:
     if isinstance(secured, dict):
         return secured
-    from .. import jose
+    from ..vc import jose
 
     return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
 

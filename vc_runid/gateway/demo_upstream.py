@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..demo_model import MODEL_ID, BigramModel
+from ..demo.model import MODEL_ID, BigramModel
 
 
 def _error(status: int, message: str) -> JSONResponse:

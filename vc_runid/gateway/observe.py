@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..binding import Observed, Usage
+from ..runs.binding import Observed, Usage
 
 SSE = "text/event-stream"
 

@@ -24,9 +24,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..composition import Executor, ModelComponent, RunComposition, WeightsDigest
-from ..digests import hash_weights
 from ..errors import ErrorCode, RunError
+from ..runs.composition import Executor, ModelComponent, RunComposition, WeightsDigest
+from ..runs.digests import hash_weights
 
 
 class _Strict(BaseModel):

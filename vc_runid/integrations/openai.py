@@ -33,15 +33,15 @@ from typing import Any, Self, TypeVar
 
 import anyio.to_thread
 
-from ..binding import OutputDigest, Usage, output_digest
-from ..chat_request import composition_from_chat_request
-from ..composition import Disclosures, RunComposition
-from ..declaration import SecuredCredential
+from .._internal.timeutil import utc_now
 from ..errors import UsageError
 from ..gateway.declarer import Declared, Declarer, LocalDeclarer, ServiceDeclarer
 from ..gateway.observe import Answer, read_json_answer
-from ..keys import default_home
-from ..timeutil import utc_now
+from ..runs.binding import OutputDigest, Usage, output_digest
+from ..runs.chat_request import composition_from_chat_request
+from ..runs.composition import Disclosures, RunComposition
+from ..runs.declaration import SecuredCredential
+from ..vc.keys import default_home
 from . import otel
 
 __all__ = ["InstrumentedRun", "instrument", "run_of"]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..composition import TraceContext
+from ..runs.composition import TraceContext
 
 RUN_ID = "vc_runid.run.id"
 DECLARATION_ID = "vc_runid.declaration.id"
-BINDING_ID = "vc_runid.binding.id"
+BINDING_ID = "vc_runid.runs.binding.id"
 GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
 GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
 GEN_AI_OPERATION = "gen_ai.operation.name"

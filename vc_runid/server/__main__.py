@@ -1,5 +1,5 @@
 """``python -m vc_runid.server [serve options]``: start the issuer service without the main CLI."""
 
-from .commands import serve_main
+from ..cli.serve import serve_main
 
 serve_main()

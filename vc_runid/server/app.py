@@ -26,25 +26,25 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..binding import Observed, OutputDigest, Usage, bind, check_completed_by
-from ..canonical import _EXPANSION_LOCK
-from ..composition import RunComposition
-from ..contexts import default_loader
-from ..credentials import Issuer, ProofFormat, init_home, issue_credential
-from ..declaration import SecuredCredential, declare
-from ..dids import DidResolver
-from ..documents import parse_json
+from .._internal.canonical import _EXPANSION_LOCK
+from .._internal.contexts import default_loader
+from .._internal.timeutil import format_datetime, parse_datetime, parse_instant, utc_now
 from ..errors import ErrorCode, RunError, RunIdError, UsageError
-from ..jose import envelop
-from ..presentations import verify_presentation
-from ..timeutil import format_datetime, parse_datetime, parse_instant, utc_now
-from ..verification import VerificationReport, Verifier
+from ..runs.binding import Observed, OutputDigest, Usage, bind, check_completed_by
+from ..runs.composition import RunComposition
+from ..runs.declaration import SecuredCredential, declare
+from ..vc.credentials import Issuer, ProofFormat, init_home, issue_credential
+from ..vc.dids import DidResolver
+from ..vc.documents import parse_json
+from ..vc.jose import envelop
+from ..vc.presentations import verify_presentation
+from ..vc.verification import VerificationReport, Verifier
 from .issuance import GenericIssuer, IssuanceGuard
 from .log import Receipt, RunLog, b64, log_leaf_data, new_entry
 from .status import LIST_PATH, StatusService, list_url_for, public_base_url
@@ -495,7 +495,7 @@ def _status_list_urls(document: Any) -> set[str]:
 def _format_of(secured: SecuredCredential) -> ProofFormat:
     """The proof format a declaration was issued in; its binding uses the same."""
     if isinstance(secured, str):
-        from ..jose import parse_jwt
+        from ..vc.jose import parse_jwt
 
         return ProofFormat.JWT_V1 if "vc" in parse_jwt(secured).payload else ProofFormat.JOSE
     proof = secured.get("proof")
@@ -1034,7 +1034,7 @@ def _created(run_id: str, name: str, credential: bytes, receipt: Receipt) -> Res
 def _ids(secured: SecuredCredential) -> tuple[str, str]:
     """(run id, credential id) of a secured run credential."""
     if isinstance(secured, str):
-        from ..jose import credential_from_jwt, parse_jwt
+        from ..vc.jose import credential_from_jwt, parse_jwt
 
         document, _ = credential_from_jwt(parse_jwt(secured))
     else:
@@ -1060,7 +1060,7 @@ def app_from_env() -> FastAPI:
     ``RUNID_SERVER_PUBLIC_URL``, ``RUNID_SERVER_CONTEXTS``: a JSON list of ``URL=FILE``)."""
     import os
 
-    from ..contexts import parse_context_option
+    from .._internal.contexts import parse_context_option
 
     options = json.loads(os.environ.get("RUNID_SERVER_CONTEXTS") or "[]")
     app = create_app(

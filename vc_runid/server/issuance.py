@@ -32,15 +32,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from ..canonical import expand_document
-from ..contexts import DocumentLoader
-from ..credentials import Issuer, ProofFormat, key_type_for
-from ..dids import did_web_document
-from ..documents import VcVersion, issuer_id, vc_version
+from .._internal.canonical import expand_document
+from .._internal.contexts import DocumentLoader
+from .._internal.timeutil import format_datetime, parse_datetime
 from ..errors import DataModelError, ErrorCode, KeyMaterialError, RunIdError
-from ..keys import KeyPair, KeyStore, KeyType
-from ..signed_form import check_compacted
-from ..timeutil import format_datetime, parse_datetime
+from ..vc.credentials import Issuer, ProofFormat, key_type_for
+from ..vc.dids import did_web_document
+from ..vc.documents import VcVersion, issuer_id, vc_version
+from ..vc.keys import KeyPair, KeyStore, KeyType
+from ..vc.signed_form import check_compacted
 
 #: The key file (in ``<home>/keys``) of the generic issuer's Ed25519 key. Further key types (a
 #: P-256 key for ecdsa-rdfc-2019) get a name of their own here.

@@ -27,10 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..credentials import Issuer
-from ..declaration import SecuredCredential
-from ..digests import jcs
 from ..errors import ErrorCode, KeyMaterialError, RunIdError
+from ..runs.declaration import SecuredCredential
+from ..runs.digests import jcs
 from ..transparency import (
     Checkpoint,
     MerkleTree,
@@ -42,6 +41,7 @@ from ..transparency import (
     vkey,
 )
 from ..transparency.receipt import Receipt
+from ..vc.credentials import Issuer
 from .storage import LogRow, Outcome, PendingEntry, Storage
 
 if TYPE_CHECKING:
@@ -301,7 +301,7 @@ def new_entry(
 ) -> PendingEntry:
     """The entry for ``secured``; ``leaf`` is its :func:`log_leaf_data` when the caller has it
     already (it is the credential's RFC 8785 JSON, which the service also answers with)."""
-    from ..timeutil import format_datetime
+    from .._internal.timeutil import format_datetime
 
     data = log_leaf_data(secured) if leaf is None else leaf
     return PendingEntry(

@@ -3,7 +3,7 @@
 Every declaration and binding issued in a VC 2.0 format carries a ``BitstringStatusListEntry``
 pointing at bit ``i`` of the list published at ``<public base>/status/1``; revoking the credential
 sets that bit. VC 1.1 formats (``di-2020``, ``jwt-1.1``) carry no status: the VC 1.1 context does
-not define the status list terms (see :func:`vc_runid.declaration.with_status`).
+not define the status list terms (see :func:`vc_runid.runs.declaration.with_status`).
 
     service = StatusService(storage, issuer, storage.status_list_url(list_url_for(base)), lock)
     credential_id, entry, index = service.assign(ProofFormat.DI)    # before signing
@@ -30,12 +30,18 @@ from urllib.parse import unquote, urlsplit
 
 import anyio.to_thread
 
-from ..credentials import Issuer, ProofFormat, issue_credential
-from ..declaration import version_for
-from ..documents import VcVersion
+from .._internal.timeutil import format_datetime, utc_now
 from ..errors import UsageError
-from ..status import MIN_BITS, MIN_BYTES, REVOCATION, build_status_list_credential, status_entry
-from ..timeutil import format_datetime, utc_now
+from ..runs.declaration import version_for
+from ..vc.credentials import Issuer, ProofFormat, issue_credential
+from ..vc.documents import VcVersion
+from ..vc.status.bitstring import (
+    MIN_BITS,
+    MIN_BYTES,
+    REVOCATION,
+    build_status_list_credential,
+    status_entry,
+)
 from .storage import StatusRow, Storage
 
 _logger = logging.getLogger(__name__)

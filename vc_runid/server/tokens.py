@@ -14,8 +14,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from .._internal.timeutil import format_datetime, utc_now
 from ..errors import UsageError
-from ..timeutil import format_datetime, utc_now
 from .storage import Storage, TokenRow
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

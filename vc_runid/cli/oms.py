@@ -1,0 +1,83 @@
+"""``vc-runid verify-weights``: a declaration's weights against an OpenSSF Model Signing signature."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import ErrorCode, RunError, RunIdError
+from .common import (
+    NO_POLICY_HINT,
+    AnyIssuerOption,
+    TrustedIssuerOption,
+    TrustOption,
+    fail,
+    trust_policy,
+)
+
+
+def verify_weights_cmd(
+    declaration: Annotated[Path, typer.Argument(help="The run declaration (JSON, or a compact JWS).")],
+    model: Annotated[Path, typer.Option("--model", help="The model directory the run used.")],
+    oms_key: Annotated[Path, typer.Option("--oms-key", help="The model publisher's public key (EC, PEM).")],
+    signature: Annotated[
+        Path | None, typer.Option("--signature", help="The OMS signature (default: <model>/model.sig).")
+    ] = None,
+    trust: TrustOption = None,
+    trusted_issuer: TrustedIssuerOption = None,
+    any_issuer: AnyIssuerOption = False,
+) -> None:
+    """Offline: the declaration is signed by an issuer you trust, the model directory is what the
+    OMS signature signed (checked with the publisher's key), and the declaration states that
+    signed model. Exit 0 when all three hold, 1 otherwise, 2 for a usage error."""
+    from .._internal.files import read_limited
+    from ..runs.declaration import declaration_subject
+    from ..runs.verify import verify_run
+    from ..runs.weights_oms import verify_oms_weights
+
+    try:
+        policy = trust_policy(trust, trusted_issuer, any_issuer)
+        if policy is None:
+            raise RunError(NO_POLICY_HINT, code=ErrorCode.TRUST_POLICY_MISSING)
+        data = read_limited(declaration, 1 << 22)
+        report = verify_run(data, policy=policy)
+        if not report.valid:
+            failed = [c for c in report.checks if not c.passed]
+            first = failed[0] if failed else None
+            known = {code.value for code in ErrorCode}
+            code = ErrorCode(first.code) if first and first.code in known else ErrorCode.PROOF_INVALID
+            raise RunError(
+                "the declaration does not verify under your trust policy: "
+                + (f"{first.name}: {first.message}" if first else "no check passed"),
+                code=code,
+            )
+        _, composition = declaration_subject(_document(data))
+        weights = composition.model.weights
+        if weights is None:
+            raise RunError("the declaration states no weights for its model", code=ErrorCode.DECLARATION_MISMATCH)
+        message = verify_oms_weights(model, weights, public_key=oms_key, signature=signature)
+    except RunIdError as exc:
+        fail(exc)
+    typer.echo(f"valid: declaration verifies ({report.policy}); {message}")
+
+
+def _document(data: bytes) -> dict[str, Any]:
+    from ..vc.documents import parse_json
+    from ..vc.jose import credential_from_jwt, parse_jwt
+
+    text = data.decode("utf-8", errors="replace").strip()
+    if text.startswith("{"):
+        document = parse_json(data)
+        if not isinstance(document, dict):
+            raise RunError("the declaration is not a JSON object", code=ErrorCode.NOT_A_DECLARATION)
+        return document
+    return credential_from_jwt(parse_jwt(text))[0]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify-weights")(verify_weights_cmd)
+
+
+__all__ = ["register"]

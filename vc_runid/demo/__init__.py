@@ -1,0 +1,1 @@
+"""`vc-runid demo`: the whole job on the embedded default, with a bundled toy model."""

@@ -1,0 +1,147 @@
+"""The local run store: declarations, bindings and the owner's disclosure salts, in SQLite.
+
+Writes are single statements in their own transactions, and a binding is attached with a
+conditional UPDATE, so two concurrent binds of one run cannot both succeed and nothing already
+stored is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import ErrorCode, RunError
+from ..runs.composition import Disclosures
+from ..runs.declaration import SecuredCredential
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    declaration_id TEXT NOT NULL UNIQUE,
+    declaration TEXT NOT NULL,
+    declared_at TEXT NOT NULL,
+    disclosures TEXT NOT NULL,
+    binding TEXT,
+    bound_at TEXT
+)
+"""
+
+
+class RunRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    declaration_id: str
+    declaration: SecuredCredential
+    declared_at: str
+    disclosures: Disclosures
+    binding: SecuredCredential | None = None
+    bound_at: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "bound" if self.binding is not None else "declared"
+
+
+def _dump(secured: SecuredCredential) -> str:
+    return secured if isinstance(secured, str) else json.dumps(secured, separators=(",", ":"))
+
+
+def _load(text: str) -> SecuredCredential:
+    return json.loads(text) if text.startswith("{") else text
+
+
+class RunStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # The store holds every salt (and kept prompt text): readable by its owner only.
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            path.touch(mode=0o600)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+
+    @classmethod
+    def in_home(cls, home: Path) -> RunStore:
+        return cls(home / "runs.sqlite3")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def add_declaration(
+        self,
+        run_id: str,
+        declaration_id: str,
+        declaration: SecuredCredential,
+        declared_at: str,
+        disclosures: Disclosures,
+    ) -> None:
+        try:
+            with self._connect() as db:
+                db.execute(
+                    "INSERT INTO runs (run_id, declaration_id, declaration, declared_at, disclosures) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (run_id, declaration_id, _dump(declaration), declared_at, disclosures.model_dump_json()),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise RunError(f"run {run_id} is already declared in the store", code=ErrorCode.RUN_EXISTS) from exc
+
+    def add_binding(self, run_id: str, binding: SecuredCredential, bound_at: str) -> None:
+        with self._connect() as db:
+            cursor = db.execute(
+                "UPDATE runs SET binding = ?, bound_at = ? WHERE run_id = ? AND binding IS NULL",
+                (_dump(binding), bound_at, run_id),
+            )
+            if cursor.rowcount == 1:
+                return
+        self.get(run_id)  # raises RUN_NOT_FOUND when the run is unknown
+        raise RunError(f"run {run_id} is already bound; a run has one output binding", code=ErrorCode.ALREADY_BOUND)
+
+    def get(self, run_id: str) -> RunRecord:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT run_id, declaration_id, declaration, declared_at, disclosures, binding, bound_at "
+                "FROM runs WHERE run_id = ? OR declaration_id = ?",
+                (run_id, run_id),
+            ).fetchone()
+        if row is None:
+            raise RunError(f"no run {run_id} in {self.path}", code=ErrorCode.RUN_NOT_FOUND)
+        return _record(row)
+
+    def find_by_declaration(self, declaration_id: str) -> RunRecord | None:
+        try:
+            return self.get(declaration_id)
+        except RunError:
+            return None
+
+    def list(self) -> list[RunRecord]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT run_id, declaration_id, declaration, declared_at, disclosures, binding, bound_at "
+                "FROM runs ORDER BY declared_at"
+            ).fetchall()
+        return [_record(r) for r in rows]
+
+
+def _record(row: tuple[str, str, str, str, str, str | None, str | None]) -> RunRecord:
+    return RunRecord(
+        run_id=row[0],
+        declaration_id=row[1],
+        declaration=_load(row[2]),
+        declared_at=row[3],
+        disclosures=Disclosures.model_validate_json(row[4]),
+        binding=_load(row[5]) if row[5] is not None else None,
+        bound_at=row[6],
+    )

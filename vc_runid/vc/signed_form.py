@@ -1,0 +1,484 @@
+"""Decide from what is signed: a document must be exactly in the compacted form its contexts define.
+
+A Data Integrity proof signs the RDF dataset of a document, not its JSON text, and one dataset has
+many JSON-LD spellings: a property under its full IRI instead of its term, a node's properties
+moved into ``@included`` or split over two places with the same ``@id``, a ``type`` written as an
+IRI, a second term an embedded context defines for the same IRI. Each keeps the signature valid
+while a verifier that reads JSON keys by name (``validUntil``, ``credentialStatus``, the run's
+subject) no longer sees the value the signature covers.
+
+vc-runid therefore accepts a document only in the one spelling a reader can trust
+(docs/verification.md, "What is read, and from where"):
+
+1. **compacted**: compacting the document's own expansion with its own ``@context`` gives the
+   document back (arrays of one value and the value itself count as the same);
+2. **standard terms**: every IRI of the vocabularies vc-runid decides from (credentials, security,
+   status lists, runs) is written with the term the pinned context of that vocabulary gives it,
+   and those terms mean nothing else;
+3. **one place per node**: no ``@included``, ``@reverse`` or ``@nest``; named graphs only where the
+   data model puts them (``proof``, a presentation's ``verifiableCredential``); no node described
+   in two places;
+
+Under these rules the JSON keys a reader looks up are the signed statements, so every check can keep
+reading JSON. The same module classifies documents by their *expanded* types.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any, Final
+
+from frozendict import frozendict
+from pyld import jsonld
+
+from .._internal.canonical import _EXPANSION_LOCK, Expansion, _Processor, expand_document
+from .._internal.contexts import DocumentLoader, default_loader
+from ..errors import ContextError, ErrorCode
+
+__all__ = [
+    "BINDING_TYPE_IRI",
+    "DECLARATION_TYPE_IRI",
+    "PRESENTATION_TYPE_IRI",
+    "STATUS_LIST_CREDENTIAL_TYPE_IRI",
+    "VERIFIABLE_CREDENTIAL_TYPE_IRI",
+    "check_compacted",
+    "expanded_types",
+    "types_of",
+]
+
+_CRED: Final = "https://www.w3.org/2018/credentials#"
+_SEC: Final = "https://w3id.org/security#"
+_RUNID: Final = "https://w3id.org/vc-runid#"
+
+VERIFIABLE_CREDENTIAL_TYPE_IRI: Final = _CRED + "VerifiableCredential"
+PRESENTATION_TYPE_IRI: Final = _CRED + "VerifiablePresentation"
+ENVELOPED_CREDENTIAL_TYPE_IRI: Final = _CRED + "EnvelopedVerifiableCredential"
+STATUS_LIST_CREDENTIAL_TYPE_IRI: Final = "https://www.w3.org/ns/credentials/status#BitstringStatusListCredential"
+DECLARATION_TYPE_IRI: Final = _RUNID + "RunDeclarationCredential"
+BINDING_TYPE_IRI: Final = _RUNID + "RunOutputCredential"
+
+#: The contexts whose vocabularies verdicts are decided from. Their terms are the only spellings
+#: accepted for their IRIs (rule 2).
+_CORE_CONTEXTS: Final = (
+    "https://www.w3.org/ns/credentials/v2",
+    "https://www.w3.org/2018/credentials/v1",
+    "https://w3id.org/security/data-integrity/v2",
+    "https://w3id.org/security/data-integrity/v1",
+    "https://w3id.org/security/suites/ed25519-2020/v1",
+    "https://w3id.org/vc/status-list/2021/v1",
+    "https://w3id.org/vc-runid/v1",
+)
+
+#: Properties whose values are named graphs by the data model (VC 2.0 §4.12, Data Integrity §2.1).
+_GRAPH_PROPERTIES: Final = frozenset({_SEC + "proof", _CRED + "verifiableCredential"})
+
+_NODE_KEYWORDS_REFUSED: Final = ("@included", "@reverse", "@nest")
+
+#: The spellings of ``@id`` the pinned contexts define.
+_ID_ALIASES: Final = frozenset({"id", "@id"})
+
+
+def _refuse(message: str, **detail: Any) -> ContextError:
+    return ContextError(
+        f"{message}; a document must be in the compacted form its contexts define "
+        "(docs/verification.md)",
+        code=ErrorCode.NOT_COMPACTED,
+        detail=detail or None,
+    )
+
+
+# --- rule 2: the standard terms ----------------------------------------------------------------
+
+
+def _term_definitions(context: Any) -> Iterator[tuple[str, Any]]:
+    """(term, definition) pairs of a context document, scoped contexts included."""
+    if isinstance(context, list):
+        for item in context:
+            yield from _term_definitions(item)
+        return
+    if not isinstance(context, dict):
+        return
+    for term, definition in context.items():
+        if term.startswith("@"):
+            continue
+        yield term, definition
+        if isinstance(definition, dict) and isinstance(definition.get("@context"), (dict, list)):
+            yield from _term_definitions(definition["@context"])
+
+
+def _standard_terms(
+    loader: DocumentLoader, *, memoize: bool = True
+) -> tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]]:
+    """(IRI → the terms the core contexts give it, term → the IRIs it stands for there).
+
+    ``memoize``: each scoped context is processed once per core context, not once per term it
+    defines (that was ~0.1 s of every CLI verification); False is the reference, in tests."""
+    processor = jsonld.JsonLdProcessor()
+    by_iri: dict[str, set[str]] = {}
+    by_term: dict[str, set[str]] = {}
+    options = {"documentLoader": loader, "base": None, "processingMode": "json-ld-1.1"}
+    for url in _CORE_CONTEXTS:
+        if url not in loader.allowed_urls:
+            continue
+        document = loader(url, {})["document"]
+        context = document.get("@context") if isinstance(document, dict) else None
+        active = processor._get_initial_context({**options, "contextResolver": loader.resolver()})
+        try:
+            active = processor.process_context(active, url, {**options, "contextResolver": loader.resolver()})
+        except jsonld.JsonLdError:  # pragma: no cover - the pinned contexts process
+            continue
+        processed: dict[int, Any] | None = {} if memoize else None  # id(scoped context) -> it processed
+        for term, _ in _term_definitions(context):
+            mapping = active["mappings"].get(term)
+            iri = mapping.get("@id") if mapping else None
+            if iri is None:
+                # A term of a scoped context: expand it with that context applied.
+                iri = _scoped_iri(processor, active, context, term, options, loader, processed)
+            if not isinstance(iri, str) or iri.startswith("@"):
+                continue
+            by_iri.setdefault(iri, set()).add(term)
+            by_term.setdefault(term, set()).add(iri)
+    return (
+        {iri: frozenset(terms) for iri, terms in by_iri.items()},
+        {term: frozenset(iris) for term, iris in by_term.items()},
+    )
+
+
+def _scoped_iri(
+    processor: Any,
+    active: Any,
+    context: Any,
+    term: str,
+    options: dict[str, Any],
+    loader: DocumentLoader,
+    processed: dict[int, Any] | None = None,
+) -> str | None:
+    for owner, definition in _term_definitions(context):
+        scoped = definition.get("@context") if isinstance(definition, dict) else None
+        if not isinstance(scoped, dict) or term not in scoped:
+            continue
+        # ``context`` (and so each scoped context in it) lives as long as ``processed``: ids are stable.
+        inner: Any = processed.get(id(scoped), _NOT_MEMOIZED) if processed is not None else _NOT_MEMOIZED
+        if inner is _NOT_MEMOIZED:
+            try:
+                inner = processor.process_context(
+                    active, scoped, {**options, "contextResolver": loader.resolver(), "overrideProtected": True}
+                )
+            except jsonld.JsonLdError:
+                inner = None
+            if processed is not None:
+                processed[id(scoped)] = inner
+        if inner is None:
+            continue
+        mapping = inner["mappings"].get(term)
+        if mapping and isinstance(mapping.get("@id"), str):
+            return str(mapping["@id"])
+    return None
+
+
+_STANDARD_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _standard_terms_for(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]]:
+    with _STANDARD_LOCK:
+        return _standard_terms(loader)
+
+
+#: Compaction answers that depend only on a processed (frozen, uniquely named) active context and
+#: the *shape* of a value, remembered across documents like the expansion's (canonical.py):
+#: (context, IRI, value shape, vocab, base, reverse) -> the term ``_compact_iri`` chooses, and
+#: (context, property, literal type) -> True when ``_compact`` writes a plain literal as itself.
+#: Bounded; emptied when full. tests/test_signed_form_fast.py compares with pyld's own compaction.
+_MEMO_MAX: Final = 100_000
+_TERMS: dict[tuple[Any, ...], Any] = {}
+_PLAIN_LITERALS: dict[tuple[Any, ...], bool] = {}
+_NOT_MEMOIZED: Final = object()
+_PLAIN_SHAPE: Final = ("@value",)
+
+
+def _iri_shape(value: Any) -> Any:
+    """What pyld's term selection reads of ``value``, or _NOT_MEMOIZED.
+
+    ``_compact_iri`` reads a value object's keys and its @type/@language/@direction/@index, never
+    the literal itself; of an array nothing (it is no object); of None that it is None. A node
+    object is read deeper (its @id may compact to a term), so it is never memoized."""
+    if value is None:
+        return ()
+    kind = type(value)
+    if kind is list:
+        return ("@array",)
+    if kind is dict and "@value" in value:
+        if len(value) == 1:
+            return _PLAIN_SHAPE
+        try:
+            shape = tuple(sorted((k, v) for k, v in value.items() if k != "@value"))
+            hash(shape)
+        except TypeError:
+            return _NOT_MEMOIZED
+        return ("@value", *shape)
+    return _NOT_MEMOIZED
+
+
+class _Compactor(_Processor):
+    """pyld's compaction, remembering which term it chose for which IRI. It shares the
+    expansion's memo of processed contexts (the loader's ``ProcessingCache``), which is most of
+    what compaction would otherwise redo per document.
+
+    Only outermost calls count: term selection probes candidate terms by calling itself."""
+
+    memoize = True
+
+    def __init__(self, loader: DocumentLoader) -> None:
+        super().__init__(loader.processing_cache)
+        self.chosen: set[tuple[str, str]] = set()
+        self._depth = 0
+
+    def _compact_iri(
+        self, active_ctx: Any, iri: Any, value: Any = None, vocab: bool = False, base: Any = None, reverse: bool = False
+    ) -> Any:
+        key: Any = None
+        if self.memoize and type(active_ctx) is frozendict and type(iri) is str:
+            shape = _iri_shape(value)
+            uid = active_ctx.get("_uuid")
+            if shape is not _NOT_MEMOIZED and uid is not None:
+                key = (uid, iri, shape, vocab, base, reverse)
+        term = _TERMS.get(key, _NOT_MEMOIZED) if key is not None else _NOT_MEMOIZED
+        if term is _NOT_MEMOIZED:
+            self._depth += 1
+            try:
+                term = super()._compact_iri(active_ctx, iri, value, vocab, base, reverse)
+            finally:
+                self._depth -= 1
+            if key is not None:
+                if len(_TERMS) >= _MEMO_MAX:
+                    _TERMS.clear()
+                _TERMS[key] = term
+        if self._depth == 0 and vocab and isinstance(iri, str) and isinstance(term, str) and not iri.startswith("@"):
+            self.chosen.add((iri, term))
+        return term
+
+    def _compact(self, active_ctx: Any, active_property: Any, element: Any, options: Any) -> Any:
+        # The common leaf, {"@value": literal}: once pyld has written it as the bare literal for
+        # this (context, property, literal type), it always will (_compact_value reads the
+        # literal's type, never the literal).
+        if (
+            self.memoize
+            and type(element) is dict
+            and len(element) == 1
+            and "@value" in element
+            and type(active_ctx) is frozendict
+        ):
+            literal = element["@value"]
+            uid = active_ctx.get("_uuid")
+            key = (uid, active_property, type(literal))
+            if uid is not None and _PLAIN_LITERALS.get(key):
+                return literal
+            compacted = super()._compact(active_ctx, active_property, element, options)
+            if uid is not None:
+                if len(_PLAIN_LITERALS) >= _MEMO_MAX:
+                    _PLAIN_LITERALS.clear()
+                _PLAIN_LITERALS[key] = compacted is literal
+            return compacted
+        return super()._compact(active_ctx, active_property, element, options)
+
+
+def _compact(
+    expanded: list[Any], context: Any, loader: DocumentLoader, *, memoize: bool = True
+) -> tuple[Any, set[tuple[str, str]]]:
+    compactor = _Compactor(loader)
+    compactor.memoize = memoize  # False: pyld's compaction as is (the reference, in tests)
+    options = {
+        "documentLoader": loader,
+        "contextResolver": loader.resolver(),
+        "base": None,
+        "compactArrays": True,
+        "compactToRelative": True,
+        "graph": False,
+        "skipExpansion": True,
+        "activeCtx": False,
+        "link": False,
+        "extractAllScripts": False,
+        "processingMode": "json-ld-1.1",
+    }
+    active = compactor._get_initial_context(options)
+    active = compactor.process_context(active, context, options)
+    element = expanded[0] if len(expanded) == 1 else expanded
+    return compactor._compact(active, None, element, options), compactor.chosen
+
+
+# --- rule 1: compacted ------------------------------------------------------------------------
+
+
+def _same(written: Any, compacted: Any, path: str) -> str | None:
+    """Where ``written`` differs from ``compacted`` (None where they agree), as a JSON path."""
+    if isinstance(written, list) and len(written) == 1 and not isinstance(compacted, list):
+        return _same(written[0], compacted, path)
+    if isinstance(compacted, list) and len(compacted) == 1 and not isinstance(written, list):
+        return _same(written, compacted[0], path)
+    if isinstance(written, dict) and isinstance(compacted, str) and len(written) == 1 and _ID_ALIASES.intersection(written):
+        # A node reference written as an object with only its id: the same statement as the
+        # IRI alone, which compaction writes for a term whose values are typed @id.
+        return _same(next(iter(written.values())), compacted, path)
+    if isinstance(written, dict) and isinstance(compacted, dict):
+        for key in written.keys() | compacted.keys():
+            if key == "@context" and not path:
+                continue
+            if key not in compacted or key not in written:
+                return f"{path}.{key}" if path else key
+            where = _same(written[key], compacted[key], f"{path}.{key}" if path else key)
+            if where is not None:
+                return where
+        return None
+    if isinstance(written, list) and isinstance(compacted, list):
+        if len(written) != len(compacted):
+            return path or "."
+        for index, (left, right) in enumerate(zip(written, compacted, strict=True)):
+            where = _same(left, right, f"{path}[{index}]")
+            if where is not None:
+                return where
+        return None
+    if type(written) is not type(compacted) or written != compacted:
+        return path or "."
+    return None
+
+
+# --- rule 3: one place per node ---------------------------------------------------------------
+
+
+def _walk(values: Any, graph: str, seen: dict[tuple[str, str], int], in_graph_property: bool) -> None:
+    """Check the expanded form: refused keywords, named graphs, nodes described twice."""
+    if isinstance(values, list):
+        for value in values:
+            _walk(value, graph, seen, in_graph_property)
+        return
+    if not isinstance(values, dict):
+        return
+    if "@value" in values:
+        return
+    if "@list" in values:
+        _walk(values["@list"], graph, seen, False)
+        return
+    if "@set" in values:
+        _walk(values["@set"], graph, seen, False)
+        return
+    for keyword in _NODE_KEYWORDS_REFUSED:
+        if keyword in values:
+            raise _refuse(f"{keyword} is not accepted", keyword=keyword)
+    if "@graph" in values:
+        if not in_graph_property:
+            raise _refuse("a named graph (@graph) is only accepted as the value of proof or verifiableCredential")
+        if any(key not in ("@graph", "@id", "@index") for key in values):
+            raise _refuse("a named graph that is also a node is not accepted")
+        name = values.get("@id", f"graph#{id(values)}")
+        inner: dict[tuple[str, str], int] = {}
+        _walk(values["@graph"], str(name), inner, False)
+        return
+    node_id = values.get("@id")
+    if isinstance(node_id, str) and any(key != "@id" for key in values):
+        key = (graph, node_id)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            raise _refuse(f"node {node_id} is described in more than one place", id=node_id)
+    for prop, value in values.items():
+        if prop.startswith("@"):
+            continue
+        _walk(value, graph, seen, prop in _GRAPH_PROPERTIES)
+
+
+def check_compacted(
+    document: dict[str, Any],
+    expansion: Expansion | None = None,
+    loader: DocumentLoader | None = None,
+    *,
+    checked_separately: frozenset[str] = frozenset(),
+) -> str:
+    """Refuse (``RUNID_NOT_COMPACTED``) a document a JSON reader could read otherwise than its
+    signature covers; ``expansion`` is the document's safe-mode expansion, when already made.
+
+    ``checked_separately`` names top-level entries whose values are documents of their own,
+    verified and checked on their own (a presentation's ``verifiableCredential``, each with its
+    own ``@context``): their values are left out of the comparison, not out of the rules."""
+    loader = loader or default_loader()
+    if expansion is None:
+        expansion = expand_document(document, loader)
+    expanded = expansion.expanded
+    if len(expanded) != 1 or not isinstance(expanded[0], dict):
+        raise _refuse("the document must be a single node (no top-level @graph)")
+    _walk(expanded, "", {}, False)
+    for key in document:
+        if key.startswith("@") and key != "@context":
+            raise _refuse(f"top-level {key} is not accepted", keyword=key)
+    if checked_separately:
+        left_out = {expansion.top_level.get(key) for key in checked_separately if key in document}
+        if any(not isinstance(iri, str) or iri.startswith("@") for iri in left_out):
+            raise _refuse("an enclosed document is not under its standard term")
+        expanded = [{k: v for k, v in expanded[0].items() if k not in left_out}]
+        document = {k: v for k, v in document.items() if k not in checked_separately}
+    by_iri, by_term = _standard_terms_for(loader)
+    with _EXPANSION_LOCK:
+        try:
+            compacted, chosen = _compact(expanded, document.get("@context"), loader)
+        except jsonld.JsonLdError as exc:
+            raise _refuse(f"the document cannot be compacted ({exc.code})") from exc
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # pyld trips on shapes expansion let through (a null @type, say): whatever it is,
+            # it is no compacted form, so it is refused, never an internal error.
+            raise _refuse(f"the document cannot be compacted ({type(exc).__name__})") from exc
+    for iri, term in chosen:
+        allowed = by_iri.get(iri)
+        if allowed is not None and term not in allowed:
+            raise _refuse(f"{iri} is written as {term!r}, not as {' or '.join(sorted(allowed))}", iri=iri, term=term)
+        meanings = by_term.get(term)
+        if meanings is not None and iri not in meanings and ":" not in term:
+            raise _refuse(f"{term!r} stands for {iri} here, not for {' or '.join(sorted(meanings))}", iri=iri, term=term)
+    where = _same(_without_copied_proof_contexts(document), compacted, "")
+    if where is not None:
+        raise _refuse(f"{where!r} is not written as its context defines", path=where)
+    return "in the compacted form its contexts define"
+
+
+def _without_copied_proof_contexts(document: dict[str, Any]) -> dict[str, Any]:
+    """A JCS proof carries a copy of the document's ``@context`` (vc-di-eddsa §3.3.1 step 2,
+    vc-di-ecdsa §3.4.1 step 2). Applying the contexts already in force once more defines no term
+    differently, so that copy is no second reading; any other ``@context`` in a proof still is."""
+    context, proof = document.get("@context"), document.get("proof")
+
+    def strip(entry: Any) -> Any:
+        if isinstance(entry, dict) and "@context" in entry and entry["@context"] == context:
+            return {k: v for k, v in entry.items() if k != "@context"}
+        return entry
+
+    if proof is None:
+        return document
+    return {**document, "proof": [strip(p) for p in proof] if isinstance(proof, list) else strip(proof)}
+
+
+def expanded_types(expansion: Expansion) -> frozenset[str]:
+    """The type IRIs of the document's top-level node."""
+    if len(expansion.expanded) != 1 or not isinstance(expansion.expanded[0], dict):
+        return frozenset()
+    types = expansion.expanded[0].get("@type", [])
+    return frozenset(t for t in types if isinstance(t, str))
+
+
+def types_of(secured: dict[str, Any] | str, loader: DocumentLoader | None = None) -> frozenset[str]:
+    """The expanded type IRIs of a credential *before* it is verified, to choose how to verify it
+    (a JWT or an enveloped credential is decoded, not checked). Empty when it cannot be read:
+    the verification that follows says why."""
+    from ..errors import RunIdError
+    from . import jose
+
+    document: Any = secured
+    try:
+        if isinstance(secured, str):
+            document, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
+        elif isinstance(secured, dict) and jose.is_envelope(secured):
+            document, _ = jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))
+        if not isinstance(document, dict):
+            return frozenset()
+        return expanded_types(expand_document(document, loader or default_loader()))
+    except RunIdError:
+        return frozenset()
