@@ -18,26 +18,20 @@ import typer
 
 from .._internal.contexts import DocumentLoader, default_loader, parse_context_option
 from .._internal.files import read_limited
-from .._internal.timeutil import format_datetime, utc_now
+from .._internal.timeutil import utc_now
 from ..errors import ErrorCode, RunError, RunIdError, UsageError
-from ..runs.binding import Observed, OutputDigest, bind, output_digest, output_digest_of_file
+from ..runs.binding import Observed, OutputDigest, output_digest, output_digest_of_file
 from ..runs.composition import Disclosures, RunComposition
-from ..runs.declaration import (
-    SecuredCredential,
-    declaration_subject,
-    declare,
-    issued_at,
-    new_run_id,
-)
+from ..runs.declaration import SecuredCredential
 from ..runs.digests import hash_weights
-from ..runs.runner import Run, credential_id
+from ..runs.signer import Declared, LocalSigner, RunSigner
 from ..runs.verify import verify_run
+from ..runs.workflow import bind_declaration, record_declared
 from ..store.files import (
     is_binding,
     is_declaration,
     read_disclosures,
     read_secured,
-    receipt_path,
     run_file_stem,
     write_secured,
 )
@@ -59,7 +53,6 @@ from ..vc.dids import (
 )
 from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
 from ..vc.keys import KeyType
-from ..vc.policy import TrustPolicy
 from ..vc.presentations import is_presentation, present_runs, verify_presentation
 from ..vc.status.bitstring import load_status_lists
 from ..vc.verification import CheckResult, VerificationReport, Verifier
@@ -488,49 +481,16 @@ def _remote(issuer_url: str | None, token: str | None) -> IssuerClient | None:
 
 def _declare_into_store(
     manifest: Path, home: Path, proof_format: ProofFormat, remote: IssuerClient | None = None
-) -> tuple[Run, RunStore]:
+) -> Declared:
     """Declare (locally, or through the issuer service) and keep the run and its salts locally."""
     composition, disclosures = _compose(manifest)
+    signer: RunSigner = remote if remote is not None else LocalSigner(load_issuer(home))
+    declared = signer.declare_run(composition, proof_format=proof_format)
     if remote is not None:
-        declaration, receipt = remote.declare(composition, format=proof_format.value)
-        document = declaration if isinstance(declaration, dict) else _decoded(declaration)
-        run_id, _ = declaration_subject(document)  # the service's answer is input like any other
-        declared_at = issued_at(document)
         # Only now, with a run to keep: a refused request leaves no home behind.
         note_new_home(home, "a run store for this executor's salts")
-    else:
-        issuer = load_issuer(home)
-        run_id = new_run_id()
-        declared_at = utc_now()
-        declaration = declare(composition, issuer, declared_at=declared_at, proof_format=proof_format, run_id=run_id)
-    declaration_id = credential_id(declaration)
-    disclosures = disclosures.model_copy(update={"runId": run_id})
-    store = RunStore.in_home(home)
-    store.add_declaration(run_id, declaration_id, declaration, format_datetime(declared_at), disclosures)
-    if remote is not None:
-        # After the run is in the store: a receipt that cannot be saved must not lose the run.
-        _save_receipt(home, run_id, "declaration", receipt)
-    return Run(run_id, declaration_id, declaration, disclosures, started_at=declared_at), store
-
-
-def _save_receipt(home: Path, run_id: str, kind: str, receipt: Any) -> None:
-    path = receipt_path(home, run_id, kind)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(receipt, indent=2))
-    except OSError as exc:
-        # The service has logged the credential by now, and the run store holds it: say so.
-        raise RunError(
-            f"run {run_id}: the {kind} was issued and is in the run store (`vc-runid runs show {run_id}`), "
-            f"but its log receipt could not be written to {path}: {exc.strerror or exc}",
-            code=ErrorCode.OUTPUT_WRITE_FAILED,
-        ) from exc
-
-
-def _decoded(token: str) -> dict[str, Any]:
-    from ..vc import jose
-
-    return jose.credential_from_jwt(jose.parse_jwt(token))[0]
+    record_declared(RunStore.in_home(home), declared, disclosures)
+    return declared
 
 
 @app.command("declare")
@@ -548,7 +508,7 @@ def declare_cmd(
         if out is not None:
             check_writable(out)
         proof_format = profile_format(profile, proof_format)
-        current, _ = _declare_into_store(manifest, home_dir(home), proof_format, _remote(issuer_url, token))
+        current = _declare_into_store(manifest, home_dir(home), proof_format, _remote(issuer_url, token))
     except RunIdError as exc:
         fail(exc)
     typer.echo(f"declared run {current.run_id}", err=True)
@@ -573,82 +533,16 @@ def _bind_declaration(
     proof_format: ProofFormat | None,
     remote: IssuerClient | None = None,
 ) -> SecuredCredential:
-    """Verify the declaration, check the times, issue the binding and record it in the store."""
-    if remote is not None:
-        return _bind_remotely(declaration, home, output, media_type, started, completed, observed, remote)
-    issuer = load_issuer(home)
-    verifier = Verifier(resolver=DidResolver({issuer.did: issuer.did_document()}), now=utc_now())
-    # Only this home's own declarations are bound here (checked below, with a clearer message).
-    report = verify_run(declaration, verifier=verifier, policy=TrustPolicy.trusting(issuer.did, requireIndependence=False))
-    failures = [check for check in report.failures if check.name != "trust.issuer"]
-    if failures or (not report.valid and report.issuer is None):
-        first = failures[0] if failures else None
-        detail = f" ({first.name}: {first.code}: {first.message})" if first else ""
-        raise RunError(f"the declaration does not verify; refusing to bind it{detail}", code=ErrorCode.DECLARATION_INVALID)
-    if report.issuer != issuer.did:
-        raise RunError(
-            f"the declaration was issued by {report.issuer}, not by this home's issuer {issuer.did}; "
-            "only its issuer can bind it",
-            code=ErrorCode.BINDING_ISSUER_MISMATCH,
-        )
-    document = report.document if report.document is not None else {}
-    store = RunStore.in_home(home)
-    run_id = str(report.run_id)
-    declaration_id = credential_id(declaration)
-    if store.find_by_declaration(declaration_id) is None:
-        store.add_declaration(run_id, declaration_id, declaration, format_datetime(issued_at(document)), Disclosures(runId=run_id))
-    elif store.get(run_id).binding is not None:
-        raise RunError(f"run {run_id} is already bound; a run has one output binding", code=ErrorCode.ALREADY_BOUND)
-    now = utc_now()
-    completed_at = completed or now
-    started_at = started or completed_at
-    fmt = proof_format or _format_of(declaration, report.format)
-    # Bound now, by this clock: a --completed in the future is refused by bind() with the code and
-    # the (zero) tolerance the service applies, not dated ahead where no binding could replace it.
-    binding = bind(
-        declaration, issuer, declaration_id=declaration_id, run_id=run_id,
+    """Bind the declaration (locally: only this home's own, verified first; remotely: the service
+    checks) and record the binding in the run store. Bound now, by the signer's clock: a
+    --completed in the future is refused (``RUNID_TIME_IN_FUTURE``), as the service does."""
+    # The service binds in the declaration's format (a --profile is not sent to it).
+    signer: RunSigner = remote if remote is not None else LocalSigner(load_issuer(home), proof_format=proof_format)
+    return bind_declaration(
+        signer, declaration, RunStore.in_home(home),
         output=output.model_copy(update={"mediaType": media_type}) if media_type else output,
-        started_at=started_at, completed_at=completed_at, bound_at=now, observed=observed, proof_format=fmt,
-    )
-    store.add_binding(run_id, binding, format_datetime(now))
-    return binding
-
-
-def _bind_remotely(
-    declaration: SecuredCredential,
-    home: Path,
-    output: OutputDigest,
-    media_type: str | None,
-    started: datetime | None,
-    completed: datetime | None,
-    observed: Observed | None,
-    remote: IssuerClient,
-) -> SecuredCredential:
-    """The service checks the run is known, unbound, declared by this client, and the times."""
-    document = declaration if isinstance(declaration, dict) else _decoded(declaration)
-    run_id, _ = declaration_subject(document)
-    completed_at = completed or utc_now()
-    binding, receipt = remote.bind(
-        run_id, output.model_copy(update={"mediaType": media_type}) if media_type else output,
-        started_at=started or completed_at,
-        completed_at=completed_at, observed=observed,
-    )
-    store = RunStore.in_home(home)
-    declaration_id = credential_id(declaration)
-    if store.find_by_declaration(declaration_id) is None:
-        store.add_declaration(run_id, declaration_id, declaration, format_datetime(issued_at(document)), Disclosures(runId=run_id))
-    store.add_binding(run_id, binding, format_datetime(utc_now()))
-    _save_receipt(home, run_id, "binding", receipt)
-    return binding
-
-
-def _format_of(declaration: SecuredCredential, report_format: str | None) -> ProofFormat:
-    if isinstance(declaration, str):
-        return ProofFormat.JOSE if report_format == "vc-jose" else ProofFormat.JWT_V1
-    return {
-        "eddsa-rdfc-2022": ProofFormat.DI, "ecdsa-rdfc-2019": ProofFormat.ECDSA, "Ed25519Signature2020": ProofFormat.DI_2020,
-        "eddsa-jcs-2022": ProofFormat.EDDSA_JCS, "ecdsa-jcs-2019": ProofFormat.ECDSA_JCS,
-    }.get(report_format or "", ProofFormat.DI)
+        started_at=started, completed_at=completed, observed=observed,
+    ).binding
 
 
 @app.command("bind")
@@ -687,8 +581,7 @@ def bind_cmd(
 
 
 def _run_id_of(declaration: SecuredCredential) -> str:
-    document = declaration if isinstance(declaration, dict) else _decoded(declaration)
-    return declaration_subject(document)[0]
+    return Declared.of(declaration).run_id
 
 
 def _prepare_out_dir(out_dir: Path | None, force: bool) -> None:
@@ -737,7 +630,7 @@ def run_cmd(
         remote = _remote(issuer_url, token)
         proof_format = profile_format(profile, proof_format)
         _prepare_out_dir(out_dir, force)
-        current, _ = _declare_into_store(manifest, home_dir(home), proof_format, remote)
+        current = _declare_into_store(manifest, home_dir(home), proof_format, remote)
     except RunIdError as exc:
         fail(exc)
     directory = out_dir or Path(f"run-{run_file_stem(current.run_id)}")

@@ -11,6 +11,9 @@
         binding, _ = issuer.bind(declaration["credentialSubject"]["id"], output_digest(answer.encode()),
                                  started_at=started, completed_at=utc_now())
 
+It is also a ``RunSigner``: ``runid.run(composition, issuer=IssuerClient(url, token))`` runs code
+under a declaration of the service exactly as under a local key (``declare_run``/``bind_run``).
+
 Errors come back as ``RunIdError`` with the service's stable code (problem+json ``code``).
 """
 
@@ -24,10 +27,13 @@ from urllib.parse import quote
 import httpx
 
 from .._internal.timeutil import format_datetime
-from ..errors import ErrorCode, RunIdError, UsageError
+from ..errors import ErrorCode, RunError, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, Usage
 from ..runs.composition import RunComposition
-from ..runs.declaration import SecuredCredential
+from ..runs.declaration import declaration_subject
+from ..runs.signer import Bound, Declared
+from ..vc.credentials import ProofFormat
+from ..vc.documents import SecuredCredential
 
 Receipt = dict[str, Any]
 
@@ -120,6 +126,44 @@ class IssuerClient:
         data = self._call("POST", f"/runs/{quote(run_id, safe='')}/output", json=body).json()
         return data["binding"], data["receipt"]
 
+    # -- RunSigner: the same calls, checked and typed --
+
+    def declare_run(self, composition: RunComposition, *, proof_format: ProofFormat | None = None) -> Declared:
+        """Have the service declare a run of ``composition`` (in ``proof_format``, default ``di``;
+        the service offers di, di-2020, jose and jwt-1.1). The answer is input like any other: a
+        declaration of another composition than the one sent is refused (``RUNID_DECLARATION_MISMATCH``)."""
+        declaration, receipt = self.declare(composition, format=(proof_format or ProofFormat.DI).value)
+        _, composition_declared = declaration_subject(_decoded(declaration))
+        if composition_declared != composition:
+            raise RunError(
+                "the issuer service declared another composition than the one sent; refusing its declaration",
+                code=ErrorCode.DECLARATION_MISMATCH,
+            )
+        return Declared.of(declaration, receipt)
+
+    def bind_run(
+        self,
+        declared: Declared,
+        *,
+        output: OutputDigest,
+        raw_output: OutputDigest | None = None,
+        started_at: datetime,
+        completed_at: datetime,
+        usage: Usage | None = None,
+        observed: Observed | None = None,
+    ) -> Bound:
+        """Have the service bind the run (it checks the run is this client's, unbound, and the
+        times against the declaration and its clock); the binding takes the declaration's format."""
+        binding, receipt = self.bind(
+            declared.run_id, output, started_at=started_at, completed_at=completed_at, usage=usage,
+            observed=observed, raw_output=raw_output,
+        )
+        return Bound.of(declared.run_id, binding, receipt)
+
+    def accept_declaration(self, declaration: SecuredCredential) -> Declared:
+        """The run ``declaration`` declares; the service checks the rest when it binds."""
+        return Declared.of(declaration)
+
     def run(self, run_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/runs/{quote(run_id, safe='')}").json())
 
@@ -182,6 +226,14 @@ class IssuerClient:
             if not page["entries"] or page["end"] >= stop:
                 return out
             start = page["end"]
+
+
+def _decoded(secured: SecuredCredential) -> dict[str, Any]:
+    if isinstance(secured, dict):
+        return secured
+    from ..vc import jose
+
+    return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
 
 
 __all__ = ["IssuerClient", "ServiceError"]

@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._internal.timeutil import format_datetime
+from .._internal.timeutil import format_datetime, parse_instant
 from ..errors import ErrorCode, RunError
 from ..vc import jose
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
@@ -88,14 +89,54 @@ def output_digest_of_file(
 COMPLETION_CLOCK_SKEW = timedelta(0)
 
 
-def check_completed_by(completed_at: datetime, now: datetime, *, clock: str = "the issuer's clock") -> None:
+Moment = datetime | str
+
+
+def _exact(moment: Moment, field: str) -> tuple[datetime, Decimal]:
+    """A total order over instants that keeps every fractional digit of a time given as text
+    (``datetime`` keeps microseconds only: an ordering rule must not pass on a truncation)."""
+    if isinstance(moment, str):
+        return parse_instant(moment, field)
+    return moment.replace(microsecond=0), Decimal(moment.microsecond) / 1_000_000
+
+
+def _shown(moment: Moment) -> str:
+    return moment if isinstance(moment, str) else format_datetime(moment)
+
+
+def check_completed_by(completed_at: Moment, now: datetime, *, clock: str = "the issuer's clock") -> None:
     """Refuse a completion time later than ``now`` (the issuer's clock) with ``RUNID_TIME_IN_FUTURE``."""
-    if completed_at > now + COMPLETION_CLOCK_SKEW:
+    if _exact(completed_at, "completedAt") > _exact(now + COMPLETION_CLOCK_SKEW, "now"):
         raise RunError(
-            f"completedAt {format_datetime(completed_at)} is in the future of {clock} ({format_datetime(now)}): "
+            f"completedAt {_shown(completed_at)} is in the future of {clock} ({format_datetime(now)}): "
             "a run cannot be bound before it completes",
             code=ErrorCode.TIME_IN_FUTURE,
         )
+
+
+def check_time_order(*, declared_at: datetime, started_at: Moment, completed_at: Moment) -> None:
+    """The order of a run's times, the same wherever a binding is issued (``bind``, the service):
+    a run starts no earlier than its declaration (``RUNID_DECLARED_AFTER_START``) and completes no
+    earlier than it started (``RUNID_TIME_ORDER``). Times given as text (a request's) are compared
+    to the last fractional digit. ``check_completed_by`` is the rule against the issuer's clock."""
+    started = _exact(started_at, "startedAt")
+    if started < _exact(declared_at, "validFrom"):
+        raise RunError(
+            f"startedAt {_shown(started_at)} is before the declaration ({format_datetime(declared_at)}): "
+            "a declaration issued after the start is not a declaration",
+            code=ErrorCode.DECLARED_AFTER_START,
+        )
+    if _exact(completed_at, "completedAt") < started:
+        raise RunError(
+            f"completedAt {_shown(completed_at)} is before startedAt {_shown(started_at)}",
+            code=ErrorCode.TIME_ORDER,
+        )
+
+
+def check_unbound(run_id: str, binding: object | None) -> None:
+    """A run has one output binding: a second is refused with ``RUNID_ALREADY_BOUND``."""
+    if binding is not None:
+        raise RunError(f"run {run_id} is already bound; a run has one output binding", code=ErrorCode.ALREADY_BOUND)
 
 
 def build_binding(
@@ -160,18 +201,7 @@ def bind(
     profile: RunProfile | None = None,
 ) -> SecuredCredential:
     proof_format = profile_format(profile, proof_format)
-    declared_at = issued_at(_decoded(declaration))
-    if started_at < declared_at:
-        raise RunError(
-            f"startedAt {format_datetime(started_at)} is before the declaration ({format_datetime(declared_at)}): "
-            "a declaration issued after the start is not a declaration",
-            code=ErrorCode.DECLARED_AFTER_START,
-        )
-    if completed_at < started_at:
-        raise RunError(
-            f"completedAt {format_datetime(completed_at)} is before startedAt {format_datetime(started_at)}",
-            code=ErrorCode.TIME_ORDER,
-        )
+    check_time_order(declared_at=issued_at(_decoded(declaration)), started_at=started_at, completed_at=completed_at)
     check_completed_by(completed_at, bound_at)
     unsigned = build_binding(
         declaration,

@@ -34,11 +34,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._internal.canonical import _EXPANSION_LOCK
 from .._internal.contexts import default_loader
-from .._internal.timeutil import format_datetime, parse_datetime, parse_instant, utc_now
+from .._internal.timeutil import format_datetime, parse_datetime, utc_now
 from ..errors import ErrorCode, RunError, RunIdError, UsageError
-from ..runs.binding import Observed, OutputDigest, Usage, bind, check_completed_by
+from ..runs.binding import (
+    Observed,
+    OutputDigest,
+    Usage,
+    bind,
+    check_completed_by,
+    check_time_order,
+    check_unbound,
+)
 from ..runs.composition import RunComposition
 from ..runs.declaration import SecuredCredential, declare
+from ..runs.signer import proof_format_of
 from ..vc.credentials import Issuer, ProofFormat, init_home, issue_credential
 from ..vc.dids import DidResolver
 from ..vc.documents import parse_json
@@ -492,17 +501,6 @@ def _status_list_urls(document: Any) -> set[str]:
     return {e["statusListCredential"] for e in entries if isinstance(e, dict) and isinstance(e.get("statusListCredential"), str)}
 
 
-def _format_of(secured: SecuredCredential) -> ProofFormat:
-    """The proof format a declaration was issued in; its binding uses the same."""
-    if isinstance(secured, str):
-        from ..vc.jose import parse_jwt
-
-        return ProofFormat.JWT_V1 if "vc" in parse_jwt(secured).payload else ProofFormat.JOSE
-    proof = secured.get("proof")
-    proof = proof[0] if isinstance(proof, list) else proof
-    return ProofFormat.DI_2020 if isinstance(proof, dict) and proof.get("type") == "Ed25519Signature2020" else ProofFormat.DI
-
-
 def _load(text: str) -> SecuredCredential:
     value = json.loads(text)
     assert isinstance(value, (dict, str))
@@ -792,25 +790,20 @@ def create_app(
         """Bind a run's output. Refused when the run is unknown (404), another client's (403),
         already bound (409) or the times contradict the declaration or the service clock (422)."""
         row = _run(run_id)
-        if row.client != client.name:
+        if row.client != client.name:  # the service's access control: whose token declared it
             raise ForbiddenError(f"run {run_id} was declared by another client")
-        if row.binding is not None:
-            raise RunError(f"run {run_id} is already bound", code=ErrorCode.ALREADY_BOUND)
+        check_unbound(run_id, row.binding)
         started = _time(body.startedAt, "startedAt")
         completed = _time(body.completedAt, "completedAt")
-        declared = parse_datetime(row.declared_at, "declaredAt")
         now = utc_now()
-        if started < declared:
-            raise RunError(
-                f"startedAt {body.startedAt} is before the run was declared ({row.declared_at})",
-                code=ErrorCode.DECLARED_AFTER_START,
-            )
-        # Every fractional digit counts: completed/started are datetimes, truncated to microseconds.
-        if parse_instant(body.completedAt, "completedAt") < parse_instant(body.startedAt, "startedAt"):
-            raise RunError(f"completedAt {body.completedAt} is before startedAt {body.startedAt}", code=ErrorCode.TIME_ORDER)
+        # The library's rules (bind() applies them again), checked before a status list bit is
+        # spent. The order is checked on the request's own text, to the last fractional digit.
+        check_time_order(
+            declared_at=parse_datetime(row.declared_at, "declaredAt"), started_at=body.startedAt, completed_at=body.completedAt
+        )
         check_completed_by(completed, now, clock="the service clock")
         declaration = _load(row.declaration)
-        fmt = _format_of(declaration)
+        fmt = proof_format_of(declaration)
         assigned_id, status, status_index = await service.status.assign_async(fmt)
         binding = await _signed(lambda: bind(
             declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,

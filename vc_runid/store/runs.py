@@ -1,4 +1,6 @@
-"""The local run store: declarations, bindings and the owner's disclosure salts, in SQLite.
+"""The local run store: declarations, bindings and the owner's disclosure salts, in SQLite, and
+the issuer service's log receipts beside it (``receipts/``). It is the ``RunRecorder`` the run
+workflow (``vc_runid.runs.workflow``) records into.
 
 Writes are single statements in their own transactions, and a binding is attached with a
 conditional UPDATE, so two concurrent binds of one run cannot both succeed and nothing already
@@ -12,12 +14,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import ErrorCode, RunError
 from ..runs.composition import Disclosures
 from ..runs.declaration import SecuredCredential
+from .files import receipt_path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -108,6 +112,45 @@ class RunStore:
                 return
         self.get(run_id)  # raises RUN_NOT_FOUND when the run is unknown
         raise RunError(f"run {run_id} is already bound; a run has one output binding", code=ErrorCode.ALREADY_BOUND)
+
+    # -- the issuer service's log receipts, one file per credential (docs/bundles.md) --
+
+    @property
+    def home(self) -> Path:
+        return self.path.parent
+
+    def save_receipt(self, run_id: str, kind: str, receipt: Any) -> None:
+        """Keep the log receipt of a run's ``declaration`` or ``binding`` (after the credential
+        itself is in the store: a receipt that cannot be written loses no run)."""
+        path = receipt_path(self.home, run_id, kind)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_text(json.dumps(receipt, indent=2))
+        except OSError as exc:
+            # The service has logged the credential by now, and the run store holds it: say so.
+            raise RunError(
+                f"run {run_id}: the {kind} was issued and is in the run store (`vc-runid runs show {run_id}`), "
+                f"but its log receipt could not be written to {path}: {exc.strerror or exc}",
+                code=ErrorCode.OUTPUT_WRITE_FAILED,
+            ) from exc
+
+    def receipt(self, run_id: str, kind: str) -> Any:
+        """The log receipt of a run's ``declaration`` or ``binding``, or None."""
+        path = receipt_path(self.home, run_id, kind)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def receipts(self, run_id: str) -> dict[str, Any] | None:
+        """``{"declaration": …, "binding": …}`` for a run the issuer service logged, else None."""
+        declaration = self.receipt(run_id, "declaration")
+        if declaration is None:
+            return None
+        return {"declaration": declaration, "binding": self.receipt(run_id, "binding")}
+
+    def keep_open(self) -> sqlite3.Connection:
+        """An idle connection for a long-lived writer (the gateway) to hold. The store connects
+        per write, and the last connection to close checkpoints the WAL into the database (another
+        fsync): with this one open, a write pays for its commit only. Close it when done."""
+        return sqlite3.connect(self.path, check_same_thread=False)
 
     def get(self, run_id: str) -> RunRecord:
         with self._connect() as db:

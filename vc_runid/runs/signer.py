@@ -1,0 +1,251 @@
+"""Who signs a run: one interface for a key held here and for the issuer service.
+
+    signer = LocalSigner(Issuer.generate())                # or IssuerClient(url, token)
+    declared = signer.declare_run(composition)             # before the run starts
+    bound = signer.bind_run(declared, output=output_digest(answer), started_at=t0, completed_at=t1)
+
+``RunSigner`` is what ``runid.run``, the CLI, the gateway and the SDK integrations sign through;
+``vc_runid.client.issuer.IssuerClient`` implements it over HTTP. What each call returns says what
+was issued (``Declared``, ``Bound``), with the log receipt when the signer keeps a log.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from .._internal.timeutil import utc_now
+from ..errors import ErrorCode, RunError
+from ..vc import jose
+from ..vc.credentials import Issuer, ProofFormat, RunProfile, profile_format
+from ..vc.documents import SecuredCredential
+from .binding import Observed, OutputDigest, Usage, bind
+from .composition import RunComposition
+from .declaration import declaration_subject, declare, issued_at, new_run_id
+
+Clock = Callable[[], datetime]
+#: A log receipt as the issuer service returns it (``{"leafIndex", "treeSize", "checkpoint", …}``).
+Receipt = dict[str, Any]
+#: Gives each credential its id and ``credentialStatus`` entry, e.g.
+#: ``functools.partial(StatusRegistry(home).assign, "https://issuer.example/status/1")``.
+StatusAssigner = Callable[[], tuple[str, dict[str, Any]]]
+
+
+def _document(secured: SecuredCredential) -> dict[str, Any]:
+    """The credential a secured credential carries, decoding a JWS where needed (no verification)."""
+    if isinstance(secured, dict):
+        return secured
+    return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
+
+
+def credential_id(secured: SecuredCredential) -> str:
+    """The ``id`` of a secured credential, decoding a JWS where needed (no verification)."""
+    return str(_document(secured)["id"])
+
+
+def _issuer_id(document: dict[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+_CRYPTOSUITES = {
+    "eddsa-rdfc-2022": ProofFormat.DI,
+    "ecdsa-rdfc-2019": ProofFormat.ECDSA,
+    "eddsa-jcs-2022": ProofFormat.EDDSA_JCS,
+    "ecdsa-jcs-2019": ProofFormat.ECDSA_JCS,
+}
+
+
+def proof_format_of(secured: SecuredCredential) -> ProofFormat:
+    """The format a credential is secured in: a binding is issued in its declaration's."""
+    if isinstance(secured, str):
+        # VC-JWT 1.1 carries the credential in a ``vc`` claim; VC-JOSE-COSE is the credential.
+        return ProofFormat.JWT_V1 if "vc" in jose.parse_jwt(secured).payload else ProofFormat.JOSE
+    proof = secured.get("proof")
+    proof = proof[0] if isinstance(proof, list) and proof else proof
+    if not isinstance(proof, dict):
+        return ProofFormat.DI
+    if proof.get("type") == "Ed25519Signature2020":
+        return ProofFormat.DI_2020
+    return _CRYPTOSUITES.get(str(proof.get("cryptosuite")), ProofFormat.DI)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A run, declared: its declaration and what a binding needs of it."""
+
+    run_id: str
+    declaration_id: str
+    declaration: SecuredCredential
+    #: The declaration's ``validFrom`` (``issuanceDate`` in VC 1.1): the issuer's clock.
+    declared_at: datetime
+    issuer: str | None = None
+    #: The log receipt of the declaration, when the signer keeps a log (the issuer service).
+    receipt: Receipt | None = None
+
+    @classmethod
+    def of(cls, declaration: SecuredCredential, receipt: Receipt | None = None) -> Declared:
+        """Read from a declaration (not verified here: see ``RunSigner.accept_declaration``).
+        ``RUNID_NOT_A_DECLARATION`` if it is not one."""
+        document = _document(declaration)
+        run_id, _ = declaration_subject(document)
+        return cls(run_id, str(document.get("id")), declaration, issued_at(document), _issuer_id(document), receipt)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A run, bound: its output binding."""
+
+    run_id: str
+    binding_id: str
+    binding: SecuredCredential
+    #: The binding's ``validFrom``: when the issuer signed it, by its clock.
+    bound_at: datetime
+    #: The log receipt of the binding, when the signer keeps a log (the issuer service).
+    receipt: Receipt | None = None
+
+    @classmethod
+    def of(cls, run_id: str, binding: SecuredCredential, receipt: Receipt | None = None) -> Bound:
+        document = _document(binding)
+        return cls(run_id, str(document.get("id")), binding, issued_at(document), receipt)
+
+
+@runtime_checkable
+class RunSigner(Protocol):
+    """Issues a run's two credentials: the declaration before the run, the binding after.
+
+    Implemented by ``LocalSigner`` (a key held here) and ``IssuerClient`` (the issuer service,
+    which signs with its own key and clock and logs every credential)."""
+
+    def declare_run(self, composition: RunComposition, *, proof_format: ProofFormat | None = None) -> Declared:
+        """Declare a run of ``composition`` now; ``proof_format`` None: the signer's default."""
+        ...
+
+    def bind_run(
+        self,
+        declared: Declared,
+        *,
+        output: OutputDigest,
+        raw_output: OutputDigest | None = None,
+        started_at: datetime,
+        completed_at: datetime,
+        usage: Usage | None = None,
+        observed: Observed | None = None,
+    ) -> Bound:
+        """Bind the run's output; the binding is dated by the signer's clock, and refused if the
+        times contradict the declaration or that clock (``check_time_order``, ``check_completed_by``)."""
+        ...
+
+    def accept_declaration(self, declaration: SecuredCredential) -> Declared:
+        """A declaration given back to be bound (read from a file, say), as this signer will bind
+        it. A local key verifies it and refuses one it did not issue; the issuer service does
+        those checks itself when it binds."""
+        ...
+
+
+# pyld's JSON-LD processing is not thread-safe (see server/app.py): one signature at a time per
+# process, whichever signer and thread asks (the gateway and the SDK integrations sign in threads).
+_SIGNING = threading.Lock()
+
+
+class LocalSigner:
+    """Signs with a key held in this process (``Issuer``), dated by ``clock``.
+
+    ``proof_format`` (or ``profile``) is the format of what it issues; when not given, a
+    declaration is ``di`` and a binding takes its declaration's format. ``status`` gives each
+    credential its id and status entry (revocation)."""
+
+    def __init__(
+        self,
+        issuer: Issuer,
+        *,
+        proof_format: ProofFormat | None = None,
+        profile: RunProfile | None = None,
+        clock: Clock = utc_now,
+        status: StatusAssigner | None = None,
+    ) -> None:
+        self.issuer = issuer
+        self.proof_format = profile_format(profile, proof_format) if profile is not None else proof_format
+        self.clock = clock
+        self.status = status
+
+    def declare_run(self, composition: RunComposition, *, proof_format: ProofFormat | None = None) -> Declared:
+        fmt = proof_format or self.proof_format or ProofFormat.DI
+        run_id = new_run_id()
+        credential, status = self.status() if self.status is not None else (None, None)
+        declared_at = self.clock()
+        with _SIGNING:
+            declaration = declare(
+                composition, self.issuer, declared_at=declared_at, proof_format=fmt, run_id=run_id,
+                credential_id=credential, credential_status=status,
+            )
+        return Declared(run_id, credential_id(declaration), declaration, declared_at, self.issuer.did)
+
+    def bind_run(
+        self,
+        declared: Declared,
+        *,
+        output: OutputDigest,
+        raw_output: OutputDigest | None = None,
+        started_at: datetime,
+        completed_at: datetime,
+        usage: Usage | None = None,
+        observed: Observed | None = None,
+    ) -> Bound:
+        fmt = self.proof_format or proof_format_of(declared.declaration)
+        credential, status = self.status() if self.status is not None else (None, None)
+        # Dated now, by this clock: a completion in the future is refused (as the service does),
+        # not dated ahead, where no binding could ever replace it (a run has one).
+        bound_at = self.clock()
+        with _SIGNING:
+            binding = bind(
+                declared.declaration, self.issuer, declaration_id=declared.declaration_id, run_id=declared.run_id,
+                output=output, raw_output=raw_output, started_at=started_at, completed_at=completed_at,
+                bound_at=bound_at, usage=usage, observed=observed, proof_format=fmt,
+                credential_id=credential, credential_status=status,
+            )
+        return Bound(declared.run_id, credential_id(binding), binding, bound_at)
+
+    def accept_declaration(self, declaration: SecuredCredential) -> Declared:
+        """Verify ``declaration`` (offline, this key's DID only) and refuse it unless this key
+        issued it: ``RUNID_DECLARATION_INVALID``, ``RUNID_BINDING_ISSUER_MISMATCH``."""
+        from ..vc.dids import DidResolver
+        from ..vc.policy import TrustPolicy
+        from ..vc.verification import Verifier
+        from .verify import verify_run
+
+        did = self.issuer.did
+        verifier = Verifier(resolver=DidResolver({did: self.issuer.did_document()}), now=self.clock())
+        with _SIGNING:
+            # Ownership is checked below, with a clearer message than the policy's.
+            report = verify_run(declaration, verifier=verifier, policy=TrustPolicy.trusting(did, requireIndependence=False))
+        failures = [check for check in report.failures if check.name != "trust.issuer"]
+        if failures or (not report.valid and report.issuer is None):
+            first = failures[0] if failures else None
+            detail = f" ({first.name}: {first.code}: {first.message})" if first else ""
+            raise RunError(f"the declaration does not verify; refusing to bind it{detail}", code=ErrorCode.DECLARATION_INVALID)
+        if report.issuer != did:
+            raise RunError(
+                f"the declaration was issued by {report.issuer}, not by this home's issuer {did}; "
+                "only its issuer can bind it",
+                code=ErrorCode.BINDING_ISSUER_MISMATCH,
+            )
+        document = report.document if report.document is not None else _document(declaration)
+        return Declared(str(report.run_id), credential_id(declaration), declaration, issued_at(document), did)
+
+
+__all__ = [
+    "Bound",
+    "Declared",
+    "LocalSigner",
+    "Receipt",
+    "RunSigner",
+    "StatusAssigner",
+    "credential_id",
+    "proof_format_of",
+]
