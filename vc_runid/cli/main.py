@@ -60,7 +60,8 @@ from ..vc.dids import (
 from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
 from ..vc.keys import KeyType
 from ..vc.policy import TrustPolicy
-from ..vc.presentations import is_presentation, present_runs, verify_presentation
+from ..runs.presentations import present_runs, verify_presentation
+from ..vc.presentations import is_presentation
 from ..vc.status.bitstring import load_status_lists
 from ..vc.verification import CheckResult, VerificationReport, Verifier
 from .common import (
