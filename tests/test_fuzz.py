@@ -32,7 +32,8 @@ from vc_runid.runs.verify import verify_run
 from vc_runid.store.files import parse_disclosures
 from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
 from vc_runid.vc.documents import parse_json, read_document
-from vc_runid.vc.presentations import present, verify_presentation
+from vc_runid.vc.presentations import present
+from vc_runid.runs.presentations import verify_presentation
 from vc_runid.vc.verification import Verifier
 
 T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)

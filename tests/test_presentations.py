@@ -40,13 +40,9 @@ from vc_runid.runs.runner import Run
 from vc_runid.runs.verify import BOUND, DECLARED
 from vc_runid.vc.dids import did_web_document
 from vc_runid.vc.keys import KeyPair
-from vc_runid.vc.presentations import (
-    PresentationReport,
-    is_presentation,
-    present,
-    present_runs,
-    verify_presentation,
-)
+from vc_runid.runs.presentations import RunPresentationReport
+from vc_runid.runs.presentations import present_runs, verify_presentation
+from vc_runid.vc.presentations import is_presentation, present
 from vc_runid.vc.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions, RdfcSuite
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)  # when every presentation is verified
@@ -144,13 +140,13 @@ def verify(
     challenge: str | None = CHALLENGE,
     domain: str | None = DOMAIN,
     verifier: Verifier | None = None,
-) -> PresentationReport:
+) -> RunPresentationReport:
     return verify_presentation(
         presentation, challenge=challenge, domain=domain, verifier=verifier or Verifier(now=NOW, policy=ANY_ISSUER)
     )
 
 
-def failures(report: PresentationReport) -> list[tuple[str, str | None]]:
+def failures(report: RunPresentationReport) -> list[tuple[str, str | None]]:
     return [(c.name, c.code) for c in report.failures]
 
 

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from .vc.dids import DidResolver
     from .vc.keys import KeyPair, KeyType
     from .vc.policy import TrustPolicy
-    from .vc.presentations import PresentationReport, present, present_runs, verify_presentation
+    from .runs.presentations import present_runs, verify_presentation
+    from .vc.presentations import PresentationReport, present
     from .vc.verification import CheckResult, VerificationReport, Verifier, verify_credential
 
 # The public names are loaded on first use (PEP 562), so that `import vc_runid.<module>` (every
@@ -58,7 +59,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("KeyPair", "KeyType"), "vc.keys"),
     "compose_from_manifest": "runs.manifest",
     "TrustPolicy": "vc.policy",
-    **dict.fromkeys(("PresentationReport", "present", "present_runs", "verify_presentation"), "vc.presentations"),
+    **dict.fromkeys(("PresentationReport", "present"), "vc.presentations"),
+    **dict.fromkeys(("present_runs", "verify_presentation"), "runs.presentations"),
     "verify_run": "runs.verify",
     **dict.fromkeys(("Run", "run", "run_callable"), "runs.runner"),
     "RunStore": "store.runs",

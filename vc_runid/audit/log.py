@@ -40,9 +40,8 @@ from pydantic import BaseModel
 from .._internal.timeutil import parse_datetime
 from ..errors import RunIdError
 from ..runs.binding import binding_subject
-from ..runs.declaration import declaration_subject, issued_at, secured_digest
+from ..runs.declaration import declaration_subject, issued_at, log_leaf_data, secured_digest
 from ..runs.digests import digests_equal
-from ..server.log import log_leaf_data
 from ..transparency import MerkleTree, leaf_hash, verify_signed_checkpoint
 from ..vc.jose import credential_from_jwt, parse_jwt
 from ..vc.status.bitstring import bit_at, decode_bitstring

@@ -45,8 +45,7 @@ from .._internal.files import read_limited
 from .._internal.timeutil import format_datetime, parse_datetime, utc_now
 from ..errors import ErrorCode, InputError, RunIdError, UsageError
 from ..runs.composition import Disclosure
-from ..runs.declaration import SecuredCredential, declaration_subject, issued_at
-from ..runs.digests import jcs
+from ..runs.declaration import SecuredCredential, declaration_subject, issued_at, log_leaf_data
 from ..runs.verify import Verdict, verdict_of, verify_run
 from ..store.files import parse_disclosures, receipt_path, run_file_stem
 from ..store.runs import RunRecord, RunStore
@@ -1134,7 +1133,7 @@ def _check_receipt(path: str, data: bytes, credential: SecuredCredential, resolv
             code=ErrorCode.LOG_INCLUSION_INVALID,
         )
     # The leaf is the RFC 8785 JSON of the credential as issued (vc_runid/server/log.py).
-    leaf = leaf_hash(jcs(credential))
+    leaf = leaf_hash(log_leaf_data(credential))
     if receipt.leafIndex >= receipt.treeSize or not verify_inclusion(
         leaf, receipt.leafIndex, receipt.treeSize, proof, checkpoint.root_hash
     ):

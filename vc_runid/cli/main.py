@@ -24,6 +24,7 @@ from ..runs.binding import Observed, OutputDigest, output_digest, output_digest_
 from ..runs.composition import Disclosures, RunComposition
 from ..runs.declaration import SecuredCredential
 from ..runs.digests import hash_weights
+from ..runs.presentations import present_runs, verify_presentation
 from ..runs.signer import Declared, LocalSigner, RunSigner
 from ..runs.verify import verify_run
 from ..runs.workflow import bind_declaration, record_declared
@@ -53,7 +54,7 @@ from ..vc.dids import (
 )
 from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
 from ..vc.keys import KeyType
-from ..vc.presentations import is_presentation, present_runs, verify_presentation
+from ..vc.presentations import is_presentation
 from ..vc.status.bitstring import load_status_lists
 from ..vc.verification import CheckResult, VerificationReport, Verifier
 from .common import (

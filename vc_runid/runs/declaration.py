@@ -121,6 +121,12 @@ def secured_digest(secured: SecuredCredential) -> str:
     return digest_multibase(jcs(secured))
 
 
+def log_leaf_data(secured: SecuredCredential) -> bytes:
+    """The bytes a run credential contributes to a run log (RFC 9162 leaf data): its RFC 8785
+    JSON exactly as issued; a compact JWS is a JSON string."""
+    return jcs(secured)
+
+
 def media_type_of(secured: SecuredCredential) -> str:
     return "application/vc+jwt" if isinstance(secured, str) else "application/vc"
 

@@ -29,8 +29,14 @@ from ..vc.policy import TrustPolicy
 from ..vc.verification import CheckResult, Failed, Recorder, VerificationReport, Verifier
 from .binding import BindingSubject, OutputDigest, binding_subject
 from .composition import Disclosure, RunComposition, check_disclosure
-from .declaration import SecuredCredential, declaration_subject, issued_at, secured_digest
-from .digests import digest_multibase, digests_equal, jcs
+from .declaration import (
+    SecuredCredential,
+    declaration_subject,
+    issued_at,
+    log_leaf_data,
+    secured_digest,
+)
+from .digests import digest_multibase, digests_equal
 
 BOUND = "bound"
 DECLARED = "declared, not yet bound"
@@ -259,7 +265,7 @@ def _logged(policy: TrustPolicy, declaration: SecuredCredential, receipts: Seque
                 continue
             name, key = parse_vkey(log.key)
             try:
-                verify_receipt(jcs(declaration), receipt, name, key)
+                verify_receipt(log_leaf_data(declaration), receipt, name, key)
                 witnessed = _witnessed(policy, receipt.checkpoint)
             except RunIdError as exc:
                 failures.append(f"{log.origin}: {exc.message}")

@@ -46,16 +46,16 @@ from ..runs.binding import (
     check_unbound,
 )
 from ..runs.composition import RunComposition
-from ..runs.declaration import SecuredCredential, declare
+from ..runs.declaration import SecuredCredential, declare, log_leaf_data
+from ..runs.presentations import verify_presentation
 from ..runs.signer import proof_format_of
 from ..vc.credentials import Issuer, ProofFormat, init_home, issue_credential
 from ..vc.dids import DidResolver
 from ..vc.documents import parse_json
 from ..vc.jose import envelop
-from ..vc.presentations import verify_presentation
 from ..vc.verification import VerificationReport, Verifier
 from .issuance import GenericIssuer, IssuanceGuard
-from .log import Receipt, RunLog, b64, log_leaf_data, new_entry
+from .log import Receipt, RunLog, b64, new_entry
 from .status import LIST_PATH, StatusService, list_url_for, public_base_url
 from .storage import (
     AlreadyRevokedError,

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ...errors import ErrorCode, RunIdError, UsageError
-from ...runs.declaration import SecuredCredential
+from ..documents import SecuredCredential
 from .. import jose
 from ..documents import read_document
 
