@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -156,6 +157,34 @@ def test_a_declaration_of_another_composition_than_the_one_sent_is_refused(share
             declare_into(client, *_composition(), store)
         assert again.value.code is ErrorCode.DECLARATION_MISMATCH
     assert store.list() == []  # nothing kept of a declaration that was refused
+
+
+class _RedirectBinding(httpx.BaseTransport):
+    """A man in the middle: sends the binding request of one run to the service for another."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.swap: tuple[str, str] = ("", "")
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        mine, other = self.swap
+        if request.method == "POST" and mine and request.url.path.endswith("/output"):
+            url = str(request.url).replace(quote(mine, safe=""), quote(other, safe=""))
+            request = httpx.Request(request.method, url, headers=request.headers, content=request.read())
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_binding_of_another_run_than_the_one_asked_is_refused(shared_server: Server) -> None:
+    transport = _RedirectBinding()
+    with IssuerClient(shared_server.url, shared_server.tokens["alice"], transport=transport) as client:
+        mine, other = client.declare_run(_composition()[0]), client.declare_run(_composition()[0])
+        transport.swap = (mine.run_id, other.run_id)
+        with pytest.raises(RunIdError) as refused:
+            client.bind_run(mine, output=output_digest(b"42"), started_at=utc_now(), completed_at=utc_now())
+    assert refused.value.code is ErrorCode.DECLARATION_MISMATCH
 
 
 # --- binding a declaration given back (vc-runid bind): the rules, once, in the library ----------------

@@ -158,7 +158,7 @@ class IssuerClient:
             declared.run_id, output, started_at=started_at, completed_at=completed_at, usage=usage,
             observed=observed, raw_output=raw_output,
         )
-        return Bound.of(declared.run_id, binding, receipt)
+        return Bound.of(declared, binding, receipt)  # the answer is checked: a binding of this run
 
     def accept_declaration(self, declaration: SecuredCredential) -> Declared:
         """The run ``declaration`` declares; the service checks the rest when it binds."""

@@ -22,7 +22,7 @@ from ..errors import ErrorCode, RunError
 from ..vc import jose
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, profile_format
 from ..vc.documents import SecuredCredential
-from .binding import Observed, OutputDigest, Usage, bind
+from .binding import Observed, OutputDigest, Usage, bind, binding_subject
 from .composition import RunComposition
 from .declaration import declaration_subject, declare, issued_at, new_run_id
 
@@ -94,7 +94,9 @@ class Declared:
         ``RUNID_NOT_A_DECLARATION`` if it is not one."""
         document = _document(declaration)
         run_id, _ = declaration_subject(document)
-        return cls(run_id, str(document.get("id")), declaration, issued_at(document), _issuer_id(document), receipt)
+        if not isinstance(document.get("id"), str):
+            raise RunError("the declaration has no id", code=ErrorCode.NOT_A_DECLARATION)
+        return cls(run_id, document["id"], declaration, issued_at(document), _issuer_id(document), receipt)
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,20 @@ class Bound:
     receipt: Receipt | None = None
 
     @classmethod
-    def of(cls, run_id: str, binding: SecuredCredential, receipt: Receipt | None = None) -> Bound:
+    def of(cls, declared: Declared, binding: SecuredCredential, receipt: Receipt | None = None) -> Bound:
+        """Read from a binding of ``declared`` (not verified here); one that binds another run or
+        another declaration is refused (``RUNID_DECLARATION_MISMATCH``)."""
         document = _document(binding)
-        return cls(run_id, str(document.get("id")), binding, issued_at(document), receipt)
+        run_id, _, related = binding_subject(document)
+        if run_id != declared.run_id or related.get("id") != declared.declaration_id:
+            raise RunError(
+                f"the binding is for run {run_id} (declaration {related.get('id')}), not for run "
+                f"{declared.run_id} (declaration {declared.declaration_id})",
+                code=ErrorCode.DECLARATION_MISMATCH,
+            )
+        if not isinstance(document.get("id"), str):
+            raise RunError("the binding has no id", code=ErrorCode.NOT_A_BINDING)
+        return cls(run_id, document["id"], binding, issued_at(document), receipt)
 
 
 @runtime_checkable
