@@ -29,7 +29,7 @@ from vc_runid._internal.timeutil import utc_now
 from vc_runid.cli.main import app, command
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.runs.binding import COMPLETION_CLOCK_SKEW, check_completed_by
-from vc_runid.vc.credentials import load_issuer
+from vc_runid.store.home import load_issuer
 
 ROOT = Path(__file__).resolve().parents[1]
 VC_RUNID = Path(sys.executable).parent / "vc-runid"

@@ -36,12 +36,11 @@ from vc_runid import (
 )
 from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2
 from vc_runid.runs.declaration import SecuredCredential, declare
+from vc_runid.runs.presentations import RunPresentationReport, present_runs, verify_presentation
 from vc_runid.runs.runner import Run
 from vc_runid.runs.verify import BOUND, DECLARED
 from vc_runid.vc.dids import did_web_document
 from vc_runid.vc.keys import KeyPair
-from vc_runid.runs.presentations import RunPresentationReport
-from vc_runid.runs.presentations import present_runs, verify_presentation
 from vc_runid.vc.presentations import is_presentation, present
 from vc_runid.vc.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions, RdfcSuite
 

@@ -25,21 +25,15 @@ if TYPE_CHECKING:
     from .runs.composition import CompositionBuilder, Disclosure, Disclosures, RunComposition
     from .runs.declaration import declare
     from .runs.manifest import compose_from_manifest
+    from .runs.presentations import present_runs, verify_presentation
     from .runs.runner import Run, run, run_callable
     from .runs.verify import verify_run
+    from .store.home import init_home, load_issuer
     from .store.runs import RunStore
-    from .vc.credentials import (
-        Issuer,
-        ProofFormat,
-        RunProfile,
-        init_home,
-        issue_credential,
-        load_issuer,
-    )
+    from .vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential
     from .vc.dids import DidResolver
     from .vc.keys import KeyPair, KeyType
     from .vc.policy import TrustPolicy
-    from .runs.presentations import present_runs, verify_presentation
     from .vc.presentations import PresentationReport, present
     from .vc.verification import CheckResult, VerificationReport, Verifier, verify_credential
 
@@ -51,7 +45,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("CompositionBuilder", "Disclosure", "Disclosures", "RunComposition"), "runs.composition"),
     "DocumentLoader": "_internal.contexts",
     **dict.fromkeys(
-        ("Issuer", "ProofFormat", "RunProfile", "init_home", "issue_credential", "load_issuer"), "vc.credentials"
+        ("Issuer", "ProofFormat", "RunProfile", "issue_credential"), "vc.credentials"
     ),
     "declare": "runs.declaration",
     "DidResolver": "vc.dids",
@@ -64,6 +58,7 @@ _LAZY: dict[str, str] = {
     "verify_run": "runs.verify",
     **dict.fromkeys(("Run", "run", "run_callable"), "runs.runner"),
     "RunStore": "store.runs",
+    **dict.fromkeys(("init_home", "load_issuer"), "store.home"),
     **dict.fromkeys(("CheckResult", "VerificationReport", "Verifier", "verify_credential"), "vc.verification"),
 }
 

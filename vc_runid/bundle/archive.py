@@ -48,6 +48,7 @@ from ..runs.composition import Disclosure
 from ..runs.declaration import SecuredCredential, declaration_subject, issued_at, log_leaf_data
 from ..runs.verify import Verdict, verdict_of, verify_run
 from ..store.files import parse_disclosures, receipt_path, run_file_stem
+from ..store.home import load_issuer
 from ..store.runs import RunRecord, RunStore
 from ..transparency import (
     Witness,
@@ -58,7 +59,6 @@ from ..transparency import (
 )
 from ..transparency.receipt import Receipt
 from ..vc import jose
-from ..vc.credentials import load_issuer
 from ..vc.dids import ASSERTION, DidResolver
 from ..vc.documents import MAX_DOCUMENT_BYTES, issuer_id, read_document
 from ..vc.policy import TrustPolicy

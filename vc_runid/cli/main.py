@@ -30,6 +30,7 @@ from ..runs.declaration import (
     new_run_id,
 )
 from ..runs.digests import hash_weights
+from ..runs.presentations import present_runs, verify_presentation
 from ..runs.runner import Run, credential_id
 from ..runs.verify import verify_run
 from ..store.files import (
@@ -41,15 +42,9 @@ from ..store.files import (
     run_file_stem,
     write_secured,
 )
+from ..store.home import init_home, load_issuer
 from ..store.runs import RunStore
-from ..vc.credentials import (
-    ProofFormat,
-    RunProfile,
-    init_home,
-    issue_credential,
-    load_issuer,
-    profile_format,
-)
+from ..vc.credentials import ProofFormat, RunProfile, issue_credential, profile_format
 from ..vc.dids import (
     DidResolver,
     did_web_document,
@@ -60,7 +55,6 @@ from ..vc.dids import (
 from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
 from ..vc.keys import KeyType
 from ..vc.policy import TrustPolicy
-from ..runs.presentations import present_runs, verify_presentation
 from ..vc.presentations import is_presentation
 from ..vc.status.bitstring import load_status_lists
 from ..vc.verification import CheckResult, VerificationReport, Verifier

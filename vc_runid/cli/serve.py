@@ -24,10 +24,10 @@ from .._internal.files import read_limited
 from .._internal.timeutil import utc_now
 from ..errors import ErrorCode, InputError, RunIdError, UsageError
 from ..server.log import verify_checkpoints
+from ..store.home import default_home, init_home
 from ..transparency import parse_signed_checkpoint, parse_vkey
-from ..vc.credentials import init_home
 from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
-from ..vc.keys import KeyType, PublicKey, default_home
+from ..vc.keys import KeyType, PublicKey
 
 server_app = typer.Typer(help="Run the issuer service.", no_args_is_help=True, add_completion=False)
 tokens_app = typer.Typer(help="Client tokens for the issuer service.", no_args_is_help=True, add_completion=False)
@@ -541,7 +541,7 @@ def _split_view_check(
     audited entries and with every other one of the same size."""
     import hashlib
 
-    from ..server.log import log_leaf_data
+    from ..runs.declaration import log_leaf_data
     from ..transparency import MerkleTree, leaf_hash
     from ..transparency.witness_views import find_split_views
     from ..vc.verification import CheckResult

@@ -29,8 +29,9 @@ from ..runs.declaration import (
 )
 from ..runs.runner import credential_id
 from ..store.files import receipt_path
+from ..store.home import init_home
 from ..store.runs import RunRecord, RunStore
-from ..vc.credentials import Issuer, init_home
+from ..vc.credentials import Issuer
 
 if TYPE_CHECKING:
     from ..vc.policy import TrustPolicy

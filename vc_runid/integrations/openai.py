@@ -41,7 +41,7 @@ from ..runs.binding import OutputDigest, Usage, output_digest
 from ..runs.chat_request import composition_from_chat_request
 from ..runs.composition import Disclosures, RunComposition
 from ..runs.declaration import SecuredCredential
-from ..vc.keys import default_home
+from ..store.home import default_home
 from . import otel
 
 __all__ = ["InstrumentedRun", "instrument", "run_of"]

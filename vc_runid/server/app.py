@@ -40,7 +40,8 @@ from ..runs.binding import Observed, OutputDigest, Usage, bind, check_completed_
 from ..runs.composition import RunComposition
 from ..runs.declaration import SecuredCredential, declare, log_leaf_data
 from ..runs.presentations import verify_presentation
-from ..vc.credentials import Issuer, ProofFormat, init_home, issue_credential
+from ..store.home import init_home
+from ..vc.credentials import Issuer, ProofFormat, issue_credential
 from ..vc.dids import DidResolver
 from ..vc.documents import parse_json
 from ..vc.jose import envelop

@@ -36,10 +36,11 @@ from .._internal.canonical import expand_document
 from .._internal.contexts import DocumentLoader
 from .._internal.timeutil import format_datetime, parse_datetime
 from ..errors import DataModelError, ErrorCode, KeyMaterialError, RunIdError
+from ..store.home import KeyStore
 from ..vc.credentials import Issuer, ProofFormat, key_type_for
 from ..vc.dids import did_web_document
 from ..vc.documents import VcVersion, issuer_id, vc_version
-from ..vc.keys import KeyPair, KeyStore, KeyType
+from ..vc.keys import KeyPair, KeyType
 from ..vc.signed_form import check_compacted
 
 #: The key file (in ``<home>/keys``) of the generic issuer's Ed25519 key. Further key types (a

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ErrorCode, RunError, RunIdError, UsageError
+from ..store.home import SERVICE_DB
 
 try:
     import fcntl
@@ -741,7 +742,7 @@ def open_storage(home: Path, database: str | None) -> Storage:
     """``database`` None → SQLite in ``home``; ``postgresql://…`` → PostgreSQL; ``sqlite:///path``
     → that SQLite file."""
     if database is None:
-        return SqliteStorage(home / "service.sqlite3")
+        return SqliteStorage(home / SERVICE_DB)
     if database.startswith(("postgresql://", "postgres://")):
         return PostgresStorage(database)
     if database.startswith("sqlite:///"):

@@ -16,6 +16,7 @@ from ..runs.declaration import SecuredCredential
 from ..vc import jose
 from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json, read_document_file
 from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
+from .home import RECEIPTS_DIR
 
 
 def run_file_stem(run_id: str) -> str:
@@ -29,7 +30,7 @@ def run_file_stem(run_id: str) -> str:
 
 def receipt_path(home: Path, run_id: str, kind: str) -> Path:
     """Where the CLI keeps the issuer service's log receipt for a run's declaration or binding."""
-    return home / "receipts" / f"{run_file_stem(run_id)}.{kind}.json"
+    return home / RECEIPTS_DIR / f"{run_file_stem(run_id)}.{kind}.json"
 
 
 def read_secured(path: Path) -> SecuredCredential:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from ..errors import ErrorCode, RunError
 from ..runs.composition import Disclosures
 from ..runs.declaration import SecuredCredential
+from .home import RUNS_DB
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -69,7 +70,7 @@ class RunStore:
 
     @classmethod
     def in_home(cls, home: Path) -> RunStore:
-        return cls(home / "runs.sqlite3")
+        return cls(home / RUNS_DB)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

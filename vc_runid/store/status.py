@@ -23,6 +23,7 @@ from ..vc.status.bitstring import (
     issue_status_list,
     status_entry,
 )
+from .home import STATUS_DB
 
 _SCHEMA = (
     # AUTOINCREMENT: SQLite never hands out the same seq twice, even after a row is deleted, so an
@@ -61,7 +62,7 @@ class StatusRegistry:
     """
 
     def __init__(self, home: Path) -> None:
-        self.path = home / "status.sqlite3"
+        self.path = home / STATUS_DB
         try:
             home.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not self.path.exists():

@@ -32,9 +32,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from ...errors import ErrorCode, RunIdError, UsageError
-from ..documents import SecuredCredential
 from .. import jose
-from ..documents import read_document
+from ..documents import SecuredCredential, read_document
 
 if TYPE_CHECKING:
     from ..verification import Verifier
