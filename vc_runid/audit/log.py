@@ -45,7 +45,7 @@ from ..runs.digests import digests_equal
 from ..transparency import MerkleTree, leaf_hash, verify_signed_checkpoint
 from ..vc.jose import credential_from_jwt, parse_jwt
 from ..vc.status.bitstring import bit_at, decode_bitstring
-from ..vc.verification import CheckResult
+from ..vc.verification import CheckResult, Report
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ class UnboundRun(BaseModel):
     declaredAt: str
 
 
-class AuditReport(BaseModel):
+class AuditReport(Report):
+    """A log audit: its checks (tree, leaves, signers, status history...) and the runs it found declared and never bound."""
+
     treeSize: int
     rootHash: str
     declarations: int

@@ -62,7 +62,7 @@ from ..vc import jose
 from ..vc.dids import ASSERTION, DidResolver
 from ..vc.documents import MAX_DOCUMENT_BYTES, issuer_id, read_document
 from ..vc.policy import TrustPolicy
-from ..vc.verification import CheckResult, VerificationReport, Verifier
+from ..vc.verification import CheckResult, Report, VerificationReport, Verifier
 
 FORMAT = "vc-runid-audit-bundle"
 VERSION = 1
@@ -221,7 +221,7 @@ class IssuerInfo(_Strict):
     key_source: str
 
 
-class BundleReport(BaseModel):
+class BundleReport(Report):
     """The bundle's own checks (archive, limits, paths, manifest, members…) and one entry per run.
 
     ``valid`` is true only if every bundle check passed and every run's verdict is ``valid``; a
@@ -257,12 +257,8 @@ class BundleReport(BaseModel):
         return counts
 
     @property
-    def failures(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.passed]
-
-    @property
     def error_codes(self) -> list[str]:
-        codes = [c.code for c in self.failures if c.code]
+        codes = super().error_codes
         for run in self.runs:
             codes.extend(run.report.error_codes)
         return codes

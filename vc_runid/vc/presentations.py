@@ -216,7 +216,7 @@ class PresentationReport(VerificationReport):
 
 @dataclass(frozen=True)
 class _VerifyOnce(Verifier):
-    """A verifier that verifies each enclosed credential once: ``verify_run`` re-verifies the
+    """A verifier that verifies each enclosed credential once: a domain check (runs) re-verifies the
     declaration and binding it is given, which here are the very objects already verified."""
 
     seen: dict[int, tuple[Any, VerificationReport]] = field(

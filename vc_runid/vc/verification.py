@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -57,7 +57,35 @@ class CheckResult(BaseModel):
     message: str = ""
 
 
-class VerificationReport(BaseModel):
+class Report(BaseModel):
+    """The family every verification in vc-runid returns: named checks, each passed or failed
+    with a code and a reason, and a ``valid`` verdict that is never true for an empty report.
+
+    A credential, a run, a presentation, a bundle and a log audit each extend it with what they
+    verified; code that only needs the verdict and the reasons can take any ``Report``.
+    """
+
+    if TYPE_CHECKING:  # each report declares it where its JSON wants it
+        checks: list[CheckResult]
+
+        @property
+        def valid(self) -> bool: ...
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def error_codes(self) -> list[str]:
+        return [c.code for c in self.failures if c.code]
+
+    def passed(self, name: str) -> bool:
+        return any(c.name == name and c.passed for c in self.checks)
+
+
+class VerificationReport(Report):
+    """The report of one credential or one run (``kind``)."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: str = "credential"
@@ -80,17 +108,6 @@ class VerificationReport(BaseModel):
     @property
     def valid(self) -> bool:
         return bool(self.checks) and self.proofs_checked > 0 and all(c.passed for c in self.checks)
-
-    @property
-    def failures(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.passed]
-
-    @property
-    def error_codes(self) -> list[str]:
-        return [c.code for c in self.failures if c.code]
-
-    def passed(self, name: str) -> bool:
-        return any(c.name == name and c.passed for c in self.checks)
 
 
 @dataclass(frozen=True)
@@ -536,6 +553,7 @@ def verify_credential(
 __all__ = [
     "AUTHENTICATION",
     "CheckResult",
+    "Report",
     "VerificationReport",
     "Verifier",
     "verify_credential",
