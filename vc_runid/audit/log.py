@@ -44,7 +44,7 @@ from ..runs.declaration import declaration_subject, issued_at, secured_digest
 from ..runs.digests import digests_equal
 from ..server.log import log_leaf_data
 from ..transparency import MerkleTree, leaf_hash, verify_signed_checkpoint
-from ..vc.jose import credential_from_jwt, parse_jwt
+from ..vc.secured import SecuredCredential
 from ..vc.status.bitstring import bit_at, decode_bitstring
 from ..vc.verification import CheckResult
 
@@ -81,11 +81,7 @@ class AuditReport(BaseModel):
 
 
 def _document(secured: Any) -> dict[str, Any]:
-    if isinstance(secured, str):
-        return credential_from_jwt(parse_jwt(secured))[0]
-    if not isinstance(secured, dict):
-        raise TypeError("not a credential")
-    return secured
+    return SecuredCredential.parse(secured).unverified_document
 
 
 def audit_entries(
@@ -219,22 +215,10 @@ BACKDATING_TOLERANCE = timedelta(minutes=5)
 
 def _signers(entry: Any) -> tuple[dict[str, Any], set[str]]:
     """(the credential document, the DIDs it is issued or signed by: issuer, proof methods, kid)."""
-    if isinstance(entry, dict) and str(entry.get("id", "")).startswith("data:application/vc+jwt,"):
-        entry = str(entry["id"]).removeprefix("data:application/vc+jwt,")  # an enveloped credential
-    dids: set[str] = set()
-    if isinstance(entry, str):
-        jwt = parse_jwt(entry)
-        kid = jwt.header.get("kid")
-        if isinstance(kid, str):
-            dids.add(kid.split("#", 1)[0])
-        doc = credential_from_jwt(jwt)[0]
-    else:
-        doc = _document(entry)
-        proofs = doc.get("proof")
-        for proof in proofs if isinstance(proofs, list) else [proofs]:
-            method = proof.get("verificationMethod") if isinstance(proof, dict) else None
-            if isinstance(method, str):
-                dids.add(method.split("#", 1)[0])
+    secured = SecuredCredential.parse(entry)
+    doc = secured.unverified_document
+    # The proofs' methods, or the JWS kid: the key that signed, whoever the document names.
+    dids = {method.split("#", 1)[0] for method in secured.verification_methods}
     issuer = doc.get("issuer")
     issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
     if isinstance(issuer, str):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ErrorCode, KeyMaterialError, RunIdError
-from ..runs.declaration import SecuredCredential
+from ..runs.declaration import SecuredWire
 from ..runs.digests import jcs
 from ..transparency import (
     Checkpoint,
@@ -56,7 +56,7 @@ RETRY_DELAY = 0.0005
 MAX_DEFER = 0.02
 
 
-def log_leaf_data(secured: SecuredCredential) -> bytes:
+def log_leaf_data(secured: SecuredWire) -> bytes:
     """The bytes a credential contributes to the log: RFC 8785 JSON of it as returned."""
     return jcs(secured)
 
@@ -66,7 +66,7 @@ def b64(data: bytes) -> str:
 
 
 def verify_receipt(
-    secured: SecuredCredential, receipt: Receipt | dict[str, Any], key_name: str, public_key: Ed25519PublicKey
+    secured: SecuredWire, receipt: Receipt | dict[str, Any], key_name: str, public_key: Ed25519PublicKey
 ) -> bool:
     """Whether ``receipt`` proves ``secured`` is in the log whose checkpoint ``public_key`` signed."""
     r = receipt if isinstance(receipt, Receipt) else Receipt.model_validate(receipt)
@@ -290,7 +290,7 @@ class RunLog:
 
 def new_entry(
     kind: str,
-    secured: SecuredCredential,
+    secured: SecuredWire,
     *,
     credential_id: str | None,
     run_id: str | None,

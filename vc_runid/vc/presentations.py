@@ -26,16 +26,18 @@ from .._internal.canonical import expand_document, expand_safe
 from .._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2, DocumentLoader, default_loader
 from .._internal.timeutil import utc_now
 from ..errors import DataModelError, ErrorCode, ProofError, UsageError
-from ..runs.declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
+from ..runs.declaration import BINDING_TYPE, DECLARATION_TYPE
 from ..runs.verify import verify_run
 from ..store.runs import RunStore
 from . import jose
 from .credentials import Issuer, ProofFormat
 from .dids import AUTHENTICATION
 from .documents import (
+    SecuredWire,
     VcVersion,
     check_credential,
     check_presentation,
+    declared_types,
     proofs_of,
     read_document,
 )
@@ -47,6 +49,7 @@ from .proofs import (
     RdfcSuite,
     suite_for,
 )
+from .secured import SecuredCredential, SecuredFormat
 from .signed_form import check_compacted
 from .verification import (
     CheckResult,
@@ -88,26 +91,21 @@ _PROFILES: dict[ProofFormat, _Profile] = {
 # --- presenting ----------------------------------------------------------------------------
 
 
-def _types(document: dict[str, Any]) -> list[Any]:
-    value = document.get("type")
-    return value if isinstance(value, list) else [value]
-
-
-def _enclose(credential: SecuredCredential, version: VcVersion, index: int) -> dict[str, Any]:
+def _enclose(credential: SecuredWire, version: VcVersion, index: int) -> dict[str, Any]:
     """The form in which ``credential`` travels inside a presentation of ``version``."""
     where = f"credential {index}"
     if isinstance(credential, str):
-        _, profile = jose.credential_from_jwt(jose.parse_jwt(credential))
-        if version is VcVersion.V2 and profile == jose.VC_JOSE:
+        secured_format = SecuredCredential.parse(credential).format
+        if version is VcVersion.V2 and secured_format is SecuredFormat.VC_JOSE:
             # VC 2.0 §4.13: a JOSE-secured credential is carried as an enveloped credential.
             return jose.envelop(credential)
         raise UsageError(
-            f"{where} is a {profile} token; a VC {version} presentation with an embedded proof "
+            f"{where} is a {secured_format.value} token; a VC {version} presentation with an embedded proof "
             "can carry only VC-JOSE (VC 2.0) tokens, enveloped"
         )
     if not isinstance(credential, dict):
         raise UsageError(f"{where} is neither a credential object nor a compact JWS")
-    if _ENVELOPED_TYPE in _types(credential):
+    if jose.is_envelope(credential):
         jose.unwrap_envelope(credential)  # refuses anything but a data: URL with a vc+jwt
         if version is not VcVersion.V2:
             raise UsageError(
@@ -129,7 +127,7 @@ def _enclose(credential: SecuredCredential, version: VcVersion, index: int) -> d
 
 
 def present(
-    credentials: Sequence[SecuredCredential],
+    credentials: Sequence[SecuredWire],
     holder: Issuer,
     *,
     challenge: str,
@@ -200,7 +198,7 @@ def present_runs(
     """
     if not run_ids:
         raise UsageError("name at least one run to present")
-    credentials: list[SecuredCredential] = []
+    credentials: list[SecuredWire] = []
     seen: set[str] = set()
     for run_id in run_ids:
         record = store.get(run_id)
@@ -394,7 +392,7 @@ class _PresentationRun:
                     code=ErrorCode.NOT_A_PRESENTATION,
                 ),
             )
-        if ENVELOPED_PRESENTATION_TYPE in _types(document):
+        if ENVELOPED_PRESENTATION_TYPE in declared_types(document):
             envelope = document
             token = self.record.run("envelope", lambda: unwrap_presentation_envelope(envelope))
             jwt = self.jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "compact JWS")
@@ -597,7 +595,7 @@ def _run_reports(
         document = report.document
         if document is None:
             continue  # unreadable: its own report says so
-        types = _types(document)
+        types = declared_types(document)
         if DECLARATION_TYPE in types:
             declaration_id = document.get("id")
             declarations.append(
@@ -655,7 +653,7 @@ def verify_presentation(
 
 def is_presentation(document: Any) -> bool:
     """True when ``document`` (parsed JSON) says it is a presentation; for dispatching input."""
-    return isinstance(document, dict) and PRESENTATION_TYPE in _types(document)
+    return isinstance(document, dict) and PRESENTATION_TYPE in declared_types(document)
 
 
 __all__ = [
