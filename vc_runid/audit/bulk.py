@@ -47,11 +47,11 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from .._internal.contexts import DocumentLoader, default_loader
 from .._internal.files import read_limited
 from ..errors import DataModelError, ErrorCode, RunIdError, UsageError
-from ..runs.declaration import SecuredWire, secured_digest
+from ..runs.declaration import secured_digest
 from ..runs.digests import digests_equal
 from ..runs.verify import PASSING, Verdict, verdict_of, verify_run
 from ..vc.dids import DidResolver, VerificationMethod
-from ..vc.documents import MAX_DOCUMENT_BYTES, read_document
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, read_document
 from ..vc.policy import TrustPolicy
 from ..vc.secured import SecuredCredential
 from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI

@@ -80,10 +80,6 @@ class AuditReport(BaseModel):
         return bool(self.checks) and all(c.passed for c in self.checks)
 
 
-def _document(secured: Any) -> dict[str, Any]:
-    return SecuredCredential.parse(secured).unverified_document
-
-
 def audit_entries(
     entries: Iterable[AuditEntry],
     *,
@@ -125,7 +121,7 @@ def audit_entries(
                 problems["status-lists"].extend(_hidden_revocations(item, revoked_bits))
             if item.kind == "declaration":
                 n_decl += 1
-                doc = _document(item.entry)
+                doc = SecuredCredential.parse(item.entry).unverified_document
                 run_id, _ = declaration_subject(doc)
                 if run_id in runs:
                     problems["unique"].append(f"run {run_id} declared again at {item.index}")
@@ -135,7 +131,7 @@ def audit_entries(
                 runs[run_id] = (item.index, issued_at(doc))
             elif item.kind == "binding":
                 n_bind += 1
-                doc = _document(item.entry)
+                doc = SecuredCredential.parse(item.entry).unverified_document
                 run_id, _, related = binding_subject(doc)
                 status_of[str(doc.get("id"))] = _status_index(doc)
                 prior = declared.get(str(related.get("id")))
@@ -300,7 +296,7 @@ def _signing_time(doc: Mapping[str, Any]) -> Any:
 
 def _hidden_revocations(item: AuditEntry, revoked: list[tuple[str, int]]) -> list[str]:
     """Revocations logged before this status list that it does not show."""
-    doc = _document(item.entry)
+    doc = SecuredCredential.parse(item.entry).unverified_document
     subject = doc.get("credentialSubject")
     encoded = subject.get("encodedList") if isinstance(subject, dict) else None
     if not isinstance(encoded, str):

@@ -45,7 +45,7 @@ from .._internal.files import read_limited
 from .._internal.timeutil import format_datetime, parse_datetime, utc_now
 from ..errors import ErrorCode, InputError, RunIdError, UsageError
 from ..runs.composition import Disclosure
-from ..runs.declaration import SecuredWire, declaration_subject, issued_at
+from ..runs.declaration import declaration_subject, issued_at
 from ..runs.digests import jcs
 from ..runs.verify import Verdict, verdict_of, verify_run
 from ..store.files import parse_disclosures, receipt_path, run_file_stem
@@ -60,7 +60,7 @@ from ..transparency import (
 from ..transparency.receipt import Receipt
 from ..vc.credentials import load_issuer
 from ..vc.dids import ASSERTION, DidResolver
-from ..vc.documents import MAX_DOCUMENT_BYTES, read_document
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, read_document
 from ..vc.policy import TrustPolicy
 from ..vc.secured import SecuredCredential
 from ..vc.verification import CheckResult, VerificationReport, Verifier

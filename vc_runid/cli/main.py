@@ -23,8 +23,7 @@ from ..errors import ErrorCode, RunError, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, bind, output_digest, output_digest_of_file
 from ..runs.composition import Disclosures, RunComposition
 from ..runs.declaration import (
-    SecuredCredential,  # the wire form in the run functions below; the lead migrates them to SecuredWire
-    SecuredWire,
+    SecuredCredential,  # TRANSITIONAL: the wire alias, for the run functions being rewritten
     declaration_subject,
     declare,
     issued_at,
@@ -58,7 +57,7 @@ from ..vc.dids import (
     did_web_url,
     load_did_store,
 )
-from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json
 from ..vc.keys import KeyType
 from ..vc.policy import TrustPolicy
 from ..vc.presentations import is_presentation, present_runs, verify_presentation

@@ -27,7 +27,7 @@ from .._internal.timeutil import format_datetime
 from ..errors import ErrorCode, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, Usage
 from ..runs.composition import RunComposition
-from ..runs.declaration import SecuredWire
+from ..vc.documents import SecuredWire
 
 Receipt = dict[str, Any]
 

@@ -40,7 +40,7 @@ from ..gateway.observe import Answer, read_json_answer
 from ..runs.binding import OutputDigest, Usage, output_digest
 from ..runs.chat_request import composition_from_chat_request
 from ..runs.composition import Disclosures, RunComposition
-from ..runs.declaration import SecuredWire
+from ..vc.documents import SecuredWire
 from ..vc.keys import default_home
 from . import otel
 

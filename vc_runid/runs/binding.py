@@ -14,12 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .._internal.timeutil import format_datetime
 from ..errors import ErrorCode, RunError
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
-from ..vc.documents import VcVersion, declared_types
+from ..vc.documents import SecuredWire, VcVersion, declared_types
 from ..vc.secured import SecuredCredential
 from .declaration import (
     BINDING_TYPE,
     SUBJECT_TYPE,
-    SecuredWire,
     issued_at,
     media_type_of,
     run_contexts,

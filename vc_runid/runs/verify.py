@@ -24,12 +24,12 @@ from ..errors import ErrorCode, RunError, RunIdError
 from ..transparency.checkpoint import parse_signed_checkpoint, parse_vkey
 from ..transparency.cosignature import parse_witness_vkey, verify_cosignatures
 from ..transparency.receipt import Receipt, verify_receipt
-from ..vc.documents import VcVersion, vc_version
+from ..vc.documents import SecuredWire, VcVersion, vc_version
 from ..vc.policy import TrustPolicy
 from ..vc.verification import CheckResult, Failed, Recorder, VerificationReport, Verifier
 from .binding import BindingSubject, OutputDigest, binding_subject
 from .composition import Disclosure, RunComposition, check_disclosure
-from .declaration import SecuredWire, declaration_subject, issued_at, secured_digest
+from .declaration import declaration_subject, issued_at, secured_digest
 from .digests import digest_multibase, digests_equal, jcs
 
 BOUND = "bound"

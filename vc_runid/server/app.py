@@ -38,10 +38,10 @@ from .._internal.timeutil import format_datetime, parse_datetime, parse_instant,
 from ..errors import ErrorCode, RunError, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, Usage, bind, check_completed_by
 from ..runs.composition import RunComposition
-from ..runs.declaration import SecuredWire, declare
+from ..runs.declaration import declare
 from ..vc.credentials import Issuer, ProofFormat, init_home, issue_credential
 from ..vc.dids import DidResolver
-from ..vc.documents import parse_json
+from ..vc.documents import SecuredWire, parse_json
 from ..vc.jose import envelop
 from ..vc.presentations import verify_presentation
 from ..vc.secured import SecuredCredential

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ErrorCode, KeyMaterialError, RunIdError
-from ..runs.declaration import SecuredWire
 from ..runs.digests import jcs
 from ..transparency import (
     Checkpoint,
@@ -42,6 +41,7 @@ from ..transparency import (
 )
 from ..transparency.receipt import Receipt
 from ..vc.credentials import Issuer
+from ..vc.documents import SecuredWire
 from .storage import LogRow, Outcome, PendingEntry, Storage
 
 if TYPE_CHECKING:

@@ -11,8 +11,7 @@ from .._internal.contexts import DocumentLoader
 from .._internal.files import read_limited
 from ..errors import ErrorCode, InputError, RunError, RunIdError, UsageError
 from ..runs.composition import Disclosure
-from ..runs.declaration import SecuredWire
-from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json, read_document_file
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json, read_document_file
 from ..vc.secured import SecuredCredential
 from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
 

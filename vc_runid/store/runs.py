@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import ErrorCode, RunError
 from ..runs.composition import Disclosures
-from ..runs.declaration import SecuredWire
+from ..vc.documents import SecuredWire
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
