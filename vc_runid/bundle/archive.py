@@ -45,7 +45,7 @@ from .._internal.files import read_limited
 from .._internal.timeutil import format_datetime, parse_datetime, utc_now
 from ..errors import ErrorCode, InputError, RunIdError, UsageError
 from ..runs.composition import Disclosure
-from ..runs.declaration import SecuredCredential, declaration_subject, issued_at, log_leaf_data
+from ..runs.declaration import declaration_subject, issued_at, log_leaf_data
 from ..runs.verify import Verdict, verdict_of, verify_run
 from ..store.files import parse_disclosures, receipt_path, run_file_stem
 from ..store.home import load_issuer
@@ -58,10 +58,10 @@ from ..transparency import (
     verify_signed_checkpoint,
 )
 from ..transparency.receipt import Receipt
-from ..vc import jose
 from ..vc.dids import ASSERTION, DidResolver
-from ..vc.documents import MAX_DOCUMENT_BYTES, issuer_id, read_document
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, read_document
 from ..vc.policy import TrustPolicy
+from ..vc.secured import SecuredCredential
 from ..vc.verification import CheckResult, Report, VerificationReport, Verifier
 
 FORMAT = "vc-runid-audit-bundle"
@@ -305,32 +305,23 @@ def _slug(text: str, limit: int = 80) -> str:
 # --- creating --------------------------------------------------------------------------------
 
 
-def _secured_bytes(secured: SecuredCredential) -> tuple[bytes, str]:
+def _secured_bytes(secured: SecuredWire) -> tuple[bytes, str]:
     if isinstance(secured, str):
         return secured.encode("ascii"), ".jwt"
     return (json.dumps(secured, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), ".json"
 
 
-def _document_of(secured: SecuredCredential) -> dict[str, Any] | None:
-    """The credential inside ``secured`` (a JWS decoded), unverified — only to read fields."""
+def _parsed(secured: SecuredWire) -> SecuredCredential | None:
+    """``secured`` decoded, unverified — only to read fields; None when it cannot be read."""
     try:
-        if isinstance(secured, str):
-            return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
-        if jose.is_envelope(secured):
-            return jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))[0]
+        return SecuredCredential.parse(secured)
     except RunIdError:
         return None
-    return secured
 
 
-def _issuer_of(secured: SecuredCredential) -> str | None:
-    document = _document_of(secured)
-    if document is None:
-        return None
-    try:
-        return issuer_id(document)
-    except RunIdError:
-        return None
+def _issuer_of(secured: SecuredWire) -> str | None:
+    parsed = _parsed(secured)
+    return parsed.issuer if parsed is not None else None
 
 
 def _scoped_disclosures(disclose: Sequence[str], records: Sequence[RunRecord]) -> dict[str, list[str]]:
@@ -387,7 +378,7 @@ def create_bundle(
     include_outputs: Mapping[str, Path] | None = None,
     did_documents: Sequence[Mapping[str, Any]] = (),
     extra_contexts: Mapping[str, Any] | None = None,
-    status_lists: Mapping[str, SecuredCredential] | None = None,
+    status_lists: Mapping[str, SecuredWire] | None = None,
     created_at: datetime | None = None,
 ) -> Path:
     """Write an audit bundle of ``run_ids`` (run or declaration ids) from the run store in ``home``.
@@ -418,7 +409,7 @@ def create_bundle(
         base = _run_dir(record.run_id)
         data, ext = _secured_bytes(record.declaration)
         entry: dict[str, Any] = {"runId": record.run_id, "declaration": writer.add(f"{base}/declaration{ext}", data, "declaration")}
-        credentials: dict[str, SecuredCredential] = {"declaration": record.declaration}
+        credentials: dict[str, SecuredWire] = {"declaration": record.declaration}
         entry["binding"] = None
         if record.binding is not None:
             data, ext = _secured_bytes(record.binding)
@@ -942,8 +933,8 @@ def _bundle_loader(manifest: Manifest, members: Mapping[str, bytes], checks: _Ch
 
 def _bundle_status_lists(
     manifest: Manifest, members: Mapping[str, bytes], checks: _Checks
-) -> dict[str, SecuredCredential]:
-    lists: dict[str, SecuredCredential] = {}
+) -> dict[str, SecuredWire]:
+    lists: dict[str, SecuredWire] = {}
     for url, path in manifest.statusLists.items():
         try:
             lists[url] = read_document(members[path])
@@ -964,7 +955,7 @@ def _run_issuers(run: RunEntryManifest, members: Mapping[str, bytes]) -> list[st
     return found
 
 
-def _secured_member(members: Mapping[str, bytes], path: str | None) -> SecuredCredential | None:
+def _secured_member(members: Mapping[str, bytes], path: str | None) -> SecuredWire | None:
     if path is None:
         return None
     try:
@@ -1070,7 +1061,7 @@ def _witness_checks(
 def _log_inclusion(
     run: RunEntryManifest,
     members: Mapping[str, bytes],
-    secured: Mapping[str, SecuredCredential],
+    secured: Mapping[str, SecuredWire],
     resolver: DidResolver,
     roles: Mapping[str, str],
 ) -> tuple[LogInclusion, CheckResult | None]:
@@ -1113,7 +1104,7 @@ def _log_inclusion(
     return inclusion, CheckResult(name="log-inclusion", passed=True, message="; ".join(entries))
 
 
-def _check_receipt(path: str, data: bytes, credential: SecuredCredential, resolver: DidResolver) -> str:
+def _check_receipt(path: str, data: bytes, credential: SecuredWire, resolver: DidResolver) -> str:
     try:
         receipt = Receipt.model_validate(_strict_json(data, path, ErrorCode.LOG_INCLUSION_INVALID))
         proof = [_b64(h) for h in receipt.inclusionProof]
@@ -1167,7 +1158,7 @@ def _status_checker() -> StatusChecker | None:
 
 def _status(
     documents: Mapping[str, dict[str, Any]],
-    status_lists: Mapping[str, SecuredCredential],
+    status_lists: Mapping[str, SecuredWire],
     verifier: Verifier,
 ) -> tuple[StatusInfo, list[CheckResult]]:
     subject = {kind: doc for kind, doc in documents.items() if "credentialStatus" in doc}
@@ -1241,7 +1232,7 @@ def _verify_run_entry(
     members: Mapping[str, bytes],
     roles: Mapping[str, str],
     verifier: Verifier,
-    status_lists: Mapping[str, SecuredCredential],
+    status_lists: Mapping[str, SecuredWire],
 ) -> RunEntry:
     declaration = members[run.declaration]
     binding = members[run.binding] if run.binding else None
@@ -1264,7 +1255,7 @@ def _verify_run_entry(
             message=f"the manifest lists run {run.runId}, but its declaration is for {report.run_id}",
         ))
 
-    secured: dict[str, SecuredCredential] = {}
+    secured: dict[str, SecuredWire] = {}
     for kind, path in (("declaration", run.declaration), ("binding", run.binding)):
         value = _secured_member(members, path)
         if value is not None:
@@ -1276,7 +1267,8 @@ def _verify_run_entry(
     documents: dict[str, dict[str, Any]] = {}
     if report.document is not None:
         documents["declaration"] = report.document
-    binding_doc = _document_of(secured["binding"]) if "binding" in secured else None
+    parsed_binding = _parsed(secured["binding"]) if "binding" in secured else None
+    binding_doc = parsed_binding.unverified_document if parsed_binding is not None else None
     if binding_doc is not None and report.passed("binding.run"):
         documents["binding"] = binding_doc
     status, status_checks = _status(documents, status_lists, verifier)

@@ -23,7 +23,7 @@ from ..errors import ErrorCode, RunError, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, bind, output_digest, output_digest_of_file
 from ..runs.composition import Disclosures, RunComposition
 from ..runs.declaration import (
-    SecuredCredential,
+    SecuredCredential,  # TRANSITIONAL: the wire alias, for the run functions being rewritten
     declaration_subject,
     declare,
     issued_at,
@@ -52,7 +52,7 @@ from ..vc.dids import (
     did_web_url,
     load_did_store,
 )
-from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json
 from ..vc.keys import KeyType
 from ..vc.policy import TrustPolicy
 from ..vc.presentations import is_presentation
@@ -132,7 +132,7 @@ def _write(out: Path | None, text: str, what: str = "the result") -> None:
     typer.echo(f"wrote {out}", err=True)
 
 
-def _write_run_credential(out: Path, secured: SecuredCredential, what: str, run_id: str) -> None:
+def _write_run_credential(out: Path, secured: SecuredWire, what: str, run_id: str) -> None:
     """Write a declaration or binding that is already issued and stored: a failure says what was
     issued and how to get it back, and exits 1 (not 2: the run exists now)."""
     try:
@@ -332,7 +332,7 @@ def verify(
     raise typer.Exit(code)
 
 
-def _run_kind(document: SecuredCredential, loader: Any) -> str | None:
+def _run_kind(document: SecuredWire, loader: Any) -> str | None:
     if is_declaration(document, loader):
         return "declaration"
     return "binding" if is_binding(document, loader) else None
@@ -340,7 +340,7 @@ def _run_kind(document: SecuredCredential, loader: Any) -> str | None:
 
 def _verify_run_files(
     files: list[Path],
-    documents: list[SecuredCredential],
+    documents: list[SecuredWire],
     kinds: list[str | None],
     verifier: Verifier,
     output: Path | None,
@@ -389,7 +389,7 @@ def _credential_report(verifier: Verifier, data: bytes) -> VerificationReport:
 
 
 def _verify_presentation_file(
-    document: SecuredCredential, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
+    document: SecuredWire, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
 ) -> int:
     report = verify_presentation(document, challenge=challenge, domain=domain, verifier=verifier)
     if as_json:

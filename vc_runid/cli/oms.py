@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -36,6 +36,7 @@ def verify_weights_cmd(
     from ..runs.declaration import declaration_subject
     from ..runs.verify import verify_run
     from ..runs.weights_oms import verify_oms_weights
+    from ..vc.secured import SecuredCredential
 
     try:
         policy = trust_policy(trust, trusted_issuer, any_issuer)
@@ -53,7 +54,8 @@ def verify_weights_cmd(
                 + (f"{first.name}: {first.message}" if first else "no check passed"),
                 code=code,
             )
-        _, composition = declaration_subject(_document(data))
+        # Verified just above: the decoded document is the one the verdict is about.
+        _, composition = declaration_subject(SecuredCredential.read(data).unverified_document)
         weights = composition.model.weights
         if weights is None:
             raise RunError("the declaration states no weights for its model", code=ErrorCode.DECLARATION_MISMATCH)
@@ -61,19 +63,6 @@ def verify_weights_cmd(
     except RunIdError as exc:
         fail(exc)
     typer.echo(f"valid: declaration verifies ({report.policy}); {message}")
-
-
-def _document(data: bytes) -> dict[str, Any]:
-    from ..vc.documents import parse_json
-    from ..vc.jose import credential_from_jwt, parse_jwt
-
-    text = data.decode("utf-8", errors="replace").strip()
-    if text.startswith("{"):
-        document = parse_json(data)
-        if not isinstance(document, dict):
-            raise RunError("the declaration is not a JSON object", code=ErrorCode.NOT_A_DECLARATION)
-        return document
-    return credential_from_jwt(parse_jwt(text))[0]
 
 
 def register(app: typer.Typer) -> None:

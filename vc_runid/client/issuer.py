@@ -27,7 +27,7 @@ from .._internal.timeutil import format_datetime
 from ..errors import ErrorCode, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, Usage
 from ..runs.composition import RunComposition
-from ..runs.declaration import SecuredCredential
+from ..vc.documents import SecuredWire
 
 Receipt = dict[str, Any]
 
@@ -88,7 +88,7 @@ class IssuerClient:
 
     # -- runs --
 
-    def declare(self, composition: RunComposition, *, format: str = "di") -> tuple[SecuredCredential, Receipt]:
+    def declare(self, composition: RunComposition, *, format: str = "di") -> tuple[SecuredWire, Receipt]:
         """Have the service declare a run; returns (declaration, log receipt)."""
         body = {"composition": composition.model_dump(mode="json", exclude_none=True), "format": format}
         data = self._call("POST", "/runs", json=body).json()
@@ -104,7 +104,7 @@ class IssuerClient:
         usage: Usage | None = None,
         observed: Observed | None = None,
         raw_output: OutputDigest | None = None,
-    ) -> tuple[SecuredCredential, Receipt]:
+    ) -> tuple[SecuredWire, Receipt]:
         """Have the service bind the run's output; returns (binding, log receipt)."""
         body: dict[str, Any] = {
             "output": output.model_dump(mode="json", exclude_none=True),
@@ -132,7 +132,7 @@ class IssuerClient:
         data = self._call("POST", "/credentials/issue", json=body).json()
         return data["verifiableCredential"], data["receipt"]
 
-    def verify(self, credential: SecuredCredential) -> dict[str, Any]:
+    def verify(self, credential: SecuredWire) -> dict[str, Any]:
         """The service's verification result (it does not raise for an invalid credential)."""
         try:
             response = self._http.post("/credentials/verify", json={"verifiableCredential": credential})

@@ -40,8 +40,8 @@ from ..gateway.observe import Answer, read_json_answer
 from ..runs.binding import OutputDigest, Usage, output_digest
 from ..runs.chat_request import composition_from_chat_request
 from ..runs.composition import Disclosures, RunComposition
-from ..runs.declaration import SecuredCredential
 from ..store.home import default_home
+from ..vc.documents import SecuredWire
 from . import otel
 
 __all__ = ["InstrumentedRun", "instrument", "run_of"]
@@ -57,8 +57,8 @@ _TRANSPORT = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"}
 class InstrumentedRun:
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
-    binding: SecuredCredential | None = None
+    declaration: SecuredWire
+    binding: SecuredWire | None = None
     #: The RUNID code when the binding could not be issued (the run then stays declared, unbound).
     binding_error: str | None = None
 

@@ -13,13 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._internal.timeutil import format_datetime
 from ..errors import ErrorCode, RunError
-from ..vc import jose
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
-from ..vc.documents import VcVersion
+from ..vc.documents import SecuredWire, VcVersion, declared_types
+from ..vc.secured import SecuredCredential
 from .declaration import (
     BINDING_TYPE,
     SUBJECT_TYPE,
-    SecuredCredential,
     issued_at,
     media_type_of,
     run_contexts,
@@ -99,7 +98,7 @@ def check_completed_by(completed_at: datetime, now: datetime, *, clock: str = "t
 
 
 def build_binding(
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     *,
     declaration_id: str,
     run_id: str,
@@ -142,7 +141,7 @@ def build_binding(
 
 
 def bind(
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     issuer: Issuer,
     *,
     declaration_id: str,
@@ -158,9 +157,9 @@ def bind(
     credential_status: dict[str, Any] | None = None,
     raw_output: OutputDigest | None = None,
     profile: RunProfile | None = None,
-) -> SecuredCredential:
+) -> SecuredWire:
     proof_format = profile_format(profile, proof_format)
-    declared_at = issued_at(_decoded(declaration))
+    declared_at = issued_at(SecuredCredential.parse(declaration).unverified_document)
     if started_at < declared_at:
         raise RunError(
             f"startedAt {format_datetime(started_at)} is before the declaration ({format_datetime(declared_at)}): "
@@ -192,16 +191,9 @@ def bind(
     return issue_credential(unsigned, issuer, proof_format=proof_format, created=bound_at)
 
 
-def _decoded(secured: SecuredCredential) -> dict[str, Any]:
-    if isinstance(secured, dict):
-        return secured
-    return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
-
-
 def binding_subject(credential: dict[str, Any]) -> tuple[str, BindingSubject, dict[str, Any]]:
     """(run id, subject, relatedResource entry) of a binding, or ``RUNID_NOT_A_BINDING``."""
-    types = credential.get("type")
-    if BINDING_TYPE not in (types if isinstance(types, list) else [types]):
+    if BINDING_TYPE not in declared_types(credential):
         raise RunError(f"the credential is not a {BINDING_TYPE}", code=ErrorCode.NOT_A_BINDING)
     subject = credential.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):

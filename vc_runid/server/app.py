@@ -38,13 +38,14 @@ from .._internal.timeutil import format_datetime, parse_datetime, parse_instant,
 from ..errors import ErrorCode, RunError, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, Usage, bind, check_completed_by
 from ..runs.composition import RunComposition
-from ..runs.declaration import SecuredCredential, declare, log_leaf_data
+from ..runs.declaration import declare, log_leaf_data
 from ..runs.presentations import verify_presentation
 from ..store.home import init_home
 from ..vc.credentials import Issuer, ProofFormat, issue_credential
 from ..vc.dids import DidResolver
-from ..vc.documents import parse_json
+from ..vc.documents import SecuredWire, parse_json
 from ..vc.jose import envelop
+from ..vc.secured import SecuredCredential
 from ..vc.verification import VerificationReport, Verifier
 from .issuance import GenericIssuer, IssuanceGuard
 from .log import Receipt, RunLog, b64, new_entry
@@ -493,18 +494,7 @@ def _status_list_urls(document: Any) -> set[str]:
     return {e["statusListCredential"] for e in entries if isinstance(e, dict) and isinstance(e.get("statusListCredential"), str)}
 
 
-def _format_of(secured: SecuredCredential) -> ProofFormat:
-    """The proof format a declaration was issued in; its binding uses the same."""
-    if isinstance(secured, str):
-        from ..vc.jose import parse_jwt
-
-        return ProofFormat.JWT_V1 if "vc" in parse_jwt(secured).payload else ProofFormat.JOSE
-    proof = secured.get("proof")
-    proof = proof[0] if isinstance(proof, list) else proof
-    return ProofFormat.DI_2020 if isinstance(proof, dict) and proof.get("type") == "Ed25519Signature2020" else ProofFormat.DI
-
-
-def _load(text: str) -> SecuredCredential:
+def _load(text: str) -> SecuredWire:
     value = json.loads(text)
     assert isinstance(value, (dict, str))
     return value
@@ -700,7 +690,7 @@ def create_app(
                 raise UsageError(f"{fmt.value} is a VC 1.1 format: its context defines no BitstringStatusListEntry",
                                  code=ErrorCode.REQUEST_INVALID)
 
-        def sign() -> SecuredCredential:
+        def sign() -> SecuredWire:
             with _JSONLD:
                 credential = service.guard.admit(body.credential, service.generic, now)
                 if status is not None:
@@ -811,7 +801,7 @@ def create_app(
             raise RunError(f"completedAt {body.completedAt} is before startedAt {body.startedAt}", code=ErrorCode.TIME_ORDER)
         check_completed_by(completed, now, clock="the service clock")
         declaration = _load(row.declaration)
-        fmt = _format_of(declaration)
+        fmt = SecuredCredential.parse(declaration).proof_format  # the binding is issued like its declaration
         assigned_id, status, status_index = await service.status.assign_async(fmt)
         binding = await _signed(lambda: bind(
             declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
@@ -1032,14 +1022,9 @@ def _created(run_id: str, name: str, credential: bytes, receipt: Receipt) -> Res
     return Response(body, status_code=201, media_type="application/json")
 
 
-def _ids(secured: SecuredCredential) -> tuple[str, str]:
-    """(run id, credential id) of a secured run credential."""
-    if isinstance(secured, str):
-        from ..vc.jose import credential_from_jwt, parse_jwt
-
-        document, _ = credential_from_jwt(parse_jwt(secured))
-    else:
-        document = secured
+def _ids(secured: SecuredWire) -> tuple[str, str]:
+    """(run id, credential id) of a run credential this service has just issued."""
+    document = SecuredCredential.parse(secured).unverified_document
     return str(document["credentialSubject"]["id"]), str(document["id"])
 
 

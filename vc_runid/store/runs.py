@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import ErrorCode, RunError
 from ..runs.composition import Disclosures
-from ..runs.declaration import SecuredCredential
+from ..vc.documents import SecuredWire
 from .home import RUNS_DB
 
 _SCHEMA = """
@@ -38,10 +38,10 @@ class RunRecord(BaseModel):
 
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
+    declaration: SecuredWire
     declared_at: str
     disclosures: Disclosures
-    binding: SecuredCredential | None = None
+    binding: SecuredWire | None = None
     bound_at: str | None = None
 
     @property
@@ -49,11 +49,11 @@ class RunRecord(BaseModel):
         return "bound" if self.binding is not None else "declared"
 
 
-def _dump(secured: SecuredCredential) -> str:
+def _dump(secured: SecuredWire) -> str:
     return secured if isinstance(secured, str) else json.dumps(secured, separators=(",", ":"))
 
 
-def _load(text: str) -> SecuredCredential:
+def _load(text: str) -> SecuredWire:
     return json.loads(text) if text.startswith("{") else text
 
 
@@ -85,7 +85,7 @@ class RunStore:
         self,
         run_id: str,
         declaration_id: str,
-        declaration: SecuredCredential,
+        declaration: SecuredWire,
         declared_at: str,
         disclosures: Disclosures,
     ) -> None:
@@ -99,7 +99,7 @@ class RunStore:
         except sqlite3.IntegrityError as exc:
             raise RunError(f"run {run_id} is already declared in the store", code=ErrorCode.RUN_EXISTS) from exc
 
-    def add_binding(self, run_id: str, binding: SecuredCredential, bound_at: str) -> None:
+    def add_binding(self, run_id: str, binding: SecuredWire, bound_at: str) -> None:
         with self._connect() as db:
             cursor = db.execute(
                 "UPDATE runs SET binding = ?, bound_at = ? WHERE run_id = ? AND binding IS NULL",

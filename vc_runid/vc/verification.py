@@ -39,6 +39,7 @@ from .documents import (
 )
 from .policy import TrustPolicy
 from .proofs import suite_for
+from .secured import SecuredCredential, SecuredFormat
 from .signed_form import check_compacted
 from .status.bitstring import check_status
 
@@ -477,8 +478,10 @@ class _CredentialRun:
 
     def _verify_jwt(self, token: str) -> None:
         jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "well-formed compact JWS, allowed alg")
-        credential, profile = self.record.run("jwt-claims", lambda: jose.credential_from_jwt(jwt), "credential claims consistent")
-        self.report.format = profile
+        # The token itself, also for an enveloped credential: its format is the token's.
+        secured = self.record.run("jwt-claims", lambda: SecuredCredential.from_jwt(token, jwt), "credential claims consistent")
+        credential, profile = secured.unverified_document, secured.format
+        self.report.format = profile.value
         version = self._common(credential)
         self._json_ld(credential)
         issuer = self.report.issuer
@@ -513,7 +516,7 @@ class _CredentialRun:
             )
         self.report.proofs_checked += 1
         self.record.soft("validity-period", lambda: _validity(credential, version, self.verifier.now))
-        if profile == "vc-jose":
+        if profile is SecuredFormat.VC_JOSE:
             self.record.soft("jwt-validity", lambda: _token_validity(jwt, self.verifier.now), "nbf/exp consistent with the verification time")
         self._status(credential)
 
