@@ -51,6 +51,8 @@ from ..vc.verification import CheckResult
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One entry of a service's log, as the auditor reads it."""
+
     index: int
     kind: str
     entry: Any  # the secured credential as logged (dict, or a compact JWS string)
@@ -65,6 +67,8 @@ class UnboundRun(BaseModel):
 
 
 class AuditReport(BaseModel):
+    """The audit of a service's log: what it holds, and every check by name."""
+
     treeSize: int
     rootHash: str
     declarations: int

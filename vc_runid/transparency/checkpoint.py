@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-from vc_runid.errors import ErrorCode, InputError, KeyMaterialError, ProofError
+from vc_runid.errors import ErrorCode, InputError, KeyMaterialError, LogError, ProofError
 from vc_runid.transparency.merkle import HASH_SIZE
 
 __all__ = [
@@ -144,7 +144,7 @@ def parse_vkey(verifier_key: str) -> tuple[str, Ed25519PublicKey]:
     """
 
     def fail(why: str) -> InputError:
-        return InputError(
+        return LogError(
             f"invalid verifier key: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID
         )
 
@@ -242,7 +242,7 @@ class Checkpoint(BaseModel):
         """
 
         def fail(why: str) -> InputError:
-            return InputError(
+            return LogError(
                 f"malformed checkpoint: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID
             )
 
@@ -317,7 +317,7 @@ def _split_note(note: str) -> tuple[str, list[NoteSignature]]:
     """Split a signed note into its text and its signature lines (signed-note "Format")."""
 
     def fail(why: str) -> InputError:
-        return InputError(
+        return LogError(
             f"malformed signed note: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID
         )
 

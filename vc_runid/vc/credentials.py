@@ -13,7 +13,7 @@ from typing import Any
 from .._internal.canonical import expand_document
 from .._internal.contexts import DocumentLoader, default_loader
 from .._internal.timeutil import utc_now
-from ..errors import ErrorCode, KeyMaterialError, ProofError, UsageError
+from ..errors import DidError, ErrorCode, KeyMaterialError, ProofError, UsageError, error_for
 from . import jose
 from .dids import (
     did_key_for,
@@ -143,7 +143,7 @@ def init_home(home: Path, key_type: KeyType = KeyType.ED25519, domain: str | Non
         try:
             home.mkdir(parents=True, mode=0o700)
         except OSError as exc:
-            raise KeyMaterialError(f"cannot create the home {home}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
+            raise UsageError(f"cannot create the home {home}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
     store = KeyStore(home)
     created = False
     if not store.exists(ISSUER_KEY_NAME):
@@ -159,6 +159,7 @@ def init_home(home: Path, key_type: KeyType = KeyType.ED25519, domain: str | Non
 
 
 def load_issuer(home: Path, key_file: Path | None = None) -> Issuer:
+    """The issuer whose key is in ``home`` (``vc-runid init``), or in ``key_file``."""
     if key_file is not None:
         return Issuer.from_key(load_key_file(key_file))
     store = KeyStore(home)
@@ -187,7 +188,7 @@ def _with_issuer(credential: dict[str, Any], issuer: Issuer) -> dict[str, Any]:
     if "issuer" not in credential:
         return {**credential, "issuer": issuer.did}
     if issuer_id(credential) != issuer.did:
-        raise ProofError(
+        raise DidError(
             f"the credential names issuer {issuer_id(credential)} but the key belongs to {issuer.did}; "
             "the result could never verify",
             code=ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED,
@@ -266,7 +267,7 @@ def _chained_proofs(
     report = Verifier(loader=loader, now=now).verify_credential(credential)
     if not report.valid:
         failure = report.failures[0] if report.failures else None
-        raise ProofError(
+        raise error_for(
             "the proofs to chain to do not verify"
             + (f" ({failure.name}: {failure.message})" if failure else ""),
             code=ErrorCode(failure.code) if failure and failure.code else ErrorCode.PROOF_INVALID,

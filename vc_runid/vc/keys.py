@@ -28,18 +28,22 @@ from .._internal.multiformats import (
     decode_multikey,
     encode_multikey,
 )
-from ..errors import ErrorCode, KeyMaterialError
+from ..errors import ErrorCode, KeyMaterialError, UsageError
 
 _P256_COORDINATE = 32
 
 
 class KeyType(StrEnum):
+    """The key types vc-runid signs and verifies with: Ed25519 and P-256."""
+
     ED25519 = "Ed25519"
     P256 = "P-256"
 
 
 @dataclass(frozen=True)
 class PublicKey:
+    """A public key of a :class:`KeyType`, with its multikey and JWK encodings."""
+
     key_type: KeyType
     key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 
@@ -115,6 +119,8 @@ class PublicKey:
 
 @dataclass(frozen=True)
 class KeyPair:
+    """A private key and its public key; ``KeyPair.generate(KeyType.P256)`` makes one."""
+
     key_type: KeyType
     private_key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
@@ -202,7 +208,7 @@ class KeyStore:
 
     def path(self, name: str) -> Path:
         if not name or "/" in name or name.startswith("."):
-            raise KeyMaterialError(f"invalid key name {name!r}", code=ErrorCode.USAGE)
+            raise UsageError(f"invalid key name {name!r}", code=ErrorCode.USAGE)
         return self.directory / f"{name}.jwk"
 
     def exists(self, name: str) -> bool:
@@ -214,7 +220,7 @@ class KeyStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise KeyMaterialError(
+            raise UsageError(
                 f"cannot create the key store at {self.directory}: {exc.strerror or exc}",
                 code=ErrorCode.USAGE,
             ) from exc
@@ -227,7 +233,7 @@ class KeyStore:
                 code=ErrorCode.KEY_EXISTS,
             ) from exc
         except OSError as exc:
-            raise KeyMaterialError(f"cannot write {path}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         return path

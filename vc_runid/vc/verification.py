@@ -21,6 +21,7 @@ from .._internal.timeutil import parse_datetime, utc_now
 from ..errors import (
     ContextError,
     DataModelError,
+    DidError,
     ErrorCode,
     ProofError,
     RunIdError,
@@ -49,6 +50,8 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class CheckResult(BaseModel):
+    """One named check of a verification report: passed or not, with its code and why."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
@@ -58,6 +61,9 @@ class CheckResult(BaseModel):
 
 
 class VerificationReport(BaseModel):
+    """What a verification found: every check by name; ``valid`` only when every check
+    passed and there was at least one."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: str = "credential"
@@ -206,7 +212,7 @@ def authorize_method(
         raise ProofError("proof has no verificationMethod", code=ErrorCode.PROOF_MALFORMED)
     method = resolver.verification_method(vm_url, relationship)
     if controller is not None and (did_of(vm_url) != controller or method.controller != controller):
-        raise ProofError(
+        raise DidError(
             f"verification method {vm_url} is controlled by {method.controller}, not by {controller}",
             code=ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED,
         )

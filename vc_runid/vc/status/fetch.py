@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ...errors import ErrorCode, RunIdError, UsageError
+from ...errors import ErrorCode, RunIdError, StatusError, UsageError
 from ...runs.declaration import SecuredCredential
 from .. import jose
 from ..documents import read_document
@@ -56,7 +56,7 @@ _ENVELOPED = "EnvelopedVerifiableCredential"
 
 
 def _missing(url: str, why: str) -> RunIdError:
-    return RunIdError(f"status list {url} could not be fetched: {why}", code=ErrorCode.STATUS_LIST_MISSING,
+    return StatusError(f"status list {url} could not be fetched: {why}", code=ErrorCode.STATUS_LIST_MISSING,
                       detail={"url": url})
 
 
@@ -235,7 +235,7 @@ def _parse(url: str, body: bytes) -> SecuredCredential:
     try:
         return read_document(body)
     except RunIdError as exc:
-        raise RunIdError(
+        raise StatusError(
             f"the response from {url} is not a status list credential: {exc.message}",
             code=ErrorCode.STATUS_LIST_INVALID,
             detail={"url": url},
