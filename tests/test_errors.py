@@ -112,6 +112,8 @@ def _raise_sites() -> list[tuple[str, str, str | None]]:
                 sites.append((where, name, None))
             elif isinstance(code, ast.Attribute) and ast.unparse(code.value) in ("ErrorCode", "Code"):
                 sites.append((where, name, code.attr))
+            elif name == "RunIdError":
+                sites.append((where, name, ast.unparse(code)))
             # Any other code (a variable, a check's code) is known only at run time: the strict
             # check in RunIdError.__init__ covers it wherever the suite reaches it.
     return sites

@@ -1,7 +1,8 @@
 """A client for the vc-runid issuer service, so the executor never holds the issuer key.
 
-    from vc_runid.client.issuer import IssuerClient
-    from vc_runid import CompositionBuilder, output_digest
+    from vc_runid import CompositionBuilder
+    from vc_runid.client import IssuerClient
+    from vc_runid.runs import output_digest
 
     composition, disclosures = CompositionBuilder().model("gpt-4o", provider="openai").input("hi").build()
     with IssuerClient("http://127.0.0.1:8080", token="runid_…") as issuer:

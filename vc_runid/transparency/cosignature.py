@@ -42,7 +42,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from vc_runid.errors import ErrorCode, KeyMaterialError, LogError, ProofError, UsageError
+from vc_runid.errors import ErrorCode, KeyMaterialError, LogError, UsageError
 from vc_runid.transparency.checkpoint import (
     Checkpoint,
     NoteSignature,
@@ -224,7 +224,7 @@ def verify_cosignatures(
         if witness is None:
             continue
 
-        def bad(why: str, witness: Witness = witness) -> ProofError:
+        def bad(why: str, witness: Witness = witness) -> LogError:
             return LogError(
                 f"the cosignature of witness {witness.name!r} {why}",
                 code=ErrorCode.LOG_COSIGNATURE_INVALID,
