@@ -22,7 +22,6 @@ import pytest
 from tests.trust import ANY_ISSUER
 from vc_runid import (
     CompositionBuilder,
-    DidResolver,
     ErrorCode,
     Issuer,
     KeyType,
@@ -31,14 +30,15 @@ from vc_runid import (
     RunStore,
     Verifier,
     bind,
-    output_digest,
     run,
 )
 from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2
+from vc_runid.runs import output_digest
 from vc_runid.runs.declaration import SecuredCredential, declare
 from vc_runid.runs.presentations import RunPresentationReport, present_runs, verify_presentation
 from vc_runid.runs.runner import Run
 from vc_runid.runs.verify import BOUND, DECLARED
+from vc_runid.vc import DidResolver
 from vc_runid.vc.dids import did_web_document
 from vc_runid.vc.keys import KeyPair
 from vc_runid.vc.presentations import is_presentation, present

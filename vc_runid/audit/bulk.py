@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from .._internal.contexts import DocumentLoader, default_loader
 from .._internal.files import read_limited
-from ..errors import DataModelError, ErrorCode, RunIdError, UsageError
+from ..errors import DataModelError, ErrorCode, InternalError, RunIdError, UsageError
 from ..runs.declaration import secured_digest
 from ..runs.digests import digests_equal
 from ..runs.verify import PASSING, Verdict, verdict_of, verify_run
@@ -101,6 +101,8 @@ class RunFiles:
 
 
 class AuditRow(BaseModel):
+    """One run of an audit: its verdict and, when it failed, the first failing check."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     run_id: str | None
@@ -608,7 +610,7 @@ def _in_pool(
                     progress(len(chunk_rows))
                 submit_next()
     except BrokenProcessPool as exc:
-        raise RunIdError(f"an audit worker process died: {exc}", code=ErrorCode.INTERNAL) from exc
+        raise InternalError(f"an audit worker process died: {exc}", code=ErrorCode.INTERNAL) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -647,6 +649,7 @@ def write_csv(summary: AuditSummary, path: Path) -> None:
 
 
 def write_json(summary: AuditSummary, path: Path) -> None:
+    """Write an audit summary as JSON."""
     try:
         path.write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
     except OSError as exc:

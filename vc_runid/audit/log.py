@@ -50,6 +50,8 @@ from ..vc.verification import CheckResult, Report
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One entry of a service's log, as the auditor reads it."""
+
     index: int
     kind: str
     entry: Any  # the secured credential as logged (dict, or a compact JWS string)
@@ -64,7 +66,7 @@ class UnboundRun(BaseModel):
 
 
 class AuditReport(Report):
-    """A log audit: its checks (tree, leaves, signers, status history...) and the runs it found declared and never bound."""
+    """The audit of a service's log: what it holds, and every check by name."""
 
     treeSize: int
     rootHash: str

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 from .._internal.contexts import DocumentLoader
 from .._internal.files import read_limited
 from .._internal.timeutil import format_datetime, parse_datetime, utc_now
-from ..errors import ErrorCode, InputError, RunIdError, UsageError
+from ..errors import DidError, ErrorCode, InputError, LogError, RunIdError, UsageError
 from ..runs.composition import Disclosure
 from ..runs.declaration import declaration_subject, issued_at, log_leaf_data
 from ..runs.verify import Verdict, verdict_of, verify_run
@@ -202,6 +202,8 @@ class StatusInfo(_Strict):
 
 
 class RunEntry(BaseModel):
+    """One run of a bundle report: its verdict, timeline, composition and checks."""
+
     model_config = ConfigDict(extra="forbid")
 
     run_id: str
@@ -502,7 +504,7 @@ def _did_documents(
     for document in supplied:
         did = document.get("id") if isinstance(document, Mapping) else None
         if not isinstance(did, str):
-            raise UsageError("a DID document to bundle has no id", code=ErrorCode.DID_INVALID)
+            raise DidError("a DID document to bundle has no id", code=ErrorCode.DID_INVALID)
         documents[did] = document
     needed = sorted(d for d in issuers if not d.startswith("did:key:") and d not in documents)
     if needed:
@@ -514,7 +516,7 @@ def _did_documents(
             if own is not None and own.did == did:
                 documents[did] = own.did_document()
             else:
-                raise UsageError(
+                raise DidError(
                     f"the issuer {did} is not a did:key: supply its DID document as of issuance "
                     "(--did-document FILE)",
                     code=ErrorCode.DID_UNRESOLVED,
@@ -552,6 +554,7 @@ class BundleProblem(RunIdError):
     """The archive or its manifest is unusable; verification of the runs does not start."""
 
     default_code = ErrorCode.BUNDLE_INVALID
+    checks_family = False  # a member's finding keeps its own code (DID_INVALID, CONTEXT_INVALID)
 
 
 def _problem(code: ErrorCode, message: str, **detail: Any) -> BundleProblem:
@@ -991,7 +994,7 @@ def _verify_checkpoint(note: str, did: str, resolver: DidResolver) -> Any:
     """The checkpoint, verified with one of ``did``'s keys; raises RunIdError."""
     keys = _ed25519_keys(resolver, did)
     if not keys:
-        raise RunIdError(
+        raise LogError(
             f"{did} has no Ed25519 assertion key to verify a log checkpoint with",
             code=ErrorCode.LOG_CHECKPOINT_INVALID,
         )
@@ -1002,7 +1005,7 @@ def _verify_checkpoint(note: str, did: str, resolver: DidResolver) -> Any:
         except RunIdError as exc:
             last = exc
     assert last is not None
-    raise RunIdError(f"checkpoint not signed by {did}: {last.message}", code=ErrorCode.LOG_CHECKPOINT_INVALID)
+    raise LogError(f"checkpoint not signed by {did}: {last.message}", code=ErrorCode.LOG_CHECKPOINT_INVALID)
 
 
 def _checkpoint_checks(
@@ -1012,7 +1015,7 @@ def _checkpoint_checks(
         try:
             note = members[path].decode("utf-8")
         except UnicodeDecodeError:
-            checks.fail(f"checkpoint:{path}", RunIdError(f"{path} is not UTF-8 text", code=ErrorCode.LOG_CHECKPOINT_INVALID))
+            checks.fail(f"checkpoint:{path}", LogError(f"{path} is not UTF-8 text", code=ErrorCode.LOG_CHECKPOINT_INVALID))
             continue
         signer = None
         for did in issuers:
@@ -1025,7 +1028,7 @@ def _checkpoint_checks(
         if signer is None:
             checks.fail(
                 f"checkpoint:{path}",
-                RunIdError(f"{path} is not a checkpoint signed by an issuer of these runs", code=ErrorCode.LOG_CHECKPOINT_INVALID),
+                LogError(f"{path} is not a checkpoint signed by an issuer of these runs", code=ErrorCode.LOG_CHECKPOINT_INVALID),
             )
         else:
             checks.ok(f"checkpoint:{path}", f"signed by {signer[0]}: tree size {signer[1].tree_size}")
@@ -1077,7 +1080,7 @@ def _log_inclusion(
         try:
             credential = secured.get(kind)
             if credential is None:
-                raise RunIdError(f"{path}: there is no {kind} credential to prove", code=ErrorCode.LOG_INCLUSION_INVALID)
+                raise LogError(f"{path}: there is no {kind} credential to prove", code=ErrorCode.LOG_INCLUSION_INVALID)
             entries.append(f"{kind}: " + _check_receipt(path, members[path], credential, resolver))
             states[kind] = "verified"
         except RunIdError as exc:
@@ -1109,13 +1112,13 @@ def _check_receipt(path: str, data: bytes, credential: SecuredWire, resolver: Di
         receipt = Receipt.model_validate(_strict_json(data, path, ErrorCode.LOG_INCLUSION_INVALID))
         proof = [_b64(h) for h in receipt.inclusionProof]
     except (ValidationError, ValueError) as exc:
-        raise RunIdError(f"{path} is not a log receipt: {exc}", code=ErrorCode.LOG_INCLUSION_INVALID) from exc
+        raise LogError(f"{path} is not a log receipt: {exc}", code=ErrorCode.LOG_INCLUSION_INVALID) from exc
     issuer = _issuer_of(credential)
     if issuer is None:
-        raise RunIdError(f"{path}: the credential names no issuer", code=ErrorCode.LOG_INCLUSION_INVALID)
+        raise LogError(f"{path}: the credential names no issuer", code=ErrorCode.LOG_INCLUSION_INVALID)
     checkpoint = _verify_checkpoint(receipt.checkpoint, issuer, resolver)
     if checkpoint.tree_size != receipt.treeSize:
-        raise RunIdError(
+        raise LogError(
             f"{path}: the receipt says tree size {receipt.treeSize}, its checkpoint {checkpoint.tree_size}",
             code=ErrorCode.LOG_INCLUSION_INVALID,
         )
@@ -1124,7 +1127,7 @@ def _check_receipt(path: str, data: bytes, credential: SecuredWire, resolver: Di
     if receipt.leafIndex >= receipt.treeSize or not verify_inclusion(
         leaf, receipt.leafIndex, receipt.treeSize, proof, checkpoint.root_hash
     ):
-        raise RunIdError(
+        raise LogError(
             f"{path}: the inclusion proof does not lead from this credential to the signed root",
             code=ErrorCode.LOG_INCLUSION_INVALID,
         )

@@ -19,7 +19,7 @@ import typer
 from .._internal.contexts import DocumentLoader, default_loader, parse_context_option
 from .._internal.files import read_limited
 from .._internal.timeutil import format_datetime, utc_now
-from ..errors import ErrorCode, RunError, RunIdError, UsageError
+from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, bind, output_digest, output_digest_of_file
 from ..runs.composition import Disclosures, RunComposition
 from ..runs.declaration import (
@@ -125,7 +125,7 @@ def _write(out: Path | None, text: str, what: str = "the result") -> None:
         out.write_text(text + "\n")
     except OSError as exc:
         typer.echo(text)
-        fail(RunError(
+        fail(UsageError(
             f"{what} was made but could not be written to {out}: {exc.strerror or exc}; it is printed on stdout instead",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
         ))
@@ -138,7 +138,7 @@ def _write_run_credential(out: Path, secured: SecuredWire, what: str, run_id: st
     try:
         write_secured(out, secured)
     except RunIdError as exc:
-        fail(RunError(
+        fail(UsageError(
             f"run {run_id}: the {what} was issued and is kept in the run store, but {exc.message}; "
             f"get it back with `vc-runid runs show {run_id}`",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
@@ -244,7 +244,7 @@ def issue(
             check_writable(out)
         document = parse_json(_read_bytes(credential))
         if not isinstance(document, dict):
-            raise UsageError("the credential must be a JSON object", code=ErrorCode.NOT_A_CREDENTIAL)
+            raise DataModelError("the credential must be a JSON object", code=ErrorCode.NOT_A_CREDENTIAL)
         issuer = load_issuer(home_dir(home), key)
         secured = issue_credential(
             document, issuer, proof_format=proof_format, created=moment(created, "--created"), loader=_loader(context)
@@ -445,7 +445,7 @@ def digest(
     """Print the weights/manifest digest of a file or directory."""
     try:
         if not path.exists():
-            raise RunError(f"{path} does not exist", code=ErrorCode.FILE_UNREADABLE)
+            raise UsageError(f"{path} does not exist", code=ErrorCode.FILE_UNREADABLE)
         progress, advance = _progress_bar(_tree_size(path))
         with progress:
             result = hash_weights(path, on_bytes=advance)
@@ -515,7 +515,7 @@ def _save_receipt(home: Path, run_id: str, kind: str, receipt: Any) -> None:
         path.write_text(json.dumps(receipt, indent=2))
     except OSError as exc:
         # The service has logged the credential by now, and the run store holds it: say so.
-        raise RunError(
+        raise UsageError(
             f"run {run_id}: the {kind} was issued and is in the run store (`vc-runid runs show {run_id}`), "
             f"but its log receipt could not be written to {path}: {exc.strerror or exc}",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
@@ -740,7 +740,7 @@ def run_cmd(
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(RunError(
+        fail(UsageError(
             f"run {current.run_id}: the declaration was issued and is kept in the run store, but {directory} "
             f"cannot be created ({exc.strerror or exc}); get it back with `vc-runid runs show {current.run_id}`",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
@@ -789,8 +789,8 @@ def _keep_output(source: Path, target: Path, run_id: str) -> None:
         raise _output_not_kept(run_id, target, exc) from exc
 
 
-def _output_not_kept(run_id: str, path: Path, exc: OSError) -> RunError:
-    return RunError(
+def _output_not_kept(run_id: str, path: Path, exc: OSError) -> UsageError:
+    return UsageError(
         f"run {run_id}: the run was declared (see `vc-runid runs show {run_id}`) and the command ran, but "
         f"its output could not be kept at {path} ({exc.strerror or exc}); the run is left unbound: "
         f"bind it with `vc-runid bind` once the output is safe",
@@ -955,6 +955,7 @@ def command() -> Any:
 
 
 def main() -> None:
+    """The ``vc-runid`` command: one error line and an exit code, never a traceback."""
     try:
         command()(prog_name="vc-runid")
     except RunIdError as exc:  # last line of defence: one line, never a traceback

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ErrorCode, RunError, RunIdError
+from ..errors import ErrorCode, RunError, RunIdError, TrustError, error_for
 from .common import (
     NO_POLICY_HINT,
     AnyIssuerOption,
@@ -41,7 +41,7 @@ def verify_weights_cmd(
     try:
         policy = trust_policy(trust, trusted_issuer, any_issuer)
         if policy is None:
-            raise RunError(NO_POLICY_HINT, code=ErrorCode.TRUST_POLICY_MISSING)
+            raise TrustError(NO_POLICY_HINT, code=ErrorCode.TRUST_POLICY_MISSING)
         data = read_limited(declaration, 1 << 22)
         report = verify_run(data, policy=policy)
         if not report.valid:
@@ -49,7 +49,7 @@ def verify_weights_cmd(
             first = failed[0] if failed else None
             known = {code.value for code in ErrorCode}
             code = ErrorCode(first.code) if first and first.code in known else ErrorCode.PROOF_INVALID
-            raise RunError(
+            raise error_for(
                 "the declaration does not verify under your trust policy: "
                 + (f"{first.name}: {first.message}" if first else "no check passed"),
                 code=code,

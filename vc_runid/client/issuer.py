@@ -1,7 +1,8 @@
 """A client for the vc-runid issuer service, so the executor never holds the issuer key.
 
-    from vc_runid.client.issuer import IssuerClient
-    from vc_runid import CompositionBuilder, output_digest
+    from vc_runid import CompositionBuilder
+    from vc_runid.client import IssuerClient
+    from vc_runid.runs import output_digest
 
     composition, disclosures = CompositionBuilder().model("gpt-4o", provider="openai").input("hi").build()
     with IssuerClient("http://127.0.0.1:8080", token="runid_…") as issuer:
@@ -35,6 +36,8 @@ Receipt = dict[str, Any]
 class ServiceError(RunIdError):
     """The service refused a request; ``status`` is the HTTP status, ``code`` the RUNID code."""
 
+    checks_family = False  # the code is the service's answer, of whatever family
+
     def __init__(self, status: int, code: ErrorCode, message: str) -> None:
         super().__init__(message, code=code)
         self.status = status
@@ -44,6 +47,8 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class IssuerClient:
+    """A client of the issuer service: declare and bind runs, fetch log proofs."""
+
     def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None) -> None:
         try:

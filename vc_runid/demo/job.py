@@ -75,6 +75,7 @@ def _summary(report: VerificationReport) -> list[str]:
 
 
 def run_demo(home: Path, out_dir: Path | None, echo: Callable[[str], None] = print) -> int:
+    """``vc-runid demo``: declare, run, bind and verify the demo job; 0 when all went as shown."""
     issuer, created = init_home(home)
     echo(f"1. issuer  {issuer.did}  ({'new key' if created else 'existing key'} in {home / 'keys'})")
     directory = out_dir or home / DEMO_DIR / utc_now().strftime("%Y%m%dT%H%M%S%fZ")

@@ -46,6 +46,8 @@ class Declared:
 
 
 class Declarer(Protocol):
+    """What the gateway declares and binds with: a local key or an issuer service."""
+
     store: RunStore
 
     def declare(self, composition: RunComposition, disclosures: Disclosures) -> Declared: ...

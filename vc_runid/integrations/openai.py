@@ -55,6 +55,9 @@ _TRANSPORT = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"}
 
 @dataclass
 class InstrumentedRun:
+    """The run of one instrumented call: its declaration, and its binding once the
+    answer is complete."""
+
     run_id: str
     declaration_id: str
     declaration: SecuredWire

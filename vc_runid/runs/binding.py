@@ -34,12 +34,16 @@ class _Strict(BaseModel):
 
 
 class OutputDigest(_Strict):
+    """The digest of a run's output (sha2-256 multibase), its media type and size."""
+
     digestMultibase: DigestMultibase
     mediaType: str | None = None
     size: int | None = Field(default=None, ge=0)
 
 
 class Usage(_Strict):
+    """Token counts the run reported."""
+
     inputTokens: int | None = Field(default=None, ge=0)
     outputTokens: int | None = Field(default=None, ge=0)
     totalTokens: int | None = Field(default=None, ge=0)
@@ -69,6 +73,7 @@ class BindingSubject(_Strict):
 
 
 def output_digest(output: bytes, media_type: str | None = None) -> OutputDigest:
+    """The :class:`OutputDigest` of ``output``'s bytes."""
     return OutputDigest(digestMultibase=digest_multibase(output), mediaType=media_type, size=len(output))
 
 
@@ -157,7 +162,9 @@ def bind(
     credential_status: dict[str, Any] | None = None,
     raw_output: OutputDigest | None = None,
     profile: RunProfile | None = None,
-) -> SecuredWire:
+    ) -> SecuredWire:
+    """Issue the output binding of a declared run: the output's digest and what was observed,
+    signed by ``issuer`` (the declaration's) once the run completed."""
     proof_format = profile_format(profile, proof_format)
     declared_at = issued_at(SecuredCredential.parse(declaration).unverified_document)
     if started_at < declared_at:

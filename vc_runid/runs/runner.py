@@ -32,6 +32,9 @@ R = TypeVar("R")
 
 @dataclass
 class Run:
+    """A run in progress under :func:`run`: its declaration now, its binding once
+    ``record_output`` is called."""
+
     run_id: str
     declaration_id: str
     declaration: SecuredCredential

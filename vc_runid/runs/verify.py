@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from .._internal.timeutil import parse_instant
-from ..errors import ErrorCode, RunError, RunIdError
+from ..errors import ErrorCode, RunError, RunIdError, TrustError
 from ..transparency.checkpoint import parse_signed_checkpoint, parse_vkey
 from ..transparency.cosignature import parse_witness_vkey, verify_cosignatures
 from ..transparency.receipt import Receipt, verify_receipt
@@ -237,7 +237,7 @@ def _assertion_keys(verifier: Verifier, issuer: str | None) -> list[str]:
 
 def _trusted(policy: TrustPolicy | None) -> TrustPolicy:
     if policy is None:
-        raise RunError(
+        raise TrustError(
             "no trust policy: a run is valid only for issuers the caller trusts "
             "(pass a TrustPolicy; on the command line --trusted-issuer DID or --trust FILE)",
             code=ErrorCode.TRUST_POLICY_MISSING,
@@ -268,7 +268,7 @@ def _logged(policy: TrustPolicy, declaration: SecuredWire, receipts: Sequence[Re
     why = "; ".join(failures) if failures else (
         "no log receipt for the declaration" if not receipts else "no receipt is from a log the policy trusts"
     )
-    raise RunError(
+    raise TrustError(
         f"the policy requires the declaration in a trusted log: {why}", code=ErrorCode.LOG_INCLUSION_REQUIRED
     )
 

@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .._internal.canonical import _EXPANSION_LOCK
 from .._internal.contexts import default_loader
 from .._internal.timeutil import format_datetime, parse_datetime, parse_instant, utc_now
-from ..errors import ErrorCode, RunError, RunIdError, UsageError
+from ..errors import ErrorCode, HttpServiceError, RunError, RunIdError
 from ..runs.binding import Observed, OutputDigest, Usage, bind, check_completed_by
 from ..runs.composition import RunComposition
 from ..runs.declaration import declare, log_leaf_data
@@ -160,11 +160,11 @@ def _unauthorized(detail: str) -> RunIdError:
     return _AuthError(detail, code=ErrorCode.UNAUTHORIZED)
 
 
-class _AuthError(UsageError):
+class _AuthError(HttpServiceError):
     pass
 
 
-class _AdminRequired(UsageError):
+class _AdminRequired(HttpServiceError):
     """A valid token, but not an admin's (HTTP 403)."""
 
 
@@ -683,11 +683,11 @@ def create_app(
         status: dict[str, Any] | None = None
         if options.credentialStatus is not None:
             if signer.did != service.generic_status.issuer.did:
-                raise UsageError(f"status entries are offered for Ed25519 formats; {fmt.value} signs as {signer.did}, "
+                raise HttpServiceError(f"status entries are offered for Ed25519 formats; {fmt.value} signs as {signer.did}, "
                                  "which publishes no status list", code=ErrorCode.REQUEST_INVALID)
             _, status, status_index = await service.generic_status.assign_async(fmt)
             if status is None:
-                raise UsageError(f"{fmt.value} is a VC 1.1 format: its context defines no BitstringStatusListEntry",
+                raise HttpServiceError(f"{fmt.value} is a VC 1.1 format: its context defines no BitstringStatusListEntry",
                                  code=ErrorCode.REQUEST_INVALID)
 
         def sign() -> SecuredWire:
@@ -697,10 +697,10 @@ def create_app(
                     # After the guard, which refuses client ids in the service's URL space: the
                     # entry is the service's own.
                     if "credentialStatus" in credential:
-                        raise UsageError("the credential has a credentialStatus already; do not also ask for one",
+                        raise HttpServiceError("the credential has a credentialStatus already; do not also ask for one",
                                          code=ErrorCode.REQUEST_INVALID)
                     if not isinstance(credential.get("id"), str):
-                        raise UsageError("a credential with a status entry needs an id (the VC API updates status by it)",
+                        raise HttpServiceError("a credential with a status entry needs an id (the VC API updates status by it)",
                                          code=ErrorCode.REQUEST_INVALID)
                     credential = {**credential, "credentialStatus": status}
                 return issue_credential(credential, signer, proof_format=fmt, created=now, loader=service.loader)
@@ -870,7 +870,7 @@ def create_app(
         run log (kind ``revocation``) in the transaction that sets the bit. 404 for an id with no
         status entry here (unknown, or issued in a VC 1.1 format)."""
         if body.credentialStatus is None and body.reason is None:
-            raise UsageError("give credentialStatus [{type, status: 'revoked'}] or a reason", code=ErrorCode.REQUEST_INVALID)
+            raise HttpServiceError("give credentialStatus [{type, status: 'revoked'}] or a reason", code=ErrorCode.REQUEST_INVALID)
         reason = body.reason if body.reason is not None else "revoked through the VC API"
         row = _status_row(body.credentialId)
         # Runs' credentials are on the run issuer's list; requested credentials on the generic one's.
@@ -1037,7 +1037,7 @@ def _time(value: str, field: str) -> datetime:
 
 def _check_range(ok: bool, detail: str) -> None:
     if not ok:
-        raise UsageError(detail, code=ErrorCode.LOG_RANGE)
+        raise HttpServiceError(detail, code=ErrorCode.LOG_RANGE)
 
 
 def app_from_env() -> FastAPI:

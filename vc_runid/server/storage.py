@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ErrorCode, RunError, RunIdError, UsageError
+from ..errors import ErrorCode, HttpServiceError, RunError, RunIdError, UsageError
 from ..store.home import SERVICE_DB
 
 try:
@@ -521,7 +521,7 @@ class Storage(ABC):
     def description(self) -> str: ...
 
 
-class ForbiddenError(RunError):
+class ForbiddenError(HttpServiceError):
     """A client acted on a run another client declared (HTTP 403)."""
 
     default_code = ErrorCode.RUN_FORBIDDEN
@@ -534,7 +534,7 @@ class CredentialNotFoundError(RunError):
     default_code = ErrorCode.RUN_NOT_FOUND
 
 
-class TokenRevokedError(UsageError):
+class TokenRevokedError(HttpServiceError):
     """The token that asked for an entry was revoked before it was written (HTTP 401)."""
 
     default_code = ErrorCode.UNAUTHORIZED

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .._internal.contexts import DocumentLoader
 from .._internal.files import read_limited
-from ..errors import ErrorCode, InputError, RunError, RunIdError, UsageError
+from ..errors import ErrorCode, InputError, RunError, RunIdError, UsageError, error_for
 from ..runs.composition import Disclosure
 from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json, read_document_file
 from ..vc.secured import SecuredCredential
@@ -32,10 +32,12 @@ def receipt_path(home: Path, run_id: str, kind: str) -> Path:
 
 
 def read_secured(path: Path) -> SecuredWire:
+    """A secured credential (JSON or compact JWS) from a file."""
     return read_document_file(path)
 
 
 def write_secured(path: Path, secured: SecuredWire) -> None:
+    """Write a secured credential to a file, as ``vc-runid`` writes them."""
     try:
         path.write_text((secured if isinstance(secured, str) else json.dumps(secured, indent=2)) + "\n")
     except OSError as exc:
@@ -85,7 +87,7 @@ def parse_disclosures(data: bytes, source: str) -> list[tuple[Disclosure, bytes]
         # disclosed text (a lone surrogate, say) is a disclosure that cannot match.
         not_json = isinstance(exc.__cause__, (json.JSONDecodeError, UnicodeDecodeError))
         code = ErrorCode.INPUT_NOT_JSON if not_json else ErrorCode.DISCLOSURE_MISMATCH
-        raise RunError(f"disclosure file {source}: {exc.message}", code=code) from exc
+        raise error_for(f"disclosure file {source}: {exc.message}", code=code) from exc
     items = parsed if isinstance(parsed, list) else [parsed]
     result = []
     for item in items:

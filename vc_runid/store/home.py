@@ -48,7 +48,7 @@ class KeyStore:
 
     def path(self, name: str) -> Path:
         if not name or "/" in name or name.startswith("."):
-            raise KeyMaterialError(f"invalid key name {name!r}", code=ErrorCode.USAGE)
+            raise UsageError(f"invalid key name {name!r}", code=ErrorCode.USAGE)
         return self.directory / f"{name}.jwk"
 
     def exists(self, name: str) -> bool:
@@ -60,7 +60,7 @@ class KeyStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise KeyMaterialError(
+            raise UsageError(
                 f"cannot create the key store at {self.directory}: {exc.strerror or exc}",
                 code=ErrorCode.USAGE,
             ) from exc
@@ -73,7 +73,7 @@ class KeyStore:
                 code=ErrorCode.KEY_EXISTS,
             ) from exc
         except OSError as exc:
-            raise KeyMaterialError(f"cannot write {path}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         return path
@@ -89,7 +89,7 @@ def init_home(home: Path, key_type: KeyType = KeyType.ED25519, domain: str | Non
         try:
             home.mkdir(parents=True, mode=0o700)
         except OSError as exc:
-            raise KeyMaterialError(f"cannot create the home {home}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
+            raise UsageError(f"cannot create the home {home}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
     store = KeyStore(home)
     created = False
     if not store.exists(ISSUER_KEY_NAME):
@@ -105,6 +105,7 @@ def init_home(home: Path, key_type: KeyType = KeyType.ED25519, domain: str | Non
 
 
 def load_issuer(home: Path, key_file: Path | None = None) -> Issuer:
+    """The issuer whose key is in ``home`` (``vc-runid init``), or in ``key_file``."""
     if key_file is not None:
         return Issuer.from_key(load_key_file(key_file))
     store = KeyStore(home)

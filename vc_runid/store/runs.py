@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 class RunRecord(BaseModel):
+    """One run in the store: its declaration, disclosures and, once bound, its binding."""
+
     model_config = ConfigDict(frozen=True)
 
     run_id: str
@@ -58,6 +60,8 @@ def _load(text: str) -> SecuredWire:
 
 
 class RunStore:
+    """The run store (SQLite) of a home: declarations, disclosures and bindings by run id."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         # The store holds every salt (and kept prompt text): readable by its owner only.

@@ -41,6 +41,8 @@ _SCHEMA = (
 
 
 class StatusRecord(BaseModel):
+    """One credential's entry in the registry: its list index, and when and why it was revoked."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     credential_id: str

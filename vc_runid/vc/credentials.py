@@ -11,7 +11,7 @@ from typing import Any
 from .._internal.canonical import expand_document
 from .._internal.contexts import DocumentLoader, default_loader
 from .._internal.timeutil import utc_now
-from ..errors import ErrorCode, ProofError, UsageError
+from ..errors import DidError, ErrorCode, ProofError, UsageError, error_for
 from . import jose
 from .dids import (
     did_key_for,
@@ -135,7 +135,7 @@ def _with_issuer(credential: dict[str, Any], issuer: Issuer) -> dict[str, Any]:
     if "issuer" not in credential:
         return {**credential, "issuer": issuer.did}
     if issuer_id(credential) != issuer.did:
-        raise ProofError(
+        raise DidError(
             f"the credential names issuer {issuer_id(credential)} but the key belongs to {issuer.did}; "
             "the result could never verify",
             code=ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED,
@@ -214,7 +214,7 @@ def _chained_proofs(
     report = Verifier(loader=loader, now=now).verify_credential(credential)
     if not report.valid:
         failure = report.failures[0] if report.failures else None
-        raise ProofError(
+        raise error_for(
             "the proofs to chain to do not verify"
             + (f" ({failure.name}: {failure.message})" if failure else ""),
             code=ErrorCode(failure.code) if failure and failure.code else ErrorCode.PROOF_INVALID,

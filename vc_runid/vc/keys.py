@@ -33,12 +33,16 @@ _P256_COORDINATE = 32
 
 
 class KeyType(StrEnum):
+    """The key types vc-runid signs and verifies with: Ed25519 and P-256."""
+
     ED25519 = "Ed25519"
     P256 = "P-256"
 
 
 @dataclass(frozen=True)
 class PublicKey:
+    """A public key of a :class:`KeyType`, with its multikey and JWK encodings."""
+
     key_type: KeyType
     key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 
@@ -114,6 +118,8 @@ class PublicKey:
 
 @dataclass(frozen=True)
 class KeyPair:
+    """A private key and its public key; ``KeyPair.generate(KeyType.P256)`` makes one."""
+
     key_type: KeyType
     private_key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 

@@ -21,6 +21,7 @@ from .._internal.timeutil import parse_datetime, utc_now
 from ..errors import (
     ContextError,
     DataModelError,
+    DidError,
     ErrorCode,
     ProofError,
     RunIdError,
@@ -50,6 +51,8 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class CheckResult(BaseModel):
+    """One named check of a verification report: passed or not, with its code and why."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
@@ -224,7 +227,7 @@ def authorize_method(
         raise ProofError("proof has no verificationMethod", code=ErrorCode.PROOF_MALFORMED)
     method = resolver.verification_method(vm_url, relationship)
     if controller is not None and (did_of(vm_url) != controller or method.controller != controller):
-        raise ProofError(
+        raise DidError(
             f"verification method {vm_url} is controlled by {method.controller}, not by {controller}",
             code=ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED,
         )

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from ..._internal.contexts import VC_V2
 from ..._internal.multiformats import b64url_decode, b64url_encode
 from ..._internal.timeutil import format_datetime, parse_datetime
-from ...errors import ErrorCode, RunIdError, UsageError
+from ...errors import ErrorCode, RunIdError, StatusError, UsageError
 from ..credentials import Issuer, ProofFormat, issue_credential
 from ..documents import SecuredWire, declared_types, issuer_id, read_document_file
 from ..keys import KeyType
@@ -62,7 +62,7 @@ _B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 def _invalid(message: str) -> RunIdError:
-    return RunIdError(message, code=ErrorCode.STATUS_LIST_INVALID)
+    return StatusError(message, code=ErrorCode.STATUS_LIST_INVALID)
 
 
 # --- the bitstring (§3.1 Bitstring Encoding) ----------------------------------------------------
@@ -284,7 +284,7 @@ def _load_list(
     url: str, secured: SecuredWire | None, issuer: str, verifier: Verifier
 ) -> _StatusList:
     if secured is None:
-        raise RunIdError(
+        raise StatusError(
             f"no status list credential for {url} was supplied (status lists are never fetched)",
             code=ErrorCode.STATUS_LIST_MISSING,
             detail={"url": url},
@@ -301,7 +301,7 @@ def _load_list(
         raise _invalid(f"the status list credential supplied for {url} has id {document.get('id')!r}")
     # Otherwise anyone could publish a list that "revokes" (or clears) someone else's credential.
     if issuer_id(document) != issuer:
-        raise RunIdError(
+        raise StatusError(
             f"the status list {url} is issued by {issuer_id(document)}, not by the credential's issuer {issuer}",
             code=ErrorCode.STATUS_LIST_ISSUER_MISMATCH,
         )
@@ -376,7 +376,7 @@ def check_status(
     results = read_status(credential, status_lists, verifier=verifier)
     for result in results:
         if result.revoked or result.suspended:
-            raise RunIdError(
+            raise StatusError(
                 result.describe(),
                 code=ErrorCode.CREDENTIAL_REVOKED if result.revoked else ErrorCode.CREDENTIAL_SUSPENDED,
                 detail={"listUrl": result.list_url, "index": result.index, "asOf": result.as_of},

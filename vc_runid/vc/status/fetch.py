@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ...errors import ErrorCode, RunIdError, UsageError
+from ...errors import ErrorCode, RunIdError, StatusError, UsageError
 from .. import jose
 from ..documents import SecuredWire, read_document
 from ..secured import SecuredCredential
@@ -55,7 +55,7 @@ _ACCEPT = "application/vc, application/vc+ld+json;q=0.9, application/vc+jwt;q=0.
 
 
 def _missing(url: str, why: str) -> RunIdError:
-    return RunIdError(f"status list {url} could not be fetched: {why}", code=ErrorCode.STATUS_LIST_MISSING,
+    return StatusError(f"status list {url} could not be fetched: {why}", code=ErrorCode.STATUS_LIST_MISSING,
                       detail={"url": url})
 
 
@@ -226,7 +226,7 @@ def _parse(url: str, body: bytes) -> SecuredWire:
     try:
         return read_document(body)
     except RunIdError as exc:
-        raise RunIdError(
+        raise StatusError(
             f"the response from {url} is not a status list credential: {exc.message}",
             code=ErrorCode.STATUS_LIST_INVALID,
             detail={"url": url},
