@@ -23,10 +23,11 @@ from vc_runid.runs.runner import Run
 from vc_runid.runs.signer import LocalSigner, RunSigner
 from vc_runid.runs.verify import BOUND, verify_run
 from vc_runid.runs.workflow import bind_declaration, declare_into
+from vc_runid.store.home import load_issuer
 from vc_runid.store.runs import RunStore
 from vc_runid.transparency.checkpoint import parse_vkey
 from vc_runid.transparency.receipt import Receipt
-from vc_runid.vc.credentials import Issuer, ProofFormat, RunProfile, load_issuer
+from vc_runid.vc.credentials import Issuer, ProofFormat, RunProfile
 from vc_runid.vc.policy import TrustPolicy
 
 from .conftest import Server

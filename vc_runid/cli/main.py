@@ -19,10 +19,9 @@ import typer
 from .._internal.contexts import DocumentLoader, default_loader, parse_context_option
 from .._internal.files import read_limited
 from .._internal.timeutil import utc_now
-from ..errors import ErrorCode, RunError, RunIdError, UsageError
+from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, output_digest, output_digest_of_file
 from ..runs.composition import Disclosures, RunComposition
-from ..runs.declaration import SecuredCredential
 from ..runs.digests import hash_weights
 from ..runs.presentations import present_runs, verify_presentation
 from ..runs.signer import Declared, LocalSigner, RunSigner
@@ -36,15 +35,9 @@ from ..store.files import (
     run_file_stem,
     write_secured,
 )
+from ..store.home import init_home, load_issuer
 from ..store.runs import RunStore
-from ..vc.credentials import (
-    ProofFormat,
-    RunProfile,
-    init_home,
-    issue_credential,
-    load_issuer,
-    profile_format,
-)
+from ..vc.credentials import ProofFormat, RunProfile, issue_credential, profile_format
 from ..vc.dids import (
     DidResolver,
     did_web_document,
@@ -52,7 +45,7 @@ from ..vc.dids import (
     did_web_url,
     load_did_store,
 )
-from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json
 from ..vc.keys import KeyType
 from ..vc.presentations import is_presentation
 from ..vc.status.bitstring import load_status_lists
@@ -124,20 +117,20 @@ def _write(out: Path | None, text: str, what: str = "the result") -> None:
         out.write_text(text + "\n")
     except OSError as exc:
         typer.echo(text)
-        fail(RunError(
+        fail(UsageError(
             f"{what} was made but could not be written to {out}: {exc.strerror or exc}; it is printed on stdout instead",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
         ))
     typer.echo(f"wrote {out}", err=True)
 
 
-def _write_run_credential(out: Path, secured: SecuredCredential, what: str, run_id: str) -> None:
+def _write_run_credential(out: Path, secured: SecuredWire, what: str, run_id: str) -> None:
     """Write a declaration or binding that is already issued and stored: a failure says what was
     issued and how to get it back, and exits 1 (not 2: the run exists now)."""
     try:
         write_secured(out, secured)
     except RunIdError as exc:
-        fail(RunError(
+        fail(UsageError(
             f"run {run_id}: the {what} was issued and is kept in the run store, but {exc.message}; "
             f"get it back with `vc-runid runs show {run_id}`",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
@@ -243,7 +236,7 @@ def issue(
             check_writable(out)
         document = parse_json(_read_bytes(credential))
         if not isinstance(document, dict):
-            raise UsageError("the credential must be a JSON object", code=ErrorCode.NOT_A_CREDENTIAL)
+            raise DataModelError("the credential must be a JSON object", code=ErrorCode.NOT_A_CREDENTIAL)
         issuer = load_issuer(home_dir(home), key)
         secured = issue_credential(
             document, issuer, proof_format=proof_format, created=moment(created, "--created"), loader=_loader(context)
@@ -331,7 +324,7 @@ def verify(
     raise typer.Exit(code)
 
 
-def _run_kind(document: SecuredCredential, loader: Any) -> str | None:
+def _run_kind(document: SecuredWire, loader: Any) -> str | None:
     if is_declaration(document, loader):
         return "declaration"
     return "binding" if is_binding(document, loader) else None
@@ -339,7 +332,7 @@ def _run_kind(document: SecuredCredential, loader: Any) -> str | None:
 
 def _verify_run_files(
     files: list[Path],
-    documents: list[SecuredCredential],
+    documents: list[SecuredWire],
     kinds: list[str | None],
     verifier: Verifier,
     output: Path | None,
@@ -388,7 +381,7 @@ def _credential_report(verifier: Verifier, data: bytes) -> VerificationReport:
 
 
 def _verify_presentation_file(
-    document: SecuredCredential, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
+    document: SecuredWire, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
 ) -> int:
     report = verify_presentation(document, challenge=challenge, domain=domain, verifier=verifier)
     if as_json:
@@ -444,7 +437,7 @@ def digest(
     """Print the weights/manifest digest of a file or directory."""
     try:
         if not path.exists():
-            raise RunError(f"{path} does not exist", code=ErrorCode.FILE_UNREADABLE)
+            raise UsageError(f"{path} does not exist", code=ErrorCode.FILE_UNREADABLE)
         progress, advance = _progress_bar(_tree_size(path))
         with progress:
             result = hash_weights(path, on_bytes=advance)
@@ -523,7 +516,7 @@ def declare_cmd(
 
 
 def _bind_declaration(
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     home: Path,
     output: OutputDigest,
     *,
@@ -533,7 +526,7 @@ def _bind_declaration(
     observed: Observed | None,
     proof_format: ProofFormat | None,
     remote: IssuerClient | None = None,
-) -> SecuredCredential:
+) -> SecuredWire:
     """Bind the declaration (locally: only this home's own, verified first; remotely: the service
     checks) and record the binding in the run store. Bound now, by the signer's clock: a
     --completed in the future is refused (``RUNID_TIME_IN_FUTURE``), as the service does."""
@@ -581,7 +574,7 @@ def bind_cmd(
         typer.echo(f"wrote {out}", err=True)
 
 
-def _run_id_of(declaration: SecuredCredential) -> str:
+def _run_id_of(declaration: SecuredWire) -> str:
     return Declared.of(declaration).run_id
 
 
@@ -639,7 +632,7 @@ def run_cmd(
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(RunError(
+        fail(UsageError(
             f"run {current.run_id}: the declaration was issued and is kept in the run store, but {directory} "
             f"cannot be created ({exc.strerror or exc}); get it back with `vc-runid runs show {current.run_id}`",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
@@ -688,8 +681,8 @@ def _keep_output(source: Path, target: Path, run_id: str) -> None:
         raise _output_not_kept(run_id, target, exc) from exc
 
 
-def _output_not_kept(run_id: str, path: Path, exc: OSError) -> RunError:
-    return RunError(
+def _output_not_kept(run_id: str, path: Path, exc: OSError) -> UsageError:
+    return UsageError(
         f"run {run_id}: the run was declared (see `vc-runid runs show {run_id}`) and the command ran, but "
         f"its output could not be kept at {path} ({exc.strerror or exc}); the run is left unbound: "
         f"bind it with `vc-runid bind` once the output is safe",
@@ -854,6 +847,7 @@ def command() -> Any:
 
 
 def main() -> None:
+    """The ``vc-runid`` command: one error line and an exit code, never a traceback."""
     try:
         command()(prog_name="vc-runid")
     except RunIdError as exc:  # last line of defence: one line, never a traceback

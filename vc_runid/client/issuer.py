@@ -1,7 +1,8 @@
 """A client for the vc-runid issuer service, so the executor never holds the issuer key.
 
-    from vc_runid.client.issuer import IssuerClient
-    from vc_runid import CompositionBuilder, output_digest
+    from vc_runid import CompositionBuilder
+    from vc_runid.client import IssuerClient
+    from vc_runid.runs import output_digest
 
     composition, disclosures = CompositionBuilder().model("gpt-4o", provider="openai").input("hi").build()
     with IssuerClient("http://127.0.0.1:8080", token="runid_…") as issuer:
@@ -33,13 +34,16 @@ from ..runs.composition import RunComposition
 from ..runs.declaration import declaration_subject
 from ..runs.signer import Bound, Declared
 from ..vc.credentials import ProofFormat
-from ..vc.documents import SecuredCredential
+from ..vc.documents import SecuredWire
+from ..vc.secured import SecuredCredential
 
 Receipt = dict[str, Any]
 
 
 class ServiceError(RunIdError):
     """The service refused a request; ``status`` is the HTTP status, ``code`` the RUNID code."""
+
+    checks_family = False  # the code is the service's answer, of whatever family
 
     def __init__(self, status: int, code: ErrorCode, message: str) -> None:
         super().__init__(message, code=code)
@@ -50,6 +54,8 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class IssuerClient:
+    """A client of the issuer service: declare and bind runs, fetch log proofs."""
+
     def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None) -> None:
         try:
@@ -94,7 +100,7 @@ class IssuerClient:
 
     # -- runs --
 
-    def declare(self, composition: RunComposition, *, format: str = "di") -> tuple[SecuredCredential, Receipt]:
+    def declare(self, composition: RunComposition, *, format: str = "di") -> tuple[SecuredWire, Receipt]:
         """Have the service declare a run; returns (declaration, log receipt)."""
         body = {"composition": composition.model_dump(mode="json", exclude_none=True), "format": format}
         data = self._call("POST", "/runs", json=body).json()
@@ -110,7 +116,7 @@ class IssuerClient:
         usage: Usage | None = None,
         observed: Observed | None = None,
         raw_output: OutputDigest | None = None,
-    ) -> tuple[SecuredCredential, Receipt]:
+    ) -> tuple[SecuredWire, Receipt]:
         """Have the service bind the run's output; returns (binding, log receipt)."""
         body: dict[str, Any] = {
             "output": output.model_dump(mode="json", exclude_none=True),
@@ -133,7 +139,7 @@ class IssuerClient:
         the service offers di, di-2020, jose and jwt-1.1). The answer is input like any other: a
         declaration of another composition than the one sent is refused (``RUNID_DECLARATION_MISMATCH``)."""
         declaration, receipt = self.declare(composition, format=(proof_format or ProofFormat.DI).value)
-        _, composition_declared = declaration_subject(_decoded(declaration))
+        _, composition_declared = declaration_subject(SecuredCredential.parse(declaration).unverified_document)
         if composition_declared != composition:
             raise RunError(
                 "the issuer service declared another composition than the one sent; refusing its declaration",
@@ -160,7 +166,7 @@ class IssuerClient:
         )
         return Bound.of(declared, binding, receipt)  # the answer is checked: a binding of this run
 
-    def accept_declaration(self, declaration: SecuredCredential) -> Declared:
+    def accept_declaration(self, declaration: SecuredWire) -> Declared:
         """The run ``declaration`` declares; the service checks the rest when it binds."""
         return Declared.of(declaration)
 
@@ -176,7 +182,7 @@ class IssuerClient:
         data = self._call("POST", "/credentials/issue", json=body).json()
         return data["verifiableCredential"], data["receipt"]
 
-    def verify(self, credential: SecuredCredential) -> dict[str, Any]:
+    def verify(self, credential: SecuredWire) -> dict[str, Any]:
         """The service's verification result (it does not raise for an invalid credential)."""
         try:
             response = self._http.post("/credentials/verify", json={"verifiableCredential": credential})
@@ -226,14 +232,6 @@ class IssuerClient:
             if not page["entries"] or page["end"] >= stop:
                 return out
             start = page["end"]
-
-
-def _decoded(secured: SecuredCredential) -> dict[str, Any]:
-    if isinstance(secured, dict):
-        return secured
-    from ..vc import jose
-
-    return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
 
 
 __all__ = ["IssuerClient", "ServiceError"]

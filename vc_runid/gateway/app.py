@@ -182,6 +182,7 @@ async def _read_body(request: Request) -> bytes | None:
 
 
 def create_gateway_app(gateway: Gateway) -> Starlette:
+    """The gateway's ASGI application."""
     upstream_base = gateway.upstream.rstrip("/")
     state: dict[str, httpx.AsyncClient] = {}
 

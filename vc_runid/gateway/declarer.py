@@ -17,9 +17,9 @@ from ..runs.binding import Observed, OutputDigest, Usage
 from ..runs.composition import Disclosures, RunComposition
 from ..runs.signer import Declared, LocalSigner, RunSigner
 from ..runs.workflow import bind_declared, record_declared
+from ..store.home import init_home
 from ..store.runs import RunRecord, RunStore
-from ..vc.credentials import init_home
-from ..vc.documents import SecuredCredential
+from ..vc.documents import SecuredWire
 
 if TYPE_CHECKING:
     from ..vc.policy import TrustPolicy
@@ -56,7 +56,7 @@ class Declarer:
         completed_at: datetime,
         usage: Usage | None,
         observed: Observed | None,
-    ) -> SecuredCredential:
+    ) -> SecuredWire:
         return bind_declared(
             self.signer, run, self.store, output=output, raw_output=raw_output, started_at=started_at,
             completed_at=completed_at, usage=usage, observed=observed,

@@ -41,10 +41,9 @@ from ..runs.composition import Disclosures, RunComposition
 from ..runs.observe import Answer, read_json_answer
 from ..runs.signer import Declared, LocalSigner, RunSigner
 from ..runs.workflow import bind_declared, declare_into
+from ..store.home import default_home, init_home
 from ..store.runs import RunStore
-from ..vc.credentials import init_home
-from ..vc.documents import SecuredCredential
-from ..vc.keys import default_home
+from ..vc.documents import SecuredWire
 from . import otel
 
 __all__ = ["InstrumentedRun", "instrument", "run_of"]
@@ -58,10 +57,13 @@ _TRANSPORT = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"}
 
 @dataclass
 class InstrumentedRun:
+    """The run of one instrumented call: its declaration, and its binding once the
+    answer is complete."""
+
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
-    binding: SecuredCredential | None = None
+    declaration: SecuredWire
+    binding: SecuredWire | None = None
     #: The RUNID code when the binding could not be issued (the run then stays declared, unbound).
     binding_error: str | None = None
 

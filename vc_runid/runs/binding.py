@@ -14,13 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._internal.timeutil import format_datetime, parse_instant
 from ..errors import ErrorCode, RunError
-from ..vc import jose
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
-from ..vc.documents import VcVersion
+from ..vc.documents import SecuredWire, VcVersion, declared_types
+from ..vc.secured import SecuredCredential
 from .declaration import (
     BINDING_TYPE,
     SUBJECT_TYPE,
-    SecuredCredential,
     issued_at,
     media_type_of,
     run_contexts,
@@ -36,12 +35,16 @@ class _Strict(BaseModel):
 
 
 class OutputDigest(_Strict):
+    """The digest of a run's output (sha2-256 multibase), its media type and size."""
+
     digestMultibase: DigestMultibase
     mediaType: str | None = None
     size: int | None = Field(default=None, ge=0)
 
 
 class Usage(_Strict):
+    """Token counts the run reported."""
+
     inputTokens: int | None = Field(default=None, ge=0)
     outputTokens: int | None = Field(default=None, ge=0)
     totalTokens: int | None = Field(default=None, ge=0)
@@ -71,6 +74,7 @@ class BindingSubject(_Strict):
 
 
 def output_digest(output: bytes, media_type: str | None = None) -> OutputDigest:
+    """The :class:`OutputDigest` of ``output``'s bytes."""
     return OutputDigest(digestMultibase=digest_multibase(output), mediaType=media_type, size=len(output))
 
 
@@ -140,7 +144,7 @@ def check_unbound(run_id: str, binding: object | None) -> None:
 
 
 def build_binding(
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     *,
     declaration_id: str,
     run_id: str,
@@ -183,7 +187,7 @@ def build_binding(
 
 
 def bind(
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     issuer: Issuer,
     *,
     declaration_id: str,
@@ -199,9 +203,11 @@ def bind(
     credential_status: dict[str, Any] | None = None,
     raw_output: OutputDigest | None = None,
     profile: RunProfile | None = None,
-) -> SecuredCredential:
+    ) -> SecuredWire:
+    """Issue the output binding of a declared run: the output's digest and what was observed,
+    signed by ``issuer`` (the declaration's) once the run completed."""
     proof_format = profile_format(profile, proof_format)
-    check_time_order(declared_at=issued_at(_decoded(declaration)), started_at=started_at, completed_at=completed_at)
+    check_time_order(declared_at=issued_at(SecuredCredential.parse(declaration).unverified_document), started_at=started_at, completed_at=completed_at)
     check_completed_by(completed_at, bound_at)
     unsigned = build_binding(
         declaration,
@@ -222,16 +228,9 @@ def bind(
     return issue_credential(unsigned, issuer, proof_format=proof_format, created=bound_at)
 
 
-def _decoded(secured: SecuredCredential) -> dict[str, Any]:
-    if isinstance(secured, dict):
-        return secured
-    return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
-
-
 def binding_subject(credential: dict[str, Any]) -> tuple[str, BindingSubject, dict[str, Any]]:
     """(run id, subject, relatedResource entry) of a binding, or ``RUNID_NOT_A_BINDING``."""
-    types = credential.get("type")
-    if BINDING_TYPE not in (types if isinstance(types, list) else [types]):
+    if BINDING_TYPE not in declared_types(credential):
         raise RunError(f"the credential is not a {BINDING_TYPE}", code=ErrorCode.NOT_A_BINDING)
     subject = credential.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):

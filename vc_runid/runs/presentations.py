@@ -21,7 +21,7 @@ from .._internal.contexts import DocumentLoader
 from ..errors import ErrorCode, UsageError
 from ..vc import presentations as vp
 from ..vc.credentials import Issuer, ProofFormat
-from ..vc.documents import SecuredCredential
+from ..vc.documents import SecuredWire, declared_types
 from ..vc.verification import CheckResult, VerificationReport, Verifier
 from .declaration import BINDING_TYPE, DECLARATION_TYPE
 from .verify import verify_run
@@ -29,8 +29,8 @@ from .verify import verify_run
 
 class RunRecord(Protocol):
     run_id: str
-    declaration: SecuredCredential
-    binding: SecuredCredential | None
+    declaration: SecuredWire
+    binding: SecuredWire | None
 
 
 class RunRecords(Protocol):
@@ -57,7 +57,7 @@ def present_runs(
     """
     if not run_ids:
         raise UsageError("name at least one run to present")
-    credentials: list[SecuredCredential] = []
+    credentials: list[SecuredWire] = []
     seen: set[str] = set()
     for run_id in run_ids:
         record = store.get(run_id)
@@ -122,12 +122,6 @@ def _pair_runs(report: vp.PresentationReport, entries: list[Any], verifier: Veri
     report.runs = _run_reports(entries, report.credentials, verifier)
 
 
-def _compact_types(document: dict[str, Any]) -> list[Any]:
-    # The enclosed credential passed the signed-form check, so its compacted types are the signed ones.
-    value = document.get("type")
-    return value if isinstance(value, list) else [value]
-
-
 def _related_declaration(binding: dict[str, Any]) -> str | None:
     related = binding.get("relatedResource")
     first = related[0] if isinstance(related, list) and related else related
@@ -145,7 +139,7 @@ def _run_reports(
         document = report.document
         if document is None:
             continue  # unreadable: its own report says so
-        types = _compact_types(document)
+        types = declared_types(document)  # signed-form checked: the signed types
         if DECLARATION_TYPE in types:
             declaration_id = document.get("id")
             declarations.append(

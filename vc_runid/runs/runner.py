@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from .._internal.timeutil import utc_now
 from ..errors import ErrorCode, RunError, UsageError
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, profile_format
-from ..vc.documents import SecuredCredential
+from ..vc.documents import SecuredWire
 from .binding import Observed, OutputDigest, Usage, output_digest
 from .composition import Disclosures, RunComposition
 from .signer import Clock, Declared, LocalSigner, Receipt, RunSigner, StatusAssigner, credential_id
@@ -31,12 +31,15 @@ R = TypeVar("R")
 
 @dataclass
 class Run:
+    """A run in progress under :func:`run`: its declaration now, its binding once
+    ``record_output`` is called."""
+
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
+    declaration: SecuredWire
     disclosures: Disclosures
     started_at: datetime
-    binding: SecuredCredential | None = None
+    binding: SecuredWire | None = None
     output: bytes | None = None
     #: The log receipts, when the signer keeps a log (the issuer service).
     declaration_receipt: Receipt | None = None

@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from .._internal.timeutil import utc_now
-from ..errors import ErrorCode, RunError
-from ..vc import jose
+from ..errors import DataModelError, ErrorCode, RunError
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, profile_format
-from ..vc.documents import SecuredCredential
+from ..vc.documents import SecuredWire
+from ..vc.secured import SecuredCredential
 from .binding import Observed, OutputDigest, Usage, bind, binding_subject
 from .composition import RunComposition
 from .declaration import declaration_subject, declare, issued_at, new_run_id
@@ -34,45 +34,12 @@ Receipt = dict[str, Any]
 StatusAssigner = Callable[[], tuple[str, dict[str, Any]]]
 
 
-def _document(secured: SecuredCredential) -> dict[str, Any]:
-    """The credential a secured credential carries, decoding a JWS where needed (no verification)."""
-    if isinstance(secured, dict):
-        return secured
-    return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
-
-
-def credential_id(secured: SecuredCredential) -> str:
-    """The ``id`` of a secured credential, decoding a JWS where needed (no verification)."""
-    return str(_document(secured)["id"])
-
-
-def _issuer_id(document: dict[str, Any]) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
-
-
-_CRYPTOSUITES = {
-    "eddsa-rdfc-2022": ProofFormat.DI,
-    "ecdsa-rdfc-2019": ProofFormat.ECDSA,
-    "eddsa-jcs-2022": ProofFormat.EDDSA_JCS,
-    "ecdsa-jcs-2019": ProofFormat.ECDSA_JCS,
-}
-
-
-def proof_format_of(secured: SecuredCredential) -> ProofFormat:
-    """The format a credential is secured in: a binding is issued in its declaration's."""
-    if isinstance(secured, str):
-        # VC-JWT 1.1 carries the credential in a ``vc`` claim; VC-JOSE-COSE is the credential.
-        return ProofFormat.JWT_V1 if "vc" in jose.parse_jwt(secured).payload else ProofFormat.JOSE
-    proof = secured.get("proof")
-    proof = proof[0] if isinstance(proof, list) and proof else proof
-    if not isinstance(proof, dict):
-        return ProofFormat.DI
-    if proof.get("type") == "Ed25519Signature2020":
-        return ProofFormat.DI_2020
-    return _CRYPTOSUITES.get(str(proof.get("cryptosuite")), ProofFormat.DI)
+def credential_id(secured: SecuredWire) -> str:
+    """The ``id`` of a secured credential (not verified); ``RUNID_NOT_A_CREDENTIAL`` without one."""
+    value = SecuredCredential.parse(secured).id
+    if value is None:
+        raise DataModelError("the credential has no id", code=ErrorCode.NOT_A_CREDENTIAL)
+    return value
 
 
 @dataclass(frozen=True)
@@ -81,7 +48,7 @@ class Declared:
 
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
+    declaration: SecuredWire
     #: The declaration's ``validFrom`` (``issuanceDate`` in VC 1.1): the issuer's clock.
     declared_at: datetime
     issuer: str | None = None
@@ -89,14 +56,15 @@ class Declared:
     receipt: Receipt | None = None
 
     @classmethod
-    def of(cls, declaration: SecuredCredential, receipt: Receipt | None = None) -> Declared:
+    def of(cls, declaration: SecuredWire, receipt: Receipt | None = None) -> Declared:
         """Read from a declaration (not verified here: see ``RunSigner.accept_declaration``).
         ``RUNID_NOT_A_DECLARATION`` if it is not one."""
-        document = _document(declaration)
+        parsed = SecuredCredential.parse(declaration)
+        document = parsed.unverified_document
         run_id, _ = declaration_subject(document)
-        if not isinstance(document.get("id"), str):
+        if parsed.id is None:
             raise RunError("the declaration has no id", code=ErrorCode.NOT_A_DECLARATION)
-        return cls(run_id, document["id"], declaration, issued_at(document), _issuer_id(document), receipt)
+        return cls(run_id, parsed.id, declaration, issued_at(document), parsed.issuer, receipt)
 
 
 @dataclass(frozen=True)
@@ -105,17 +73,18 @@ class Bound:
 
     run_id: str
     binding_id: str
-    binding: SecuredCredential
+    binding: SecuredWire
     #: The binding's ``validFrom``: when the issuer signed it, by its clock.
     bound_at: datetime
     #: The log receipt of the binding, when the signer keeps a log (the issuer service).
     receipt: Receipt | None = None
 
     @classmethod
-    def of(cls, declared: Declared, binding: SecuredCredential, receipt: Receipt | None = None) -> Bound:
+    def of(cls, declared: Declared, binding: SecuredWire, receipt: Receipt | None = None) -> Bound:
         """Read from a binding of ``declared`` (not verified here); one that binds another run or
         another declaration is refused (``RUNID_DECLARATION_MISMATCH``)."""
-        document = _document(binding)
+        parsed = SecuredCredential.parse(binding)
+        document = parsed.unverified_document
         run_id, _, related = binding_subject(document)
         if run_id != declared.run_id or related.get("id") != declared.declaration_id:
             raise RunError(
@@ -123,9 +92,9 @@ class Bound:
                 f"{declared.run_id} (declaration {declared.declaration_id})",
                 code=ErrorCode.DECLARATION_MISMATCH,
             )
-        if not isinstance(document.get("id"), str):
+        if parsed.id is None:
             raise RunError("the binding has no id", code=ErrorCode.NOT_A_BINDING)
-        return cls(run_id, document["id"], binding, issued_at(document), receipt)
+        return cls(run_id, parsed.id, binding, issued_at(document), receipt)
 
 
 @runtime_checkable
@@ -154,7 +123,7 @@ class RunSigner(Protocol):
         times contradict the declaration or that clock (``check_time_order``, ``check_completed_by``)."""
         ...
 
-    def accept_declaration(self, declaration: SecuredCredential) -> Declared:
+    def accept_declaration(self, declaration: SecuredWire) -> Declared:
         """A declaration given back to be bound (read from a file, say), as this signer will bind
         it. A local key verifies it and refuses one it did not issue; the issuer service does
         those checks itself when it binds."""
@@ -210,7 +179,7 @@ class LocalSigner:
         usage: Usage | None = None,
         observed: Observed | None = None,
     ) -> Bound:
-        fmt = self.proof_format or proof_format_of(declared.declaration)
+        fmt = self.proof_format or SecuredCredential.parse(declared.declaration).proof_format
         credential, status = self.status() if self.status is not None else (None, None)
         # Dated now, by this clock: a completion in the future is refused (as the service does),
         # not dated ahead, where no binding could ever replace it (a run has one).
@@ -224,7 +193,7 @@ class LocalSigner:
             )
         return Bound(declared.run_id, credential_id(binding), binding, bound_at)
 
-    def accept_declaration(self, declaration: SecuredCredential) -> Declared:
+    def accept_declaration(self, declaration: SecuredWire) -> Declared:
         """Verify ``declaration`` (offline, this key's DID only) and refuse it unless this key
         issued it: ``RUNID_DECLARATION_INVALID``, ``RUNID_BINDING_ISSUER_MISMATCH``."""
         from ..vc.dids import DidResolver
@@ -248,7 +217,7 @@ class LocalSigner:
                 "only its issuer can bind it",
                 code=ErrorCode.BINDING_ISSUER_MISMATCH,
             )
-        document = report.document if report.document is not None else _document(declaration)
+        document = report.document if report.document is not None else SecuredCredential.parse(declaration).unverified_document
         return Declared(str(report.run_id), credential_id(declaration), declaration, issued_at(document), did)
 
 
@@ -260,5 +229,4 @@ __all__ = [
     "RunSigner",
     "StatusAssigner",
     "credential_id",
-    "proof_format_of",
 ]

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from .._internal.timeutil import format_datetime, utc_now
 from ..vc.credentials import ProofFormat
-from ..vc.documents import SecuredCredential
+from ..vc.documents import SecuredWire
 from .binding import Observed, OutputDigest, Usage, check_unbound
 from .composition import Disclosures, RunComposition
 from .signer import Bound, Declared, Receipt, RunSigner
@@ -23,17 +23,17 @@ from .signer import Bound, Declared, Receipt, RunSigner
 
 class RecordedRun(Protocol):
     @property
-    def binding(self) -> SecuredCredential | None: ...
+    def binding(self) -> SecuredWire | None: ...
 
 
 class RunRecorder(Protocol):
     """Where runs are kept (``RunStore``). ``add_binding`` refuses a second binding of a run."""
 
     def add_declaration(
-        self, run_id: str, declaration_id: str, declaration: SecuredCredential, declared_at: str, disclosures: Disclosures
+        self, run_id: str, declaration_id: str, declaration: SecuredWire, declared_at: str, disclosures: Disclosures
     ) -> None: ...
 
-    def add_binding(self, run_id: str, binding: SecuredCredential, bound_at: str) -> None: ...
+    def add_binding(self, run_id: str, binding: SecuredWire, bound_at: str) -> None: ...
 
     def find_by_declaration(self, declaration_id: str) -> RecordedRun | None: ...
 
@@ -95,7 +95,7 @@ def bind_declared(
 
 def bind_declaration(
     signer: RunSigner,
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     recorder: RunRecorder,
     *,
     output: OutputDigest,

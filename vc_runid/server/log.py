@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ErrorCode, KeyMaterialError, RunIdError
-from ..runs.declaration import SecuredCredential, log_leaf_data
+from ..runs.declaration import log_leaf_data
 from ..transparency import (
     Checkpoint,
     MerkleTree,
@@ -40,6 +40,7 @@ from ..transparency import (
 )
 from ..transparency.receipt import Receipt
 from ..vc.credentials import Issuer
+from ..vc.documents import SecuredWire
 from .storage import LogRow, Outcome, PendingEntry, Storage
 
 if TYPE_CHECKING:
@@ -271,7 +272,7 @@ class RunLog:
 
 def new_entry(
     kind: str,
-    secured: SecuredCredential,
+    secured: SecuredWire,
     *,
     credential_id: str | None,
     run_id: str | None,

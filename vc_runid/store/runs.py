@@ -18,10 +18,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import ErrorCode, RunError
+from ..errors import ErrorCode, RunError, UsageError
 from ..runs.composition import Disclosures
-from ..runs.declaration import SecuredCredential
+from ..vc.documents import SecuredWire
 from .files import receipt_path
+from .home import RUNS_DB
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -37,14 +38,16 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 class RunRecord(BaseModel):
+    """One run in the store: its declaration, disclosures and, once bound, its binding."""
+
     model_config = ConfigDict(frozen=True)
 
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
+    declaration: SecuredWire
     declared_at: str
     disclosures: Disclosures
-    binding: SecuredCredential | None = None
+    binding: SecuredWire | None = None
     bound_at: str | None = None
 
     @property
@@ -52,15 +55,17 @@ class RunRecord(BaseModel):
         return "bound" if self.binding is not None else "declared"
 
 
-def _dump(secured: SecuredCredential) -> str:
+def _dump(secured: SecuredWire) -> str:
     return secured if isinstance(secured, str) else json.dumps(secured, separators=(",", ":"))
 
 
-def _load(text: str) -> SecuredCredential:
+def _load(text: str) -> SecuredWire:
     return json.loads(text) if text.startswith("{") else text
 
 
 class RunStore:
+    """The run store (SQLite) of a home: declarations, disclosures and bindings by run id."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         # The store holds every salt (and kept prompt text): readable by its owner only.
@@ -73,7 +78,7 @@ class RunStore:
 
     @classmethod
     def in_home(cls, home: Path) -> RunStore:
-        return cls(home / "runs.sqlite3")
+        return cls(home / RUNS_DB)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -88,7 +93,7 @@ class RunStore:
         self,
         run_id: str,
         declaration_id: str,
-        declaration: SecuredCredential,
+        declaration: SecuredWire,
         declared_at: str,
         disclosures: Disclosures,
     ) -> None:
@@ -102,7 +107,7 @@ class RunStore:
         except sqlite3.IntegrityError as exc:
             raise RunError(f"run {run_id} is already declared in the store", code=ErrorCode.RUN_EXISTS) from exc
 
-    def add_binding(self, run_id: str, binding: SecuredCredential, bound_at: str) -> None:
+    def add_binding(self, run_id: str, binding: SecuredWire, bound_at: str) -> None:
         with self._connect() as db:
             cursor = db.execute(
                 "UPDATE runs SET binding = ?, bound_at = ? WHERE run_id = ? AND binding IS NULL",
@@ -128,7 +133,7 @@ class RunStore:
             path.write_text(json.dumps(receipt, indent=2))
         except OSError as exc:
             # The service has logged the credential by now, and the run store holds it: say so.
-            raise RunError(
+            raise UsageError(
                 f"run {run_id}: the {kind} was issued and is in the run store (`vc-runid runs show {run_id}`), "
                 f"but its log receipt could not be written to {path}: {exc.strerror or exc}",
                 code=ErrorCode.OUTPUT_WRITE_FAILED,

@@ -23,6 +23,7 @@ from ..vc.status.bitstring import (
     issue_status_list,
     status_entry,
 )
+from .home import STATUS_DB
 
 _SCHEMA = (
     # AUTOINCREMENT: SQLite never hands out the same seq twice, even after a row is deleted, so an
@@ -40,6 +41,8 @@ _SCHEMA = (
 
 
 class StatusRecord(BaseModel):
+    """One credential's entry in the registry: its list index, and when and why it was revoked."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     credential_id: str
@@ -61,7 +64,7 @@ class StatusRegistry:
     """
 
     def __init__(self, home: Path) -> None:
-        self.path = home / "status.sqlite3"
+        self.path = home / STATUS_DB
         try:
             home.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not self.path.exists():

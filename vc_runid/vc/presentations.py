@@ -30,10 +30,11 @@ from . import jose
 from .credentials import Issuer, ProofFormat
 from .dids import AUTHENTICATION
 from .documents import (
-    SecuredCredential,
+    SecuredWire,
     VcVersion,
     check_credential,
     check_presentation,
+    declared_types,
     proofs_of,
     read_document,
 )
@@ -45,6 +46,7 @@ from .proofs import (
     RdfcSuite,
     suite_for,
 )
+from .secured import SecuredCredential, SecuredFormat
 from .signed_form import check_compacted
 from .verification import (
     Failed,
@@ -85,26 +87,21 @@ _PROFILES: dict[ProofFormat, _Profile] = {
 # --- presenting ----------------------------------------------------------------------------
 
 
-def _types(document: dict[str, Any]) -> list[Any]:
-    value = document.get("type")
-    return value if isinstance(value, list) else [value]
-
-
-def _enclose(credential: SecuredCredential, version: VcVersion, index: int) -> dict[str, Any]:
+def _enclose(credential: SecuredWire, version: VcVersion, index: int) -> dict[str, Any]:
     """The form in which ``credential`` travels inside a presentation of ``version``."""
     where = f"credential {index}"
     if isinstance(credential, str):
-        _, profile = jose.credential_from_jwt(jose.parse_jwt(credential))
-        if version is VcVersion.V2 and profile == jose.VC_JOSE:
+        secured_format = SecuredCredential.parse(credential).format
+        if version is VcVersion.V2 and secured_format is SecuredFormat.VC_JOSE:
             # VC 2.0 §4.13: a JOSE-secured credential is carried as an enveloped credential.
             return jose.envelop(credential)
         raise UsageError(
-            f"{where} is a {profile} token; a VC {version} presentation with an embedded proof "
+            f"{where} is a {secured_format.value} token; a VC {version} presentation with an embedded proof "
             "can carry only VC-JOSE (VC 2.0) tokens, enveloped"
         )
     if not isinstance(credential, dict):
         raise UsageError(f"{where} is neither a credential object nor a compact JWS")
-    if _ENVELOPED_TYPE in _types(credential):
+    if jose.is_envelope(credential):
         jose.unwrap_envelope(credential)  # refuses anything but a data: URL with a vc+jwt
         if version is not VcVersion.V2:
             raise UsageError(
@@ -126,7 +123,7 @@ def _enclose(credential: SecuredCredential, version: VcVersion, index: int) -> d
 
 
 def present(
-    credentials: Sequence[SecuredCredential],
+    credentials: Sequence[SecuredWire],
     holder: Issuer,
     *,
     challenge: str,
@@ -216,7 +213,7 @@ class PresentationReport(VerificationReport):
 
 @dataclass(frozen=True)
 class _VerifyOnce(Verifier):
-    """A verifier that verifies each enclosed credential once: ``verify_run`` re-verifies the
+    """A verifier that verifies each enclosed credential once: a domain check (runs) re-verifies the
     declaration and binding it is given, which here are the very objects already verified."""
 
     seen: dict[int, tuple[Any, VerificationReport]] = field(
@@ -361,7 +358,7 @@ class _PresentationRun:
                     code=ErrorCode.NOT_A_PRESENTATION,
                 ),
             )
-        if ENVELOPED_PRESENTATION_TYPE in _types(document):
+        if ENVELOPED_PRESENTATION_TYPE in declared_types(document):
             envelope = document
             token = self.record.run("envelope", lambda: unwrap_presentation_envelope(envelope))
             jwt = self.jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "compact JWS")
@@ -574,7 +571,7 @@ def verify_presentation(
 
 def is_presentation(document: Any) -> bool:
     """True when ``document`` (parsed JSON) says it is a presentation; for dispatching input."""
-    return isinstance(document, dict) and PRESENTATION_TYPE in _types(document)
+    return isinstance(document, dict) and PRESENTATION_TYPE in declared_types(document)
 
 
 __all__ = [

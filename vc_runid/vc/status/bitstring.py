@@ -32,11 +32,11 @@ from pydantic import BaseModel, ConfigDict
 from ..._internal.contexts import VC_V2
 from ..._internal.multiformats import b64url_decode, b64url_encode
 from ..._internal.timeutil import format_datetime, parse_datetime
-from ...errors import ErrorCode, RunIdError, UsageError
-from .. import jose
+from ...errors import ErrorCode, RunIdError, StatusError, UsageError
 from ..credentials import Issuer, ProofFormat, issue_credential
-from ..documents import SecuredCredential, issuer_id, read_document_file
+from ..documents import SecuredWire, declared_types, issuer_id, read_document_file
 from ..keys import KeyType
+from ..secured import SecuredCredential
 
 if TYPE_CHECKING:
     from ..verification import Verifier
@@ -62,7 +62,7 @@ _B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 def _invalid(message: str) -> RunIdError:
-    return RunIdError(message, code=ErrorCode.STATUS_LIST_INVALID)
+    return StatusError(message, code=ErrorCode.STATUS_LIST_INVALID)
 
 
 # --- the bitstring (§3.1 Bitstring Encoding) ----------------------------------------------------
@@ -250,11 +250,6 @@ class _StatusList(BaseModel):
     as_of: str
 
 
-def _types(document: Mapping[str, Any]) -> list[Any]:
-    value = document.get("type")
-    return value if isinstance(value, list) else [value]
-
-
 def _entries(credential: Mapping[str, Any]) -> list[_Entry]:
     status = credential.get("credentialStatus")
     if status is None:
@@ -268,7 +263,7 @@ def _entries(credential: Mapping[str, Any]) -> list[_Entry]:
 def _entry(item: Any) -> _Entry:
     if not isinstance(item, dict):
         raise _invalid("a credentialStatus entry must be an object")
-    if ENTRY_TYPE not in _types(item):
+    if ENTRY_TYPE not in declared_types(item):
         # An unknown status mechanism leaves the status unknown: fail closed, do not skip it.
         raise _invalid(f"credentialStatus type {item.get('type')!r} is not supported (only {ENTRY_TYPE})")
     purpose = item.get("statusPurpose")
@@ -286,10 +281,10 @@ def _entry(item: Any) -> _Entry:
 
 
 def _load_list(
-    url: str, secured: SecuredCredential | None, issuer: str, verifier: Verifier
+    url: str, secured: SecuredWire | None, issuer: str, verifier: Verifier
 ) -> _StatusList:
     if secured is None:
-        raise RunIdError(
+        raise StatusError(
             f"no status list credential for {url} was supplied (status lists are never fetched)",
             code=ErrorCode.STATUS_LIST_MISSING,
             detail={"url": url},
@@ -306,17 +301,17 @@ def _load_list(
         raise _invalid(f"the status list credential supplied for {url} has id {document.get('id')!r}")
     # Otherwise anyone could publish a list that "revokes" (or clears) someone else's credential.
     if issuer_id(document) != issuer:
-        raise RunIdError(
+        raise StatusError(
             f"the status list {url} is issued by {issuer_id(document)}, not by the credential's issuer {issuer}",
             code=ErrorCode.STATUS_LIST_ISSUER_MISMATCH,
         )
-    if LIST_CREDENTIAL_TYPE not in _types(document):
+    if LIST_CREDENTIAL_TYPE not in declared_types(document):
         raise _invalid(f"the credential at {url} is not a {LIST_CREDENTIAL_TYPE}")
     if "credentialStatus" in document:
         # A status list whose own status depends on another list has no end; refuse it.
         raise _invalid(f"the status list credential {url} must not itself carry credentialStatus")
     subject = document.get("credentialSubject")
-    if not isinstance(subject, dict) or LIST_TYPE not in _types(subject):
+    if not isinstance(subject, dict) or LIST_TYPE not in declared_types(subject):
         raise _invalid(f"the credentialSubject of {url} must be one {LIST_TYPE}")
     purposes = subject.get("statusPurpose")
     purposes = purposes if isinstance(purposes, list) else [purposes]
@@ -333,7 +328,7 @@ def _load_list(
 
 def read_status(
     credential: Mapping[str, Any],
-    status_lists: Mapping[str, SecuredCredential],
+    status_lists: Mapping[str, SecuredWire],
     *,
     verifier: Verifier,
 ) -> list[StatusResult]:
@@ -370,7 +365,7 @@ def read_status(
 
 def check_status(
     credential: Mapping[str, Any],
-    status_lists: Mapping[str, SecuredCredential],
+    status_lists: Mapping[str, SecuredWire],
     *,
     verifier: Verifier,
 ) -> StatusResult:
@@ -381,7 +376,7 @@ def check_status(
     results = read_status(credential, status_lists, verifier=verifier)
     for result in results:
         if result.revoked or result.suspended:
-            raise RunIdError(
+            raise StatusError(
                 result.describe(),
                 code=ErrorCode.CREDENTIAL_REVOKED if result.revoked else ErrorCode.CREDENTIAL_SUSPENDED,
                 detail={"listUrl": result.list_url, "index": result.index, "asOf": result.as_of},
@@ -389,18 +384,15 @@ def check_status(
     return min(results, key=lambda r: parse_datetime(r.as_of, "validFrom"))
 
 
-def load_status_lists(paths: list[Path]) -> dict[str, SecuredCredential]:
+def load_status_lists(paths: list[Path]) -> dict[str, SecuredWire]:
     """Status list credentials from files (JSON or a compact JWS), keyed by their ``id``."""
-    lists: dict[str, SecuredCredential] = {}
+    lists: dict[str, SecuredWire] = {}
 
     for path in paths:
         document = read_document_file(path)
-        if isinstance(document, str):
-            credential, _ = jose.credential_from_jwt(jose.parse_jwt(document))
-        else:
-            credential = document
-        url = credential.get("id")
-        if not isinstance(url, str):
+        # Filed under the id the credential carries (an enveloped list's, not its data: URL).
+        url = SecuredCredential.parse(document).id
+        if url is None:
             raise _invalid(f"the status list credential in {path} has no id")
         lists[url] = document
     return lists
