@@ -64,3 +64,17 @@ def test_the_vc_engine_says_nothing_of_runs_in_its_code() -> None:
         if path.relative_to(PACKAGE).parts[0] != "vc":
             continue
         assert not re.search(r"RunStore|verify_run\(|^\s*from (\.\.+|vc_runid\.)runs", text, re.M), path
+
+
+def test_the_architecture_page_opens_with_a_run_that_works(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    example = re.search(r"```python\n(.*?)```", page, re.S)
+    assert example is not None
+    result = subprocess.run(
+        [sys.executable, "-c", example.group(1)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True bound"

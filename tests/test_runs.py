@@ -39,7 +39,6 @@ from vc_runid.runs import (
 from vc_runid.runs.binding import build_binding
 from vc_runid.runs.declaration import (
     DECLARATION_TYPE,
-    SecuredCredential,
     build_declaration,
     declare,
 )
@@ -55,6 +54,7 @@ from vc_runid.runs.digests import (
 from vc_runid.runs.runner import Run
 from vc_runid.runs.verify import BOUND, DECLARED
 from vc_runid.vc.credentials import key_type_for
+from vc_runid.vc.documents import SecuredWire
 from vc_runid.vc.policy import TrustPolicy
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -160,8 +160,8 @@ def issue_binding(
     completed: datetime,
     bound: datetime,
     run_id: str | None = None,
-    declaration: SecuredCredential | None = None,
-) -> SecuredCredential:
+    declaration: SecuredWire | None = None,
+) -> SecuredWire:
     """A binding built by hand and signed by the issuer, bypassing ``bind()``'s own guards."""
     unsigned = build_binding(
         declaration if declaration is not None else current.declaration,
