@@ -90,7 +90,7 @@ def check_context_budget(document: Any) -> None:
     while stack:
         value, in_context = stack.pop()
         if isinstance(value, list):
-            stack.extend((item, in_context) for item in value)
+            stack.extend((item, in_context) for item in value if isinstance(item, (dict, list)))
             continue
         if not isinstance(value, dict):
             continue
@@ -117,7 +117,8 @@ def check_context_budget(document: Any) -> None:
                 terms += 1
                 if terms > MAX_EMBEDDED_TERMS:
                     raise _context_limit(f"more than {MAX_EMBEDDED_TERMS} term definitions embedded in @context")
-            stack.append((item, in_context))
+            if isinstance(item, (dict, list)):  # scalars hold no @context
+                stack.append((item, in_context))
 
 
 # pyld's test for an absolute IRI (``jsonld._is_absolute_iri``), which decides what to_rdf skips.
@@ -471,7 +472,15 @@ def _check_expanded(expanded: list[Any]) -> None:
     while stack:
         value = stack.pop()
         if type(value) is list:
-            stack.extend(reversed(value))
+            # Plain value objects (``{"@value": x}``, most of a credential) have nothing to
+            # check: skip a leading run of them here; the rest keeps its depth-first order.
+            start = 0
+            for item in value:
+                if type(item) is dict and len(item) == 1 and "@value" in item:
+                    start += 1
+                else:
+                    break
+            stack.extend(reversed(value[start:]) if start else reversed(value))
             continue
         if not isinstance(value, dict):
             continue
@@ -755,65 +764,65 @@ class _NQuadsWriter:
                 items.append(reference)
             elif isinstance(subject, str):
                 self.triple(graph, subject, prop, reference)
+        # What each property's quads start with depends on the node, not the property: once.
+        subject_text: str | None = None
+        node_tail = ""
+        if (graph == "@default" or self.is_absolute(graph)) and self.is_absolute(node_id):
+            subject_text = node_id if node_id.startswith("_:") else self.writable(node_id)
+            node_tail = self.tail(graph)
         for key, objects in element.items():
-            if key == "@id":
+            if key[:1] == "@" and jsonld._is_keyword(key):
+                if key == "@id":
+                    continue
+                elif key == "@reverse":
+                    back = {"@id": node_id}
+                    for reverse_property, reverse_items in objects.items():
+                        for item in reverse_items:
+                            self.visit(item, graph, back, reverse_property)
+                elif key == "@graph":
+                    # jsonld.to_rdf expands its (already expanded) input again, and that drops a
+                    # list standing directly in a graph (a "free-floating" value, JSON-LD 1.1 API
+                    # §13.1 step 19), with any node inside it. A @graph container can put one there.
+                    self.visit([item for item in objects if "@list" not in item], node_id)
+                elif key == "@included":
+                    self.visit(objects, graph)
+                elif key == "@type":
+                    for type_iri in objects:
+                        if _identifier(type_iri, "@type").startswith("_:"):
+                            type_iri = self.issuer.get_id(type_iri)
+                        self.triple(graph, node_id, "@type", {"@id": type_iri})
+                elif key == "@index":
+                    # pyld's node map fails when a node it has already indexed in this graph comes
+                    # with an @index again: "conflicting indexes" if it differs, and a TypeError in
+                    # its comparison if it does not.
+                    if (graph, node_id) in self.indexed:
+                        raise ContextError(
+                            f"invalid JSON-LD (conflicting indexes): node {node_id} is indexed twice",
+                            code=ErrorCode.JSONLD_INVALID,
+                        )
+                    self.indexed.add((graph, node_id))
                 continue
-            if key == "@reverse":
-                back = {"@id": node_id}
-                for reverse_property, reverse_items in objects.items():
-                    for item in reverse_items:
-                        self.visit(item, graph, back, reverse_property)
-            elif key == "@graph":
-                # jsonld.to_rdf expands its (already expanded) input again, and that drops a
-                # list standing directly in a graph (a "free-floating" value, JSON-LD 1.1 API
-                # §13.1 step 19), with any node inside it. A @graph container can put one there.
-                self.visit([item for item in objects if "@list" not in item], node_id)
-            elif key == "@included":
-                self.visit(objects, graph)
-            elif key == "@type":
-                for type_iri in objects:
-                    if _identifier(type_iri, "@type").startswith("_:"):
-                        type_iri = self.issuer.get_id(type_iri)
-                    self.triple(graph, node_id, "@type", {"@id": type_iri})
-            elif key == "@index":
-                # pyld's node map fails when a node it has already indexed in this graph comes
-                # with an @index again: "conflicting indexes" if it differs, and a TypeError in
-                # its comparison if it does not.
-                if (graph, node_id) in self.indexed:
-                    raise ContextError(
-                        f"invalid JSON-LD (conflicting indexes): node {node_id} is indexed twice",
-                        code=ErrorCode.JSONLD_INVALID,
-                    )
-                self.indexed.add((graph, node_id))
-            elif key[:1] == "@" and jsonld._is_keyword(key):
-                continue
-            else:
-                if key.startswith("_:"):
-                    key = self.issuer.get_id(key)
-                # Value objects, most of a credential, are written here directly: what
-                # triple() would check for each depends only on the node and the key.
-                start, tail = None, ""
-                if (
-                    (graph == "@default" or self.is_absolute(graph))
-                    and self.is_absolute(node_id)
-                    and self.is_absolute(key)
-                    and not key.startswith("_:")
-                ):
-                    subject = node_id if node_id.startswith("_:") else self.writable(node_id)
-                    start, tail = f"{subject} {self.writable(key)} ", self.tail(graph)
-                for item in objects:
-                    if "@value" not in item:
-                        self.visit(item, graph, node_id, key)
-                    elif start is not None:
-                        value = item["@value"]
-                        if len(item) == 1 and type(value) is str:  # a plain string
-                            if _LITERAL_SPECIAL.search(value) is not None:
-                                if _NOT_CANONICAL_RAW.search(value) is not None:
-                                    self.canonical = False
-                                value = nquads_escape(value)
-                            self.lines.add(f'{start}"{value}"{tail}')
-                        else:
-                            self.lines.add(start + self.literal(item) + tail)
+            # a property
+            if key.startswith("_:"):
+                key = self.issuer.get_id(key)
+            # Value objects, most of a credential, are written here directly: what
+            # triple() would check for each depends only on the node and the key.
+            start, tail = None, ""
+            if subject_text is not None and self.is_absolute(key) and not key.startswith("_:"):
+                start, tail = f"{subject_text} {self.writable(key)} ", node_tail
+            for item in objects:
+                if "@value" not in item:
+                    self.visit(item, graph, node_id, key)
+                elif start is not None:
+                    value = item["@value"]
+                    if len(item) == 1 and type(value) is str:  # a plain string
+                        if _LITERAL_SPECIAL.search(value) is not None:
+                            if _NOT_CANONICAL_RAW.search(value) is not None:
+                                self.canonical = False
+                            value = nquads_escape(value)
+                        self.lines.add(f'{start}"{value}"{tail}')
+                    else:
+                        self.lines.add(start + self.literal(item) + tail)
 
     # -- triples (pyld ``_graph_to_rdf`` and ``_object_to_rdf``) --------------------------------
 

@@ -204,8 +204,9 @@ def _iri_shape(value: Any) -> Any:
     """What pyld's term selection reads of ``value``, or _NOT_MEMOIZED.
 
     ``_compact_iri`` reads a value object's keys and its @type/@language/@direction/@index, never
-    the literal itself; of an array nothing (it is no object); of None that it is None. A node
-    object is read deeper (its @id may compact to a term), so it is never memoized."""
+    the literal itself; of an array nothing (it is no object); of None that it is None; of a node
+    object without @graph/@list/@index/@preserve whether it has an @id, and which (the @id may
+    compact to a term, which makes @vocab the preferred coercion)."""
     if value is None:
         return ()
     kind = type(value)
@@ -220,7 +221,16 @@ def _iri_shape(value: Any) -> Any:
         except TypeError:
             return _NOT_MEMOIZED
         return ("@value", *shape)
+    if kind is dict and not _NODE_SHAPE_KEYWORDS.intersection(value):
+        # A node object: term selection reads whether it has an @id and, through that @id's own
+        # term, the @id itself; the keywords above (graph, list, index, preserve) it reads more of.
+        node_id = value.get("@id")
+        if node_id is None or type(node_id) is str:
+            return ("@node", "@id" in value, node_id)
     return _NOT_MEMOIZED
+
+
+_NODE_SHAPE_KEYWORDS: Final = frozenset({"@value", "@list", "@graph", "@index", "@preserve", "@set"})
 
 
 class _Compactor(_Processor):
