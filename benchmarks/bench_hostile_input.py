@@ -33,7 +33,8 @@ import httpx
 
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
-from vc_runid.vc.credentials import Issuer, init_home, issue_credential
+from vc_runid.store.home import init_home
+from vc_runid.vc.credentials import Issuer, issue_credential
 from vc_runid.vc.verification import Verifier
 
 COMPOSITION = {

@@ -29,7 +29,7 @@ from bench_server import ThrowawayPostgres, load, log_size, start_server
 
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
-from vc_runid.vc.credentials import init_home
+from vc_runid.store.home import init_home
 
 
 def run(count: int, database: str, root: Path, clients: int, seconds: float) -> dict[str, Any]:

@@ -37,7 +37,7 @@ import httpx
 
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
-from vc_runid.vc.credentials import init_home
+from vc_runid.store.home import init_home
 
 COMPOSITION = {
     "model": {"modelId": "llama-3.1-8b-instruct", "provider": "local", "revision": "r1"},

@@ -37,9 +37,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.server.conftest import Server, free_port
+from vc_runid.store.home import init_home
 from vc_runid.transparency import Checkpoint, MerkleTree, leaf_hash, sign_checkpoint, vkey
 from vc_runid.transparency.witness_protocol import format_add_checkpoint
-from vc_runid.vc.credentials import init_home
 from vc_runid.witness.server import add_log, init_witness
 
 COMPOSITION = {

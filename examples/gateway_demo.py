@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import openai
 
-from vc_runid.demo.model import MODEL_ID
+from vc_runid.demo import MODEL_ID
 
 
 def free_port() -> int:

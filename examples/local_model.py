@@ -1,7 +1,7 @@
 """A run of a local model whose weights directory is hashed into the declaration.
 
 The model is the small deterministic word-bigram model bundled with vc-runid
-(`vc_runid.demo.model`); it loads its weights from files, like any local model. The declaration
+(`vc_runid.demo`); it loads its weights from files, like any local model. The declaration
 commits to those files by one root digest; an auditor with the same weights recomputes it.
 
     python examples/local_model.py
@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 
 import vc_runid as runid
-from vc_runid.demo.model import MODEL_ID, WEIGHTS_DIR, BigramModel
-from vc_runid.runs.digests import verify_weights
+from vc_runid.demo import MODEL_ID, WEIGHTS_DIR, BigramModel
+from vc_runid.runs import verify_weights
 
 PROMPT = "What does the issuer sign?"
 PARAMETERS = {"max_tokens": 24, "temperature": 0.7, "seed": 3}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import vc_runid as runid
+from vc_runid.runs import composition_from_chat_request
 
 REQUEST: dict[str, Any] = {
     "model": "gpt-4o-2024-08-06",
@@ -63,7 +64,7 @@ def main() -> int:
 
     # model -> model; system/developer messages -> instructions; the other messages -> input;
     # tools -> tools; every other request field -> configuration.
-    composition = runid.composition_from_chat_request(REQUEST, provider="openai")
+    composition = composition_from_chat_request(REQUEST, provider="openai")
 
     # The declaration is issued when the block is entered: before the call is made.
     with runid.run(composition, issuer=issuer, store=store) as run:

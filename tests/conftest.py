@@ -8,12 +8,18 @@ Keep these generic: every test file may use them.
 from __future__ import annotations
 
 import copy
+import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+# An error raised with a class that is not its code's family fails loudly in the suite (and in the
+# CLI and service processes it starts, which inherit the variable): tests/test_errors.py. Set
+# before vc_runid is imported, which reads it once.
+os.environ["RUNID_STRICT_ERRORS"] = "1"
 
 from vc_runid._internal.contexts import VC_V1, VC_V2
 from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential

@@ -36,9 +36,11 @@ from vc_runid.audit.bulk import (
 )
 from vc_runid.audit.bulk import audit_runs as _audit_runs
 from vc_runid.cli.audit import register
-from vc_runid.runs.declaration import SecuredCredential, declare
+from vc_runid.runs import output_digest
+from vc_runid.runs.declaration import declare
 from vc_runid.store.files import write_secured
 from vc_runid.vc.dids import did_web_document
+from vc_runid.vc.documents import SecuredWire
 from vc_runid.vc.keys import KeyPair
 
 
@@ -76,7 +78,7 @@ def make_run(
     return current
 
 
-def suffix(secured: SecuredCredential) -> str:
+def suffix(secured: SecuredWire) -> str:
     return ".jwt" if isinstance(secured, str) else ".json"
 
 
@@ -269,7 +271,7 @@ def _second_binding(directory: Path, current: Run, issuer: Issuer) -> None:
     """Another, validly signed binding for the same declaration: a second output."""
     other = runid.bind(
         current.declaration, issuer, declaration_id=current.declaration_id, run_id=current.run_id,
-        output=runid.output_digest(b"a different answer\n"), started_at=T0 + timedelta(seconds=2),
+        output=output_digest(b"a different answer\n"), started_at=T0 + timedelta(seconds=2),
         completed_at=T0 + timedelta(seconds=3), bound_at=T0 + timedelta(seconds=4),
     )
     write_secured(_elsewhere(directory) / "binding.json", other)

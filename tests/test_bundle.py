@@ -167,7 +167,7 @@ class Full:
 
 @pytest.fixture
 def full(tmp_path: Path) -> Full:
-    from vc_runid.vc.status.bitstring import StatusRegistry
+    from vc_runid.store.status import StatusRegistry
 
     home = tmp_path / "web-home"
     runid.init_home(home, domain="example.com")
@@ -316,7 +316,7 @@ def test_the_manifest_lists_every_member_with_digest_size_and_role(full: Full) -
 
 
 def test_verdicts_valid_unbound_drift_revoked_and_the_summary(tmp_path: Path) -> None:
-    from vc_runid.vc.status.bitstring import StatusRegistry
+    from vc_runid.store.status import StatusRegistry
 
     home = tmp_path / "home"
     runid.init_home(home)
@@ -344,7 +344,7 @@ def test_verdicts_valid_unbound_drift_revoked_and_the_summary(tmp_path: Path) ->
 
 
 def test_a_status_list_signed_by_someone_else_is_named(home: Path, tmp_path: Path) -> None:
-    from vc_runid.vc.status.bitstring import StatusRegistry
+    from vc_runid.store.status import StatusRegistry
 
     registry = StatusRegistry(home)
     run_id, _ = declare_with_status(home, Clock(), registry)
@@ -357,7 +357,7 @@ def test_a_status_list_signed_by_someone_else_is_named(home: Path, tmp_path: Pat
 
 
 def test_a_credential_status_without_a_status_list_in_the_bundle_fails_closed(home: Path, tmp_path: Path) -> None:
-    from vc_runid.vc.status.bitstring import StatusRegistry
+    from vc_runid.store.status import StatusRegistry
 
     run_id, _ = declare_with_status(home, Clock(), StatusRegistry(home))
     report = verify_bundle(create_bundle(home, [run_id], tmp_path / "a.zip"), at=AT)

@@ -373,14 +373,14 @@ def test_sha256_file_streams_a_64_mib_file_reporting_every_chunk(tmp_path: Path)
 
 def test_sha256_file_missing_path_is_file_unreadable(tmp_path: Path) -> None:
     missing = tmp_path / "nope.bin"
-    with pytest.raises(RunError) as excinfo:
+    with pytest.raises(UsageError) as excinfo:
         sha256_file(missing)
     assert code_of(excinfo) is ErrorCode.FILE_UNREADABLE
     assert str(missing) in excinfo.value.message
 
 
 def test_sha256_file_refuses_directory(tmp_path: Path) -> None:
-    with pytest.raises(RunError) as excinfo:
+    with pytest.raises(UsageError) as excinfo:
         sha256_file(tmp_path)
     assert code_of(excinfo) is ErrorCode.FILE_UNREADABLE
 
@@ -389,7 +389,7 @@ def test_sha256_file_refuses_directory(tmp_path: Path) -> None:
 def test_sha256_file_refuses_fifo_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    with pytest.raises(RunError) as excinfo:
+    with pytest.raises(UsageError) as excinfo:
         sha256_file(fifo)
     assert code_of(excinfo) is ErrorCode.FILE_UNREADABLE
 
@@ -543,7 +543,7 @@ def test_symlink_inside_tree_is_refused_naming_it(tmp_path: Path, kind: str) -> 
         "dangling": outside / "missing",
     }[kind]
     link.symlink_to(target)
-    with pytest.raises(RunError) as excinfo:
+    with pytest.raises(UsageError) as excinfo:
         hash_weights(tree)
     assert code_of(excinfo) is ErrorCode.FILE_UNREADABLE
     assert "shards/sneaky" in excinfo.value.message
@@ -551,7 +551,7 @@ def test_symlink_inside_tree_is_refused_naming_it(tmp_path: Path, kind: str) -> 
 
 def test_missing_path_is_file_unreadable(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-model"
-    with pytest.raises(RunError) as excinfo:
+    with pytest.raises(UsageError) as excinfo:
         hash_weights(missing)
     assert code_of(excinfo) is ErrorCode.FILE_UNREADABLE
     assert str(missing) in excinfo.value.message

@@ -28,11 +28,12 @@ from vc_runid.bundle.archive import verify_bundle
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.runs.binding import bind, output_digest
 from vc_runid.runs.declaration import declare
+from vc_runid.runs.presentations import verify_presentation
 from vc_runid.runs.verify import verify_run
 from vc_runid.store.files import parse_disclosures
 from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
 from vc_runid.vc.documents import parse_json, read_document
-from vc_runid.vc.presentations import present, verify_presentation
+from vc_runid.vc.presentations import present
 from vc_runid.vc.verification import Verifier
 
 T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)

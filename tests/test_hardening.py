@@ -10,8 +10,9 @@ import pytest
 
 import vc_runid as runid
 from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.runs import compose_from_manifest, output_digest
 from vc_runid.store.files import receipt_path, run_file_stem
-from vc_runid.vc import jose
+from vc_runid.vc import KeyPair, jose
 from vc_runid.vc.credentials import Issuer, ProofFormat
 from vc_runid.vc.dids import DidResolver, did_web_document
 from vc_runid.vc.verification import Verifier
@@ -24,7 +25,7 @@ def composition() -> runid.RunComposition:
 
 
 def test_a_did_document_with_malformed_relationship_entries_fails_a_check_not_the_verifier() -> None:
-    issuer = Issuer.from_key(runid.KeyPair.generate(), did_web="did:web:issuer.example")
+    issuer = Issuer.from_key(KeyPair.generate(), did_web="did:web:issuer.example")
     document = did_web_document(issuer.did, [issuer.key.public])
     document["assertionMethod"] = [1, None, ["nested"]]
     credential = {
@@ -73,7 +74,7 @@ def test_bind_refuses_a_start_before_the_declaration() -> None:
     with pytest.raises(RunIdError) as refused:
         runid.bind(
             declaration, issuer, declaration_id=declaration["id"], run_id=declaration["credentialSubject"]["id"],
-            output=runid.output_digest(b"x"), started_at=T0 - timedelta(seconds=1), completed_at=T0,
+            output=output_digest(b"x"), started_at=T0 - timedelta(seconds=1), completed_at=T0,
             bound_at=T0 + timedelta(seconds=1),
         )
     assert refused.value.code is ErrorCode.DECLARED_AFTER_START
@@ -111,6 +112,6 @@ def test_a_tool_file_with_duplicate_keys_is_refused(tmp_path: Path) -> None:
     (tmp_path / "tool.json").write_text('{"name": "search", "name": "delete_everything"}')
     (tmp_path / "m.yaml").write_text("model: {id: m}\ntools: [tool.json]\n")
     with pytest.raises(RunIdError) as refused:
-        runid.compose_from_manifest(tmp_path / "m.yaml")
+        compose_from_manifest(tmp_path / "m.yaml")
     assert refused.value.code is ErrorCode.MANIFEST_INVALID
     assert "duplicate" in refused.value.message

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from vc_runid.errors import InputError, KeyMaterialError, ProofError, RunIdError
+from vc_runid.errors import KeyMaterialError, LogError, ProofError, RunIdError
 from vc_runid.transparency import (
     EMPTY_ROOT,
     Checkpoint,
@@ -336,7 +336,7 @@ def test_vkey_round_trip() -> None:
 
 def test_vkey_with_a_wrong_key_id_is_refused() -> None:
     name, _, b64 = vkey(ORIGIN, LOG_KEY.public_key()).split("+", 2)
-    with pytest.raises(InputError) as err:
+    with pytest.raises(LogError) as err:
         parse_vkey(f"{name}+00000000+{b64}")
     assert err.value.code.value == MALFORMED
 
@@ -390,7 +390,7 @@ def test_tampered_checkpoint_is_rejected(mutate: Callable[[str], str], code: str
     with pytest.raises(RunIdError) as err:
         verify_signed_checkpoint(note, ORIGIN, LOG_KEY.public_key())
     assert err.value.code.value == code
-    assert isinstance(err.value, ProofError if code == BAD_SIGNATURE else InputError)
+    assert isinstance(err.value, ProofError if code == BAD_SIGNATURE else LogError)
 
 
 BAD_BODIES = [  # (name, note text, a checkpoint body the log might have got wrong)
@@ -420,7 +420,7 @@ def test_malformed_checkpoint_body_is_rejected_even_when_signed(text: str) -> No
         lambda: parse_signed_checkpoint(note),
         lambda: verify_signed_checkpoint(note, ORIGIN, LOG_KEY.public_key()),
     ):
-        with pytest.raises(InputError) as err:
+        with pytest.raises(LogError) as err:
             call()
         assert err.value.code.value == MALFORMED
 

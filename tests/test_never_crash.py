@@ -28,11 +28,11 @@ from vc_runid.audit.bulk import discover_runs
 from vc_runid.bundle.archive import verify_bundle
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.runs.digests import decode_digest_multibase
+from vc_runid.runs.presentations import verify_presentation
 from vc_runid.store.files import parse_disclosures, read_secured
 from vc_runid.vc.credentials import Issuer, issue_credential
 from vc_runid.vc.dids import load_did_store, resolve_did_key
 from vc_runid.vc.documents import MAX_DOCUMENT_BYTES, parse_json
-from vc_runid.vc.presentations import verify_presentation
 from vc_runid.vc.verification import Verifier
 
 V2 = "https://www.w3.org/ns/credentials/v2"

@@ -28,8 +28,9 @@ from vc_runid import init_home
 from vc_runid._internal.timeutil import utc_now
 from vc_runid.cli.main import app, command
 from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.runs import output_digest
 from vc_runid.runs.binding import COMPLETION_CLOCK_SKEW, check_completed_by
-from vc_runid.vc.credentials import load_issuer
+from vc_runid.store.home import load_issuer
 
 ROOT = Path(__file__).resolve().parents[1]
 VC_RUNID = Path(sys.executable).parent / "vc-runid"
@@ -189,7 +190,7 @@ def test_the_completion_rule_has_no_clock_skew_allowance_in_the_library() -> Non
     with pytest.raises(RunIdError) as refused:
         runid.bind(
             declaration, issuer, declaration_id=declaration["id"], run_id=declaration["credentialSubject"]["id"],
-            output=runid.output_digest(b"x"), started_at=now, completed_at=now + timedelta(hours=1), bound_at=now,
+            output=output_digest(b"x"), started_at=now, completed_at=now + timedelta(hours=1), bound_at=now,
         )
     assert refused.value.code is ErrorCode.TIME_IN_FUTURE
 

@@ -22,7 +22,6 @@ import pytest
 from tests.trust import ANY_ISSUER
 from vc_runid import (
     CompositionBuilder,
-    DidResolver,
     ErrorCode,
     Issuer,
     KeyType,
@@ -31,22 +30,19 @@ from vc_runid import (
     RunStore,
     Verifier,
     bind,
-    output_digest,
     run,
 )
 from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2
-from vc_runid.runs.declaration import SecuredCredential, declare
+from vc_runid.runs import output_digest
+from vc_runid.runs.declaration import declare
+from vc_runid.runs.presentations import RunPresentationReport, present_runs, verify_presentation
 from vc_runid.runs.runner import Run
 from vc_runid.runs.verify import BOUND, DECLARED
+from vc_runid.vc import DidResolver
 from vc_runid.vc.dids import did_web_document
+from vc_runid.vc.documents import SecuredWire
 from vc_runid.vc.keys import KeyPair
-from vc_runid.vc.presentations import (
-    PresentationReport,
-    is_presentation,
-    present,
-    present_runs,
-    verify_presentation,
-)
+from vc_runid.vc.presentations import is_presentation, present
 from vc_runid.vc.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions, RdfcSuite
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)  # when every presentation is verified
@@ -94,7 +90,7 @@ def bound_run(proof_format: ProofFormat, n: int = 0) -> Run:
     return current
 
 
-def credentials_of(current: Run) -> list[SecuredCredential]:
+def credentials_of(current: Run) -> list[SecuredWire]:
     assert current.binding is not None
     return [current.declaration, current.binding]
 
@@ -144,13 +140,13 @@ def verify(
     challenge: str | None = CHALLENGE,
     domain: str | None = DOMAIN,
     verifier: Verifier | None = None,
-) -> PresentationReport:
+) -> RunPresentationReport:
     return verify_presentation(
         presentation, challenge=challenge, domain=domain, verifier=verifier or Verifier(now=NOW, policy=ANY_ISSUER)
     )
 
 
-def failures(report: PresentationReport) -> list[tuple[str, str | None]]:
+def failures(report: RunPresentationReport) -> list[tuple[str, str | None]]:
     return [(c.name, c.code) for c in report.failures]
 
 
@@ -628,7 +624,7 @@ def test_two_bindings_of_one_declaration_are_both_refused() -> None:
 # --- present(): what it refuses ------------------------------------------------------------
 
 
-def _vc_1_1_run() -> list[SecuredCredential]:
+def _vc_1_1_run() -> list[SecuredWire]:
     return credentials_of(bound_run(ProofFormat.DI_2020))
 
 

@@ -293,7 +293,8 @@ def test_an_empty_presentation_from_a_stranger_is_not_valid_under_a_policy() -> 
     """Before: VALID (exit 0 on the command line) — a stranger's presentation enclosing nothing
     passed ``verify --trusted-issuer X``, though its only signer is a key nobody trusts. With no
     credential inside, the holder is the signer, so the holder must be one the policy trusts."""
-    from vc_runid.vc.presentations import present, verify_presentation
+    from vc_runid.runs.presentations import verify_presentation
+    from vc_runid.vc.presentations import present
 
     trusted, stranger = Issuer.generate(), Issuer.generate()
     empty = present([], stranger, challenge="c0ffee", domain="audit.example", created=T0)
@@ -318,9 +319,10 @@ def test_a_presentation_hiding_its_credentials_under_another_spelling_is_refused
     import uuid
 
     from vc_runid._internal.contexts import default_loader
+    from vc_runid.runs.presentations import verify_presentation
     from vc_runid.vc.credentials import ProofFormat
     from vc_runid.vc.dids import AUTHENTICATION
-    from vc_runid.vc.presentations import _PROFILES, ProofOptions, verify_presentation
+    from vc_runid.vc.presentations import _PROFILES, ProofOptions
 
     trusted, holder = Issuer.generate(), Issuer.generate()
     expired = runid.issue_credential({

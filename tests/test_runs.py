@@ -20,19 +20,21 @@ import pytest
 import vc_runid as runid
 from vc_runid import (
     CompositionBuilder,
-    Disclosure,
     ErrorCode,
     Issuer,
     ProofFormat,
     RunIdError,
     RunStore,
     Verifier,
+    issue_credential,
+    verify_run,
+)
+from vc_runid.runs import (
+    Disclosure,
     compose_from_manifest,
     composition_from_chat_request,
-    issue_credential,
     output_digest,
     run_callable,
-    verify_run,
 )
 from vc_runid.runs.binding import build_binding
 from vc_runid.runs.declaration import (
@@ -892,7 +894,7 @@ def test_binding_by_another_issuer_is_a_binding_issuer_mismatch(a_run: Run) -> N
         outsider,
         declaration_id=a_run.declaration_id,
         run_id=document["id"],
-        output=runid.output_digest(OUTPUT.encode()),
+        output=output_digest(OUTPUT.encode()),
         started_at=T0 + timedelta(seconds=5),
         completed_at=T0 + timedelta(seconds=6),
         bound_at=T0 + timedelta(seconds=7),

@@ -27,7 +27,7 @@ from tests.trust import with_trust
 from vc_runid import KeyType, init_home, verify_credential
 from vc_runid.cli.main import app
 from vc_runid.runs.digests import hash_weights
-from vc_runid.vc.credentials import load_issuer
+from vc_runid.store.home import load_issuer
 
 SYSTEM_PROMPT = "You are a careful billing assistant.\n"
 USER_INPUT = "What is the balance of account 42?\n"

@@ -32,11 +32,11 @@ from vc_runid._internal.canonical import canonicalize, expand_document
 from vc_runid._internal.contexts import default_loader
 from vc_runid.errors import RunIdError
 from vc_runid.runs.verify import verify_run
+from vc_runid.store.status import StatusRegistry
 from vc_runid.vc.dids import ASSERTION, DidResolver
 from vc_runid.vc.policy import TrustPolicy
 from vc_runid.vc.proofs import suite_for
 from vc_runid.vc.signed_form import check_compacted
-from vc_runid.vc.status.bitstring import StatusRegistry
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 AT = T0 + timedelta(hours=1)

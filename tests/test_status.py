@@ -22,12 +22,13 @@ from typer.testing import CliRunner, Result
 from vc_runid._internal.multiformats import b64url_decode, b64url_encode
 from vc_runid.cli.status import register
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.vc.credentials import Issuer, ProofFormat, init_home, issue_credential
+from vc_runid.store.home import init_home
+from vc_runid.store.status import StatusRegistry
+from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
 from vc_runid.vc.status.bitstring import (
     MAX_BYTES,
     MIN_BITS,
     MIN_BYTES,
-    StatusRegistry,
     StatusResult,
     bit_at,
     build_status_list_credential,

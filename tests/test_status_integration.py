@@ -15,9 +15,10 @@ from vc_runid.cli.main import app
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.runs.runner import credential_id
 from vc_runid.runs.verify import verify_run
-from vc_runid.vc.credentials import ProofFormat, init_home
+from vc_runid.store.home import init_home
+from vc_runid.store.status import StatusRegistry
+from vc_runid.vc.credentials import ProofFormat
 from vc_runid.vc.policy import TrustPolicy
-from vc_runid.vc.status.bitstring import StatusRegistry
 from vc_runid.vc.verification import Verifier
 
 #: Status rules are under test here, not whom to trust.

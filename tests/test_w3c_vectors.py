@@ -11,7 +11,6 @@ import pytest
 
 from vc_runid._internal.canonical import canonicalize
 from vc_runid._internal.contexts import DocumentLoader
-from vc_runid.vc.dids import DidResolver
 from vc_runid.vc.keys import KeyPair
 from vc_runid.vc.proofs import ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, ProofOptions
 from vc_runid.vc.verification import Verifier

@@ -281,7 +281,7 @@ def test_cli_declare_bind_and_run_take_profile(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from vc_runid.cli.main import app
-    from vc_runid.vc.credentials import init_home
+    from vc_runid.store.home import init_home
 
     home = tmp_path / "home"
     init_home(home)

@@ -15,68 +15,47 @@ offline — or let ``run`` do the first two around your code::
 
 import importlib
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._internal.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from ._internal.contexts import DocumentLoader
     from .errors import ErrorCode, RunIdError
-    from .runs.binding import Observed, OutputDigest, Usage, bind, output_digest
-    from .runs.chat_request import composition_from_chat_request
-    from .runs.composition import CompositionBuilder, Disclosure, Disclosures, RunComposition
+    from .runs.binding import bind
+    from .runs.composition import CompositionBuilder, Disclosures, RunComposition
     from .runs.declaration import declare
-    from .runs.manifest import compose_from_manifest
-    from .runs.runner import Run, run, run_callable
+    from .runs.presentations import verify_presentation
+    from .runs.runner import Run, run
     from .runs.verify import verify_run
+    from .store.home import init_home, load_issuer
     from .store.runs import RunStore
-    from .vc.credentials import (
-        Issuer,
-        ProofFormat,
-        RunProfile,
-        init_home,
-        issue_credential,
-        load_issuer,
-    )
-    from .vc.dids import DidResolver
-    from .vc.keys import KeyPair, KeyType
+    from .vc.credentials import Issuer, ProofFormat, issue_credential
+    from .vc.keys import KeyType
     from .vc.policy import TrustPolicy
-    from .vc.presentations import PresentationReport, present, present_runs, verify_presentation
-    from .vc.verification import CheckResult, VerificationReport, Verifier, verify_credential
+    from .vc.presentations import PresentationReport, present
+    from .vc.verification import VerificationReport, Verifier, verify_credential
 
-# The public names are loaded on first use (PEP 562), so that `import vc_runid.<module>` (every
-# CLI command) pays only for what that command imports, not for the whole library.
-_LAZY: dict[str, str] = {
-    **dict.fromkeys(("Observed", "OutputDigest", "Usage", "bind", "output_digest"), "runs.binding"),
-    "composition_from_chat_request": "runs.chat_request",
-    **dict.fromkeys(("CompositionBuilder", "Disclosure", "Disclosures", "RunComposition"), "runs.composition"),
-    "DocumentLoader": "_internal.contexts",
-    **dict.fromkeys(
-        ("Issuer", "ProofFormat", "RunProfile", "init_home", "issue_credential", "load_issuer"), "vc.credentials"
-    ),
-    "declare": "runs.declaration",
-    "DidResolver": "vc.dids",
-    **dict.fromkeys(("ErrorCode", "RunIdError"), "errors"),
-    **dict.fromkeys(("KeyPair", "KeyType"), "vc.keys"),
-    "compose_from_manifest": "runs.manifest",
-    "TrustPolicy": "vc.policy",
-    **dict.fromkeys(("PresentationReport", "present", "present_runs", "verify_presentation"), "vc.presentations"),
-    "verify_run": "runs.verify",
-    **dict.fromkeys(("Run", "run", "run_callable"), "runs.runner"),
-    "RunStore": "store.runs",
-    **dict.fromkeys(("CheckResult", "VerificationReport", "Verifier", "verify_credential"), "vc.verification"),
+# The root is the handful of verbs and types a user learns in a minute; everything else is in the
+# subpackage it belongs to (``vc_runid.vc``, ``vc_runid.runs``, ``vc_runid.store``, ...). The names
+# are loaded on first use (PEP 562), so that ``import vc_runid.<module>`` (every CLI command) pays
+# only for what that command imports, not for the whole library.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    ".runs.declaration": ("declare",),
+    ".runs.binding": ("bind",),
+    ".runs.verify": ("verify_run",),
+    ".runs.runner": ("Run", "run"),
+    ".runs.composition": ("CompositionBuilder", "Disclosures", "RunComposition"),
+    ".runs.presentations": ("verify_presentation",),
+    ".store.runs": ("RunStore",),
+    ".store.home": ("init_home", "load_issuer"),
+    ".vc.credentials": ("Issuer", "ProofFormat", "issue_credential"),
+    ".vc.keys": ("KeyType",),
+    ".vc.policy": ("TrustPolicy",),
+    ".vc.presentations": ("PresentationReport", "present"),
+    ".vc.verification": ("VerificationReport", "Verifier", "verify_credential"),
+    ".errors": ("ErrorCode", "RunIdError"),
 }
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 def _import_pyld_offline() -> None:
@@ -107,41 +86,29 @@ _import_pyld_offline()
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckResult",
     "CompositionBuilder",
-    "Disclosure",
     "Disclosures",
-    "DidResolver",
-    "DocumentLoader",
     "ErrorCode",
+    # the types they take and return
     "Issuer",
-    "KeyPair",
     "KeyType",
-    "Observed",
-    "OutputDigest",
     "PresentationReport",
     "ProofFormat",
-    "RunProfile",
     "Run",
     "RunComposition",
-    "TrustPolicy",
     "RunIdError",
     "RunStore",
-    "Usage",
+    "TrustPolicy",
     "VerificationReport",
     "Verifier",
     "bind",
-    "compose_from_manifest",
-    "composition_from_chat_request",
+    # the verbs
     "declare",
     "init_home",
     "issue_credential",
     "load_issuer",
-    "output_digest",
     "present",
-    "present_runs",
     "run",
-    "run_callable",
     "verify_credential",
     "verify_presentation",
     "verify_run",

@@ -2,15 +2,26 @@
 
 A code is a contract: it never changes meaning once released. The message is for people and may
 be reworded. Every failure a user can cause maps to exactly one code; see ``docs/errors.md``.
+
+Every code belongs to one *family* (:data:`FAMILY`, the one table), and a family is one class: a
+``PROOF_*`` code is raised as a :class:`ProofError`, a ``LOG_*`` code as a :class:`LogError`, so
+``except ProofError`` catches exactly the proof failures. ``tests/test_errors.py`` reads every raise
+site and fails on a class that is not its code's family. At run time a mismatch is only reported
+when ``RUNID_STRICT_ERRORS=1`` (the test suite sets it): in production the code is the contract
+the CLI's exit code and the HTTP status follow, and a user's bad input must get its error, never a
+crash in the error path.
 """
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from typing import Any
 
 
 class ErrorCode(StrEnum):
+    """The stable codes, ``RUNID_…``: one per failure a user can cause (docs/errors.md)."""
+
     # input
     INPUT_NOT_JSON = "RUNID_INPUT_NOT_JSON"
     INPUT_DUPLICATE_KEY = "RUNID_INPUT_DUPLICATE_KEY"
@@ -112,14 +123,22 @@ class ErrorCode(StrEnum):
     # generic
     OUTPUT_WRITE_FAILED = "RUNID_OUTPUT_WRITE_FAILED"
     USAGE = "RUNID_USAGE"
+    EXTRA_NOT_INSTALLED = "RUNID_EXTRA_NOT_INSTALLED"
     INTERNAL = "RUNID_INTERNAL"
     NO_CHECKS = "RUNID_NO_CHECKS"
 
 
 class RunIdError(Exception):
-    """Base of every error vc-runid raises on purpose. ``code`` is stable; ``message`` is for people."""
+    """Base of every error vc-runid raises on purpose. ``code`` is stable; ``message`` is for people.
+
+    Raise the class of the code's family (:data:`FAMILY`), or :func:`error_for` when the code is
+    only known at run time; ``except RunIdError`` catches them all.
+    """
 
     default_code: ErrorCode = ErrorCode.USAGE
+    #: False for a class that relays a code decided elsewhere (a service's answer, a bundle member's
+    #: finding): its code may be of any family.
+    checks_family: bool = True
 
     def __init__(
         self, message: str, *, code: ErrorCode | None = None, detail: dict[str, Any] | None = None
@@ -128,11 +147,18 @@ class RunIdError(Exception):
         self.code: ErrorCode = code or self.default_code
         self.message = message
         self.detail: dict[str, Any] = detail or {}
+        # The base class itself is any family: code outside vc-runid may raise it. Inside, the
+        # raise sites use the family's class (tests/test_errors.py reads them all).
+        if _STRICT and self.checks_family and type(self) is not RunIdError:
+            family = FAMILY[self.code]
+            if not isinstance(self, family):
+                raise TypeError(f"{self.code.value} is raised as {family.__name__}, not {type(self).__name__}")
 
     def __str__(self) -> str:
         return f"{self.code.value}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The error as JSON: ``{"code", "message"}``, and ``detail`` when there is one."""
         data: dict[str, Any] = {"code": self.code.value, "message": self.message}
         if self.detail:
             data["detail"] = self.detail
@@ -140,7 +166,7 @@ class RunIdError(Exception):
 
 
 class InputError(RunIdError):
-    """The bytes handed in are not something vc-runid can read."""
+    """The bytes handed in are not something vc-runid can read: not JSON, a repeated key, too large."""
 
     default_code = ErrorCode.INPUT_NOT_JSON
 
@@ -158,19 +184,33 @@ class ContextError(RunIdError):
 
 
 class KeyMaterialError(RunIdError):
+    """A key is malformed, of the wrong type, missing, or would be overwritten."""
+
     default_code = ErrorCode.KEY_INVALID
 
 
 class DidError(RunIdError):
+    """A DID or DID document is malformed or unresolvable, or its verification method is not usable."""
+
     default_code = ErrorCode.DID_UNRESOLVED
 
 
 class ProofError(RunIdError):
+    """A proof (Data Integrity or JOSE) is missing, malformed, unsupported or does not verify."""
+
     default_code = ErrorCode.PROOF_INVALID
 
 
 class ValidityError(RunIdError):
+    """The verification time is outside the credential's validity period."""
+
     default_code = ErrorCode.CREDENTIAL_EXPIRED
+
+
+class StatusError(RunIdError):
+    """A status list is missing or unusable, or it marks the credential revoked or suspended."""
+
+    default_code = ErrorCode.STATUS_LIST_INVALID
 
 
 class RunError(RunIdError):
@@ -179,5 +219,170 @@ class RunError(RunIdError):
     default_code = ErrorCode.DECLARATION_MISMATCH
 
 
+class BundleError(RunIdError):
+    """An audit bundle is malformed, incomplete, unsafe or too large."""
+
+    default_code = ErrorCode.BUNDLE_INVALID
+
+
+class LogError(RunIdError):
+    """A transparency log checkpoint, proof or cosignature is malformed or does not verify."""
+
+    default_code = ErrorCode.LOG_CHECKPOINT_INVALID
+
+
+class TrustError(RunIdError):
+    """The run is well signed, but not by, or not in, what the caller trusts."""
+
+    default_code = ErrorCode.ISSUER_NOT_TRUSTED
+
+
+class HttpServiceError(RunIdError):
+    """The issuer service or the gateway refused a request, or could not be reached or started."""
+
+    default_code = ErrorCode.REQUEST_INVALID
+
+
 class UsageError(RunIdError):
+    """The command or call was used wrongly: a bad option, a file that cannot be read or written, an
+    optional dependency not installed."""
+
     default_code = ErrorCode.USAGE
+
+
+class InternalError(RunIdError):
+    """An unexpected failure: a bug in vc-runid, reported with a code rather than a traceback."""
+
+    default_code = ErrorCode.INTERNAL
+
+
+def _family(cls: type[RunIdError], *codes: ErrorCode) -> dict[ErrorCode, type[RunIdError]]:
+    return dict.fromkeys(codes, cls)
+
+
+C = ErrorCode
+#: The family of every code: the class a code is raised as (or a subclass of it). docs/errors.md
+#: describes the families; tests/test_errors.py checks that every code has one.
+FAMILY: dict[ErrorCode, type[RunIdError]] = {
+    **_family(InputError, C.INPUT_NOT_JSON, C.INPUT_DUPLICATE_KEY, C.INPUT_TOO_LARGE),
+    **_family(DataModelError, C.NOT_A_CREDENTIAL, C.NOT_A_PRESENTATION, C.RELATED_RESOURCE_MISMATCH),
+    **_family(
+        ContextError, C.CONTEXT_NOT_ALLOWED, C.CONTEXT_INVALID, C.UNDEFINED_TERM, C.JSONLD_INVALID,
+        C.CANONICALIZATION_LIMIT, C.NOT_COMPACTED,
+    ),
+    **_family(KeyMaterialError, C.KEY_INVALID, C.KEY_NOT_FOUND, C.KEY_EXISTS),
+    **_family(
+        DidError, C.DID_INVALID, C.DID_UNRESOLVED, C.VERIFICATION_METHOD_NOT_FOUND,
+        C.VERIFICATION_METHOD_NOT_AUTHORIZED,
+    ),
+    **_family(
+        ProofError, C.PROOF_MISSING, C.PROOF_DUPLICATED, C.PROOF_CHAIN_BROKEN, C.PROOF_MALFORMED,
+        C.PROOF_TYPE_UNSUPPORTED, C.CRYPTOSUITE_UNSUPPORTED, C.PROOF_PURPOSE_MISMATCH, C.PROOF_INVALID,
+        C.PROOF_EXPIRED, C.PROOF_CREATED_IN_FUTURE, C.PROOF_CHALLENGE_MISMATCH, C.PROOF_DOMAIN_MISMATCH,
+        C.JWS_INVALID, C.JWS_ALG_NOT_ALLOWED,
+    ),
+    **_family(ValidityError, C.CREDENTIAL_NOT_YET_VALID, C.CREDENTIAL_EXPIRED),
+    **_family(
+        StatusError, C.STATUS_LIST_MISSING, C.STATUS_LIST_INVALID, C.STATUS_LIST_ISSUER_MISMATCH,
+        C.CREDENTIAL_REVOKED, C.CREDENTIAL_SUSPENDED,
+    ),
+    **_family(
+        RunError, C.MANIFEST_INVALID, C.NOT_A_DECLARATION, C.NOT_A_BINDING, C.BINDING_WITHOUT_DECLARATION,
+        C.DECLARATION_MISMATCH, C.BINDING_ISSUER_MISMATCH, C.RUN_ID_MISMATCH, C.DECLARED_AFTER_START,
+        C.TIME_ORDER, C.TIME_IN_FUTURE, C.COMPOSITION_DRIFT, C.OUTPUT_MISMATCH, C.DISCLOSURE_MISMATCH,
+        C.ALREADY_BOUND, C.RUN_NOT_FOUND, C.RUN_EXISTS, C.DECLARATION_INVALID,
+    ),
+    **_family(
+        BundleError, C.BUNDLE_INVALID, C.BUNDLE_TRUNCATED, C.BUNDLE_MEMBER_MISMATCH, C.BUNDLE_UNSAFE_PATH,
+        C.BUNDLE_TOO_LARGE,
+    ),
+    **_family(
+        LogError, C.LOG_CHECKPOINT_INVALID, C.LOG_INCLUSION_INVALID, C.LOG_CONSISTENCY_INVALID,
+        C.LOG_COSIGNATURE_INVALID, C.LOG_WITNESS_QUORUM, C.LOG_SPLIT_VIEW, C.WITNESS_UNAVAILABLE,
+    ),
+    **_family(
+        TrustError, C.TRUST_POLICY_MISSING, C.TRUST_POLICY_INVALID, C.ISSUER_NOT_TRUSTED, C.NOT_INDEPENDENT,
+        C.LOG_INCLUSION_REQUIRED, C.LOG_KEY_NOT_TRUSTED,
+    ),
+    **_family(
+        HttpServiceError, C.UNAUTHORIZED, C.RUN_FORBIDDEN, C.REQUEST_INVALID, C.ISSUANCE_REFUSED, C.LOG_RANGE,
+        C.SERVICE_UNREACHABLE, C.CANNOT_LISTEN, C.NOT_DECLARED, C.UPSTREAM_UNREACHABLE, C.UPSTREAM_TIMEOUT,
+    ),
+    **_family(
+        UsageError, C.USAGE, C.FILE_UNREADABLE, C.OUTPUT_WRITE_FAILED, C.EXTRA_NOT_INSTALLED, C.NO_CHECKS
+    ),
+    **_family(InternalError, C.INTERNAL),
+}
+del C
+
+# Read once: the check costs a dict lookup per error, and only when it is on.
+_STRICT = os.environ.get("RUNID_STRICT_ERRORS") == "1"
+
+
+def error_for(message: str, *, code: ErrorCode, detail: dict[str, Any] | None = None) -> RunIdError:
+    """An error of ``code``'s family, for a code known only at run time (e.g. a failed check's).
+
+    Called like the classes themselves, so a raise site swaps one name for the other.
+    """
+    return FAMILY[code](message, code=code, detail=detail)
+
+
+#: The optional dependencies vc-runid imports, and the extra that installs each.
+EXTRA_OF: dict[str, str] = {
+    "fastapi": "server",
+    "starlette": "server",
+    "uvicorn": "server",
+    "openai": "openai",
+    "opentelemetry": "otel",
+    "model_signing": "oms",
+    "psycopg": "postgres",
+}
+
+
+def missing_extra(what: str, *modules: str) -> UsageError | None:
+    """``RUNID_EXTRA_NOT_INSTALLED`` naming the extra to install, when one of ``modules`` cannot
+    be imported; else None. A clear error instead of an ``ImportError`` traceback."""
+    import importlib.util
+
+    missing = []
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # blocked (sys.modules[m] = None), or a broken install
+            found = False
+        if not found:
+            missing.append(module)
+    if not missing:
+        return None
+    extras = sorted({EXTRA_OF.get(m.partition(".")[0], m) for m in missing})
+    return UsageError(
+        f"{what} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed: "
+        f"pip install 'vc-runid[{','.join(extras)}]'",
+        code=ErrorCode.EXTRA_NOT_INSTALLED,
+        detail={"extra": extras, "missing": missing},
+    )
+
+
+__all__ = [
+    "EXTRA_OF",
+    "FAMILY",
+    "BundleError",
+    "ContextError",
+    "DataModelError",
+    "DidError",
+    "ErrorCode",
+    "HttpServiceError",
+    "InputError",
+    "InternalError",
+    "KeyMaterialError",
+    "LogError",
+    "ProofError",
+    "RunError",
+    "RunIdError",
+    "StatusError",
+    "TrustError",
+    "UsageError",
+    "ValidityError",
+    "error_for",
+    "missing_extra",
+]

@@ -253,7 +253,7 @@ def running_service(directory: Path, extra_args: Sequence[str] = ()) -> Iterator
 _DIDS_SCRIPT = """
 import json, sys
 from pathlib import Path
-from vc_runid.vc.credentials import load_issuer
+from vc_runid.store.home import load_issuer
 try:
     from vc_runid.server.issuance import GenericIssuer
 except ImportError:  # a service without a generic issuer signs requested credentials as itself

@@ -19,7 +19,7 @@ import pytest
 from vc_runid.demo.model import MODEL_ID, WEIGHTS_DIR
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
-from vc_runid.vc.credentials import init_home
+from vc_runid.store.home import init_home
 
 HERE = Path(__file__).resolve().parent
 VC_RUNID = [sys.executable, "-m", "vc_runid"]

@@ -26,10 +26,11 @@ from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2
 from vc_runid._internal.timeutil import utc_now
 from vc_runid.errors import ErrorCode
 from vc_runid.runs.composition import CompositionBuilder
+from vc_runid.runs.presentations import RunPresentationReport, verify_presentation
 from vc_runid.runs.runner import Run, run
 from vc_runid.runs.verify import BOUND
 from vc_runid.vc.credentials import Issuer, ProofFormat
-from vc_runid.vc.presentations import PresentationReport, present, verify_presentation
+from vc_runid.vc.presentations import present
 from vc_runid.vc.verification import Verifier
 
 from . import dbjs
@@ -79,7 +80,7 @@ def make_run(issuer: Issuer, proof_format: ProofFormat) -> Run:
     return current
 
 
-def assert_valid_run_presentation(report: PresentationReport, current: Run) -> None:
+def assert_valid_run_presentation(report: RunPresentationReport, current: Run) -> None:
     assert report.valid, (
         [(c.name, c.code, c.message) for c in report.failures],
         [c.failures for c in report.credentials],

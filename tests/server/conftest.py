@@ -25,7 +25,7 @@ import pytest
 
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import create_token
-from vc_runid.vc.credentials import init_home
+from vc_runid.store.home import init_home
 
 
 def free_port() -> int:

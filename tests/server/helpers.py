@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 
 from vc_runid.cli.serve import checkpoint_key
-from vc_runid.server.log import verify_receipt
+from vc_runid.errors import RunIdError
+from vc_runid.runs.declaration import log_leaf_data
 from vc_runid.transparency import parse_signed_checkpoint
+from vc_runid.transparency.receipt import Receipt, verify_receipt
 from vc_runid.vc.policy import TrustPolicy
 from vc_runid.vc.verification import verify_credential
 
@@ -57,7 +59,11 @@ def log_size(client: httpx.Client) -> int:
 
 def receipt_verifies(secured: Any, receipt: dict[str, Any]) -> bool:
     key_name, key = checkpoint_key(receipt["checkpoint"], None)
-    return verify_receipt(secured, receipt, key_name, key)
+    try:
+        verify_receipt(log_leaf_data(secured), Receipt.model_validate(receipt), key_name, key)
+    except RunIdError:
+        return False
+    return True
 
 
 def later(seconds: float = 0.0) -> datetime:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vc_runid.vc.credentials import load_issuer
+from vc_runid.store.home import load_issuer
 
 from .conftest import Server
 

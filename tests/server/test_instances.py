@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from vc_runid.server.log import log_leaf_data, verify_receipt
+from vc_runid.runs.declaration import log_leaf_data
 from vc_runid.transparency import leaf_hash, parse_signed_checkpoint, verify_consistency
+from vc_runid.transparency.receipt import Receipt, verify_receipt
 
 from .conftest import Postgres, Server
 from .helpers import COMPOSITION, output_body, receipt_verifies
@@ -121,7 +122,7 @@ def test_three_instances_one_log_survive_kill_9(instances: list[Server]) -> None
             assert entries[receipt["leafIndex"]] == base64.b64encode(leaf_hash(log_leaf_data(credential))).decode()
             assert receipt_verifies(credential, receipt)  # against the checkpoint it came with
             proof = client.get("/log/proof/inclusion", params={"index": receipt["leafIndex"], "size": final.tree_size}).json()
-            assert verify_receipt(credential, {**proof, "checkpoint": final_note}, key_name, key)
+            verify_receipt(log_leaf_data(credential), Receipt.model_validate({**proof, "checkpoint": final_note}), key_name, key)
 
         # One history: checkpoints of one size agree, and each extends to the final one.
         by_size: dict[int, bytes] = {}

@@ -62,7 +62,7 @@ def test_a_malformed_body_is_input_not_json(shared_server: Server, body: bytes) 
 def test_a_list_of_600_identical_items_is_refused_with_a_typed_code(shared_server: Server) -> None:
     # Used to raise RecursionError inside canonicalization: a text/plain 500.
     from vc_runid.server.issuance import GenericIssuer
-    from vc_runid.vc.credentials import load_issuer
+    from vc_runid.store.home import load_issuer
 
     credential = {
         "@context": [

@@ -27,8 +27,8 @@ from vc_runid.audit.log import AuditEntry, AuditReport, audit_entries
 from vc_runid.cli.serve import log_app
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.runs.binding import build_binding, output_digest
+from vc_runid.store.home import load_issuer
 from vc_runid.store.runs import RunStore
-from vc_runid.vc.credentials import load_issuer
 from vc_runid.vc.status.bitstring import build_status_list_credential, check_status
 from vc_runid.vc.verification import Verifier, verify_credential
 

@@ -165,7 +165,7 @@ CREDENTIAL = {
 def _names_the_generic_issuer(shared_server: Server) -> None:
     """A VC API request names its issuer: the service's generic issuer (server/issuance.py)."""
     from vc_runid.server.issuance import GenericIssuer
-    from vc_runid.vc.credentials import load_issuer
+    from vc_runid.store.home import load_issuer
 
     CREDENTIAL["issuer"] = GenericIssuer.in_home(shared_server.home, load_issuer(shared_server.home)).did
 

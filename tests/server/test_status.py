@@ -22,7 +22,7 @@ from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.runs.verify import verify_run
 from vc_runid.server.storage import open_storage
 from vc_runid.server.tokens import authenticate
-from vc_runid.vc.credentials import init_home
+from vc_runid.store.home import init_home
 from vc_runid.vc.jose import credential_from_jwt, parse_jwt
 from vc_runid.vc.policy import TrustPolicy
 from vc_runid.vc.status.bitstring import check_status

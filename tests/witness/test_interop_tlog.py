@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from tests.server.helpers import declare, receipt_verifies
 from tests.witness.conftest import Server, WitnessProcess, free_port
 from vc_runid.errors import RunIdError
+from vc_runid.store.home import init_home
 from vc_runid.transparency import (
     Checkpoint,
     MerkleTree,
@@ -36,7 +37,6 @@ from vc_runid.transparency import (
     vkey,
 )
 from vc_runid.transparency.witness_protocol import format_add_checkpoint
-from vc_runid.vc.credentials import init_home
 
 PEER = Path(__file__).resolve().parents[2] / "interop" / "tlog"
 PYTHON = PEER / ".venv" / "bin" / "python"

@@ -18,13 +18,13 @@ import pytest
 from tests.server.helpers import declare, receipt_verifies
 from tests.witness.conftest import Server, WitnessProcess
 from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.store.home import init_home
 from vc_runid.transparency import (
     parse_signed_checkpoint,
     parse_witness_vkey,
     verify_cosignatures,
     vkey,
 )
-from vc_runid.vc.credentials import init_home
 
 MANIFEST = """model: {id: demo-model, provider: local}
 parameters: {temperature: 0}

@@ -73,7 +73,7 @@ MAX_CONTEXTS_IN_DOCUMENT: Final = 256
 
 
 def _context_limit(message: str) -> RunIdError:
-    return RunIdError(
+    return ContextError(
         f"{message}: refused rather than processed (a document built to make JSON-LD processing slow)",
         code=ErrorCode.CANONICALIZATION_LIMIT,
     )

@@ -17,7 +17,7 @@ from typing import Any, Final
 from cachetools import LRUCache
 from pyld.context_resolver import ContextResolver
 
-from ..errors import ContextError, ErrorCode, RunIdError
+from ..errors import ContextError, ErrorCode, RunIdError, UsageError
 from .files import read_limited
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -93,7 +93,7 @@ def parse_context_option(option: str) -> tuple[str, Any]:
     """``URL=FILE`` (the CLI's ``--context``) → (url, document)."""
     url, sep, file = option.partition("=")
     if not sep or not url or not file:
-        raise ContextError(f"--context expects URL=FILE, got {option!r}", code=ErrorCode.USAGE)
+        raise UsageError(f"--context expects URL=FILE, got {option!r}", code=ErrorCode.USAGE)
     return url, read_context_file(Path(file))
 
 
@@ -226,4 +226,5 @@ class DocumentLoader:
 
 @cache
 def default_loader() -> DocumentLoader:
+    """The shared offline loader of the pinned contexts (see :class:`DocumentLoader`)."""
     return DocumentLoader()

@@ -44,18 +44,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .._internal.canonical import expand_document
 from .._internal.contexts import DocumentLoader, default_loader
 from .._internal.files import read_limited
-from ..errors import DataModelError, ErrorCode, RunIdError, UsageError
-from ..runs.declaration import SecuredCredential, secured_digest
+from ..errors import DataModelError, ErrorCode, InternalError, RunIdError, UsageError
+from ..runs.declaration import secured_digest
 from ..runs.digests import digests_equal
 from ..runs.verify import PASSING, Verdict, verdict_of, verify_run
-from ..vc import jose
 from ..vc.dids import DidResolver, VerificationMethod
-from ..vc.documents import MAX_DOCUMENT_BYTES, read_document
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, read_document
 from ..vc.policy import TrustPolicy
-from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, expanded_types
+from ..vc.secured import SecuredCredential
+from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI
 from ..vc.verification import CheckResult, VerificationReport, Verifier
 
 #: The file names discovery reads: secured credentials as JSON, or compact JWS.
@@ -102,6 +101,8 @@ class RunFiles:
 
 
 class AuditRow(BaseModel):
+    """One run of an audit: its verdict and, when it failed, the first failing check."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     run_id: str | None
@@ -188,7 +189,7 @@ class _Credential:
     """A run credential file, classified but not verified."""
 
     path: Path
-    secured: SecuredCredential  # as the binding's digest sees it (the JWS for JOSE)
+    secured: SecuredWire  # as the binding's digest sees it (the JWS for JOSE)
     declaration: bool
     id: str | None
     run_id: str | None
@@ -234,23 +235,20 @@ def _classify(path: Path, loader: DocumentLoader | None = None) -> _Credential |
     except RunIdError as exc:  # a FIFO, a device, a file over the limit, an unreadable file
         return Problem("discovery.read", exc.code, exc.message)
     try:
-        secured: SecuredCredential = read_document(data)
+        secured: SecuredWire = read_document(data)
     except DataModelError:
         return None  # JSON, but not an object: not a credential
     except RunIdError as exc:
         return Problem("discovery.read", exc.code, f"{path}: {exc.message}")
     try:
-        if isinstance(secured, dict) and jose.is_envelope(secured):
-            secured = jose.unwrap_envelope(secured)
-        document = jose.credential_from_jwt(jose.parse_jwt(secured))[0] if isinstance(secured, str) else secured
+        parsed = SecuredCredential.parse(secured)
     except RunIdError as exc:
         return Problem("discovery.read", exc.code, f"{path}: {exc.message}")
+    secured, document = parsed.signed, parsed.unverified_document  # an envelope's JWS, as signed
     # By expanded type: a type written as its IRI is still a run credential (and then refused
     # by verification as not compacted), never silently skipped.
-    if not isinstance(document, dict):
-        return None
     try:
-        types = expanded_types(expand_document(document, loader or default_loader()))
+        types = parsed.expanded_types(loader)
     except RunIdError as exc:
         if "proof" in document or "credentialSubject" in document or isinstance(secured, str):
             # A credential whose types cannot be read may be a run's: dropping it silently would
@@ -265,7 +263,7 @@ def _classify(path: Path, loader: DocumentLoader | None = None) -> _Credential |
         path=path,
         secured=secured,
         declaration=is_declaration,
-        id=_string(document.get("id")),
+        id=parsed.id,
         run_id=_string(subject.get("id")) if isinstance(subject, dict) else None,
     )
     if not is_declaration:
@@ -612,7 +610,7 @@ def _in_pool(
                     progress(len(chunk_rows))
                 submit_next()
     except BrokenProcessPool as exc:
-        raise RunIdError(f"an audit worker process died: {exc}", code=ErrorCode.INTERNAL) from exc
+        raise InternalError(f"an audit worker process died: {exc}", code=ErrorCode.INTERNAL) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -651,6 +649,7 @@ def write_csv(summary: AuditSummary, path: Path) -> None:
 
 
 def write_json(summary: AuditSummary, path: Path) -> None:
+    """Write an audit summary as JSON."""
     try:
         path.write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
     except OSError as exc:

@@ -40,17 +40,18 @@ from pydantic import BaseModel
 from .._internal.timeutil import parse_datetime
 from ..errors import RunIdError
 from ..runs.binding import binding_subject
-from ..runs.declaration import declaration_subject, issued_at, secured_digest
+from ..runs.declaration import declaration_subject, issued_at, log_leaf_data, secured_digest
 from ..runs.digests import digests_equal
-from ..server.log import log_leaf_data
 from ..transparency import MerkleTree, leaf_hash, verify_signed_checkpoint
-from ..vc.jose import credential_from_jwt, parse_jwt
+from ..vc.secured import SecuredCredential
 from ..vc.status.bitstring import bit_at, decode_bitstring
-from ..vc.verification import CheckResult
+from ..vc.verification import CheckResult, Report
 
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One entry of a service's log, as the auditor reads it."""
+
     index: int
     kind: str
     entry: Any  # the secured credential as logged (dict, or a compact JWS string)
@@ -64,7 +65,9 @@ class UnboundRun(BaseModel):
     declaredAt: str
 
 
-class AuditReport(BaseModel):
+class AuditReport(Report):
+    """The audit of a service's log: what it holds, and every check by name."""
+
     treeSize: int
     rootHash: str
     declarations: int
@@ -78,14 +81,6 @@ class AuditReport(BaseModel):
     @property
     def valid(self) -> bool:
         return bool(self.checks) and all(c.passed for c in self.checks)
-
-
-def _document(secured: Any) -> dict[str, Any]:
-    if isinstance(secured, str):
-        return credential_from_jwt(parse_jwt(secured))[0]
-    if not isinstance(secured, dict):
-        raise TypeError("not a credential")
-    return secured
 
 
 def audit_entries(
@@ -129,7 +124,7 @@ def audit_entries(
                 problems["status-lists"].extend(_hidden_revocations(item, revoked_bits))
             if item.kind == "declaration":
                 n_decl += 1
-                doc = _document(item.entry)
+                doc = SecuredCredential.parse(item.entry).unverified_document
                 run_id, _ = declaration_subject(doc)
                 if run_id in runs:
                     problems["unique"].append(f"run {run_id} declared again at {item.index}")
@@ -139,7 +134,7 @@ def audit_entries(
                 runs[run_id] = (item.index, issued_at(doc))
             elif item.kind == "binding":
                 n_bind += 1
-                doc = _document(item.entry)
+                doc = SecuredCredential.parse(item.entry).unverified_document
                 run_id, _, related = binding_subject(doc)
                 status_of[str(doc.get("id"))] = _status_index(doc)
                 prior = declared.get(str(related.get("id")))
@@ -219,22 +214,10 @@ BACKDATING_TOLERANCE = timedelta(minutes=5)
 
 def _signers(entry: Any) -> tuple[dict[str, Any], set[str]]:
     """(the credential document, the DIDs it is issued or signed by: issuer, proof methods, kid)."""
-    if isinstance(entry, dict) and str(entry.get("id", "")).startswith("data:application/vc+jwt,"):
-        entry = str(entry["id"]).removeprefix("data:application/vc+jwt,")  # an enveloped credential
-    dids: set[str] = set()
-    if isinstance(entry, str):
-        jwt = parse_jwt(entry)
-        kid = jwt.header.get("kid")
-        if isinstance(kid, str):
-            dids.add(kid.split("#", 1)[0])
-        doc = credential_from_jwt(jwt)[0]
-    else:
-        doc = _document(entry)
-        proofs = doc.get("proof")
-        for proof in proofs if isinstance(proofs, list) else [proofs]:
-            method = proof.get("verificationMethod") if isinstance(proof, dict) else None
-            if isinstance(method, str):
-                dids.add(method.split("#", 1)[0])
+    secured = SecuredCredential.parse(entry)
+    doc = secured.unverified_document
+    # The proofs' methods, or the JWS kid: the key that signed, whoever the document names.
+    dids = {method.split("#", 1)[0] for method in secured.verification_methods}
     issuer = doc.get("issuer")
     issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
     if isinstance(issuer, str):
@@ -316,7 +299,7 @@ def _signing_time(doc: Mapping[str, Any]) -> Any:
 
 def _hidden_revocations(item: AuditEntry, revoked: list[tuple[str, int]]) -> list[str]:
     """Revocations logged before this status list that it does not show."""
-    doc = _document(item.entry)
+    doc = SecuredCredential.parse(item.entry).unverified_document
     subject = doc.get("credentialSubject")
     encoded = subject.get("encodedList") if isinstance(subject, dict) else None
     if not isinstance(encoded, str):

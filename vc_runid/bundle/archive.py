@@ -43,12 +43,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 from .._internal.contexts import DocumentLoader
 from .._internal.files import read_limited
 from .._internal.timeutil import format_datetime, parse_datetime, utc_now
-from ..errors import ErrorCode, InputError, RunIdError, UsageError
+from ..errors import DidError, ErrorCode, InputError, LogError, RunIdError, UsageError
 from ..runs.composition import Disclosure
-from ..runs.declaration import SecuredCredential, declaration_subject, issued_at
-from ..runs.digests import jcs
+from ..runs.declaration import declaration_subject, issued_at, log_leaf_data
 from ..runs.verify import Verdict, verdict_of, verify_run
 from ..store.files import parse_disclosures, receipt_path, run_file_stem
+from ..store.home import load_issuer
 from ..store.runs import RunRecord, RunStore
 from ..transparency import (
     Witness,
@@ -58,12 +58,11 @@ from ..transparency import (
     verify_signed_checkpoint,
 )
 from ..transparency.receipt import Receipt
-from ..vc import jose
-from ..vc.credentials import load_issuer
 from ..vc.dids import ASSERTION, DidResolver
-from ..vc.documents import MAX_DOCUMENT_BYTES, issuer_id, read_document
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, read_document
 from ..vc.policy import TrustPolicy
-from ..vc.verification import CheckResult, VerificationReport, Verifier
+from ..vc.secured import SecuredCredential
+from ..vc.verification import CheckResult, Report, VerificationReport, Verifier
 
 FORMAT = "vc-runid-audit-bundle"
 VERSION = 1
@@ -203,6 +202,8 @@ class StatusInfo(_Strict):
 
 
 class RunEntry(BaseModel):
+    """One run of a bundle report: its verdict, timeline, composition and checks."""
+
     model_config = ConfigDict(extra="forbid")
 
     run_id: str
@@ -222,7 +223,7 @@ class IssuerInfo(_Strict):
     key_source: str
 
 
-class BundleReport(BaseModel):
+class BundleReport(Report):
     """The bundle's own checks (archive, limits, paths, manifest, members…) and one entry per run.
 
     ``valid`` is true only if every bundle check passed and every run's verdict is ``valid``; a
@@ -258,12 +259,8 @@ class BundleReport(BaseModel):
         return counts
 
     @property
-    def failures(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.passed]
-
-    @property
     def error_codes(self) -> list[str]:
-        codes = [c.code for c in self.failures if c.code]
+        codes = super().error_codes
         for run in self.runs:
             codes.extend(run.report.error_codes)
         return codes
@@ -310,32 +307,23 @@ def _slug(text: str, limit: int = 80) -> str:
 # --- creating --------------------------------------------------------------------------------
 
 
-def _secured_bytes(secured: SecuredCredential) -> tuple[bytes, str]:
+def _secured_bytes(secured: SecuredWire) -> tuple[bytes, str]:
     if isinstance(secured, str):
         return secured.encode("ascii"), ".jwt"
     return (json.dumps(secured, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), ".json"
 
 
-def _document_of(secured: SecuredCredential) -> dict[str, Any] | None:
-    """The credential inside ``secured`` (a JWS decoded), unverified — only to read fields."""
+def _parsed(secured: SecuredWire) -> SecuredCredential | None:
+    """``secured`` decoded, unverified — only to read fields; None when it cannot be read."""
     try:
-        if isinstance(secured, str):
-            return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
-        if jose.is_envelope(secured):
-            return jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))[0]
+        return SecuredCredential.parse(secured)
     except RunIdError:
         return None
-    return secured
 
 
-def _issuer_of(secured: SecuredCredential) -> str | None:
-    document = _document_of(secured)
-    if document is None:
-        return None
-    try:
-        return issuer_id(document)
-    except RunIdError:
-        return None
+def _issuer_of(secured: SecuredWire) -> str | None:
+    parsed = _parsed(secured)
+    return parsed.issuer if parsed is not None else None
 
 
 def _scoped_disclosures(disclose: Sequence[str], records: Sequence[RunRecord]) -> dict[str, list[str]]:
@@ -392,7 +380,7 @@ def create_bundle(
     include_outputs: Mapping[str, Path] | None = None,
     did_documents: Sequence[Mapping[str, Any]] = (),
     extra_contexts: Mapping[str, Any] | None = None,
-    status_lists: Mapping[str, SecuredCredential] | None = None,
+    status_lists: Mapping[str, SecuredWire] | None = None,
     created_at: datetime | None = None,
 ) -> Path:
     """Write an audit bundle of ``run_ids`` (run or declaration ids) from the run store in ``home``.
@@ -423,7 +411,7 @@ def create_bundle(
         base = _run_dir(record.run_id)
         data, ext = _secured_bytes(record.declaration)
         entry: dict[str, Any] = {"runId": record.run_id, "declaration": writer.add(f"{base}/declaration{ext}", data, "declaration")}
-        credentials: dict[str, SecuredCredential] = {"declaration": record.declaration}
+        credentials: dict[str, SecuredWire] = {"declaration": record.declaration}
         entry["binding"] = None
         if record.binding is not None:
             data, ext = _secured_bytes(record.binding)
@@ -516,7 +504,7 @@ def _did_documents(
     for document in supplied:
         did = document.get("id") if isinstance(document, Mapping) else None
         if not isinstance(did, str):
-            raise UsageError("a DID document to bundle has no id", code=ErrorCode.DID_INVALID)
+            raise DidError("a DID document to bundle has no id", code=ErrorCode.DID_INVALID)
         documents[did] = document
     needed = sorted(d for d in issuers if not d.startswith("did:key:") and d not in documents)
     if needed:
@@ -528,7 +516,7 @@ def _did_documents(
             if own is not None and own.did == did:
                 documents[did] = own.did_document()
             else:
-                raise UsageError(
+                raise DidError(
                     f"the issuer {did} is not a did:key: supply its DID document as of issuance "
                     "(--did-document FILE)",
                     code=ErrorCode.DID_UNRESOLVED,
@@ -566,6 +554,7 @@ class BundleProblem(RunIdError):
     """The archive or its manifest is unusable; verification of the runs does not start."""
 
     default_code = ErrorCode.BUNDLE_INVALID
+    checks_family = False  # a member's finding keeps its own code (DID_INVALID, CONTEXT_INVALID)
 
 
 def _problem(code: ErrorCode, message: str, **detail: Any) -> BundleProblem:
@@ -947,8 +936,8 @@ def _bundle_loader(manifest: Manifest, members: Mapping[str, bytes], checks: _Ch
 
 def _bundle_status_lists(
     manifest: Manifest, members: Mapping[str, bytes], checks: _Checks
-) -> dict[str, SecuredCredential]:
-    lists: dict[str, SecuredCredential] = {}
+) -> dict[str, SecuredWire]:
+    lists: dict[str, SecuredWire] = {}
     for url, path in manifest.statusLists.items():
         try:
             lists[url] = read_document(members[path])
@@ -969,7 +958,7 @@ def _run_issuers(run: RunEntryManifest, members: Mapping[str, bytes]) -> list[st
     return found
 
 
-def _secured_member(members: Mapping[str, bytes], path: str | None) -> SecuredCredential | None:
+def _secured_member(members: Mapping[str, bytes], path: str | None) -> SecuredWire | None:
     if path is None:
         return None
     try:
@@ -1005,7 +994,7 @@ def _verify_checkpoint(note: str, did: str, resolver: DidResolver) -> Any:
     """The checkpoint, verified with one of ``did``'s keys; raises RunIdError."""
     keys = _ed25519_keys(resolver, did)
     if not keys:
-        raise RunIdError(
+        raise LogError(
             f"{did} has no Ed25519 assertion key to verify a log checkpoint with",
             code=ErrorCode.LOG_CHECKPOINT_INVALID,
         )
@@ -1016,7 +1005,7 @@ def _verify_checkpoint(note: str, did: str, resolver: DidResolver) -> Any:
         except RunIdError as exc:
             last = exc
     assert last is not None
-    raise RunIdError(f"checkpoint not signed by {did}: {last.message}", code=ErrorCode.LOG_CHECKPOINT_INVALID)
+    raise LogError(f"checkpoint not signed by {did}: {last.message}", code=ErrorCode.LOG_CHECKPOINT_INVALID)
 
 
 def _checkpoint_checks(
@@ -1026,7 +1015,7 @@ def _checkpoint_checks(
         try:
             note = members[path].decode("utf-8")
         except UnicodeDecodeError:
-            checks.fail(f"checkpoint:{path}", RunIdError(f"{path} is not UTF-8 text", code=ErrorCode.LOG_CHECKPOINT_INVALID))
+            checks.fail(f"checkpoint:{path}", LogError(f"{path} is not UTF-8 text", code=ErrorCode.LOG_CHECKPOINT_INVALID))
             continue
         signer = None
         for did in issuers:
@@ -1039,7 +1028,7 @@ def _checkpoint_checks(
         if signer is None:
             checks.fail(
                 f"checkpoint:{path}",
-                RunIdError(f"{path} is not a checkpoint signed by an issuer of these runs", code=ErrorCode.LOG_CHECKPOINT_INVALID),
+                LogError(f"{path} is not a checkpoint signed by an issuer of these runs", code=ErrorCode.LOG_CHECKPOINT_INVALID),
             )
         else:
             checks.ok(f"checkpoint:{path}", f"signed by {signer[0]}: tree size {signer[1].tree_size}")
@@ -1075,7 +1064,7 @@ def _witness_checks(
 def _log_inclusion(
     run: RunEntryManifest,
     members: Mapping[str, bytes],
-    secured: Mapping[str, SecuredCredential],
+    secured: Mapping[str, SecuredWire],
     resolver: DidResolver,
     roles: Mapping[str, str],
 ) -> tuple[LogInclusion, CheckResult | None]:
@@ -1091,7 +1080,7 @@ def _log_inclusion(
         try:
             credential = secured.get(kind)
             if credential is None:
-                raise RunIdError(f"{path}: there is no {kind} credential to prove", code=ErrorCode.LOG_INCLUSION_INVALID)
+                raise LogError(f"{path}: there is no {kind} credential to prove", code=ErrorCode.LOG_INCLUSION_INVALID)
             entries.append(f"{kind}: " + _check_receipt(path, members[path], credential, resolver))
             states[kind] = "verified"
         except RunIdError as exc:
@@ -1118,27 +1107,27 @@ def _log_inclusion(
     return inclusion, CheckResult(name="log-inclusion", passed=True, message="; ".join(entries))
 
 
-def _check_receipt(path: str, data: bytes, credential: SecuredCredential, resolver: DidResolver) -> str:
+def _check_receipt(path: str, data: bytes, credential: SecuredWire, resolver: DidResolver) -> str:
     try:
         receipt = Receipt.model_validate(_strict_json(data, path, ErrorCode.LOG_INCLUSION_INVALID))
         proof = [_b64(h) for h in receipt.inclusionProof]
     except (ValidationError, ValueError) as exc:
-        raise RunIdError(f"{path} is not a log receipt: {exc}", code=ErrorCode.LOG_INCLUSION_INVALID) from exc
+        raise LogError(f"{path} is not a log receipt: {exc}", code=ErrorCode.LOG_INCLUSION_INVALID) from exc
     issuer = _issuer_of(credential)
     if issuer is None:
-        raise RunIdError(f"{path}: the credential names no issuer", code=ErrorCode.LOG_INCLUSION_INVALID)
+        raise LogError(f"{path}: the credential names no issuer", code=ErrorCode.LOG_INCLUSION_INVALID)
     checkpoint = _verify_checkpoint(receipt.checkpoint, issuer, resolver)
     if checkpoint.tree_size != receipt.treeSize:
-        raise RunIdError(
+        raise LogError(
             f"{path}: the receipt says tree size {receipt.treeSize}, its checkpoint {checkpoint.tree_size}",
             code=ErrorCode.LOG_INCLUSION_INVALID,
         )
     # The leaf is the RFC 8785 JSON of the credential as issued (vc_runid/server/log.py).
-    leaf = leaf_hash(jcs(credential))
+    leaf = leaf_hash(log_leaf_data(credential))
     if receipt.leafIndex >= receipt.treeSize or not verify_inclusion(
         leaf, receipt.leafIndex, receipt.treeSize, proof, checkpoint.root_hash
     ):
-        raise RunIdError(
+        raise LogError(
             f"{path}: the inclusion proof does not lead from this credential to the signed root",
             code=ErrorCode.LOG_INCLUSION_INVALID,
         )
@@ -1172,7 +1161,7 @@ def _status_checker() -> StatusChecker | None:
 
 def _status(
     documents: Mapping[str, dict[str, Any]],
-    status_lists: Mapping[str, SecuredCredential],
+    status_lists: Mapping[str, SecuredWire],
     verifier: Verifier,
 ) -> tuple[StatusInfo, list[CheckResult]]:
     subject = {kind: doc for kind, doc in documents.items() if "credentialStatus" in doc}
@@ -1246,7 +1235,7 @@ def _verify_run_entry(
     members: Mapping[str, bytes],
     roles: Mapping[str, str],
     verifier: Verifier,
-    status_lists: Mapping[str, SecuredCredential],
+    status_lists: Mapping[str, SecuredWire],
 ) -> RunEntry:
     declaration = members[run.declaration]
     binding = members[run.binding] if run.binding else None
@@ -1269,7 +1258,7 @@ def _verify_run_entry(
             message=f"the manifest lists run {run.runId}, but its declaration is for {report.run_id}",
         ))
 
-    secured: dict[str, SecuredCredential] = {}
+    secured: dict[str, SecuredWire] = {}
     for kind, path in (("declaration", run.declaration), ("binding", run.binding)):
         value = _secured_member(members, path)
         if value is not None:
@@ -1281,7 +1270,8 @@ def _verify_run_entry(
     documents: dict[str, dict[str, Any]] = {}
     if report.document is not None:
         documents["declaration"] = report.document
-    binding_doc = _document_of(secured["binding"]) if "binding" in secured else None
+    parsed_binding = _parsed(secured["binding"]) if "binding" in secured else None
+    binding_doc = parsed_binding.unverified_document if parsed_binding is not None else None
     if binding_doc is not None and report.passed("binding.run"):
         documents["binding"] = binding_doc
     status, status_checks = _status(documents, status_lists, verifier)

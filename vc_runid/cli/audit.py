@@ -18,7 +18,7 @@ import typer
 
 from .._internal.contexts import parse_context_option
 from .._internal.timeutil import parse_datetime, utc_now
-from ..errors import ErrorCode, RunIdError, UsageError
+from ..errors import ErrorCode, InternalError, RunIdError, UsageError
 from ..runs.verify import PASSING, Verdict
 from ..vc.dids import load_did_store
 from ..vc.status.bitstring import load_status_lists
@@ -67,7 +67,7 @@ def _bundle_verifier() -> Callable[..., BundleReport]:
         from ..bundle.archive import verify_bundle
     except ModuleNotFoundError as exc:
         if exc.name != "vc_runid.bundle.archive":
-            raise RunIdError(
+            raise InternalError(
                 f"audit bundle support failed to load: {exc}", code=ErrorCode.INTERNAL
             ) from exc
         raise UsageError(
@@ -166,7 +166,7 @@ def audit(
     except RunIdError as exc:
         fail(exc)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, never a passing audit
-        fail(RunIdError(f"unexpected {type(exc).__name__}: {exc}", code=ErrorCode.INTERNAL))
+        fail(InternalError(f"unexpected {type(exc).__name__}: {exc}", code=ErrorCode.INTERNAL))
     for written in (csv_out, json_out):
         if written is not None:
             typer.echo(f"wrote {written}", err=True)

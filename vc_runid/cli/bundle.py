@@ -99,7 +99,7 @@ def bundle_cmd(
         from .._internal.contexts import read_context_file
         from ..bundle.archive import create_bundle
         from ..store.files import read_secured
-        from ..vc.keys import default_home
+        from ..store.home import default_home
 
         check_writable(out)  # before fetching status lists or reading outputs
         outputs = {run: Path(file) for run, file in (_pair("--output", o) for o in output or [])}

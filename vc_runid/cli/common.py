@@ -10,7 +10,7 @@ import typer
 
 from .._internal.timeutil import parse_datetime
 from ..errors import ErrorCode, RunIdError, UsageError
-from ..vc.keys import default_home
+from ..store.home import default_home
 
 if TYPE_CHECKING:
     from ..vc.policy import TrustPolicy

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ErrorCode, RunIdError, UsageError
+from ..errors import ErrorCode, RunIdError, TrustError, UsageError, missing_extra
 from .common import fail, home_dir
 
 
@@ -53,6 +53,9 @@ def gateway(
     ] = None,
 ) -> None:
     """Declare every call before forwarding it to an OpenAI-compatible server, bind the answer after."""
+    missing = missing_extra("vc-runid gateway", "fastapi", "uvicorn")
+    if missing:
+        fail(missing)
     import uvicorn
 
     from ..gateway import Gateway, LocalDeclarer, ModelRegistry, ServiceDeclarer, create_gateway_app
@@ -83,7 +86,7 @@ def gateway(
             declarer, who = local, f"issuer {local.issuer.did}"
             # The policy its verifiers use must name this gateway, or every run it declares fails.
             if policy is not None and not policy.trusts_issuer(local.issuer.did):
-                raise UsageError(f"--trust {trust} does not trust this gateway's issuer {local.issuer.did}; "
+                raise TrustError(f"--trust {trust} does not trust this gateway's issuer {local.issuer.did}; "
                                  "add it to the policy's issuers", code=ErrorCode.ISSUER_NOT_TRUSTED)
     except RunIdError as exc:
         fail(exc)

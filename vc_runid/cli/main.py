@@ -18,38 +18,26 @@ import typer
 
 from .._internal.contexts import DocumentLoader, default_loader, parse_context_option
 from .._internal.files import read_limited
-from .._internal.timeutil import format_datetime, utc_now
-from ..errors import ErrorCode, RunError, RunIdError, UsageError
-from ..runs.binding import Observed, OutputDigest, bind, output_digest, output_digest_of_file
+from .._internal.timeutil import utc_now
+from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
+from ..runs.binding import Observed, OutputDigest, output_digest, output_digest_of_file
 from ..runs.composition import Disclosures, RunComposition
-from ..runs.declaration import (
-    SecuredCredential,
-    declaration_subject,
-    declare,
-    issued_at,
-    new_run_id,
-)
 from ..runs.digests import hash_weights
-from ..runs.runner import Run, credential_id
+from ..runs.presentations import present_runs, verify_presentation
+from ..runs.signer import Declared, LocalSigner, RunSigner
 from ..runs.verify import verify_run
+from ..runs.workflow import bind_declaration, record_declared
 from ..store.files import (
     is_binding,
     is_declaration,
     read_disclosures,
     read_secured,
-    receipt_path,
     run_file_stem,
     write_secured,
 )
+from ..store.home import init_home, load_issuer
 from ..store.runs import RunStore
-from ..vc.credentials import (
-    ProofFormat,
-    RunProfile,
-    init_home,
-    issue_credential,
-    load_issuer,
-    profile_format,
-)
+from ..vc.credentials import ProofFormat, RunProfile, issue_credential, profile_format
 from ..vc.dids import (
     DidResolver,
     did_web_document,
@@ -57,10 +45,9 @@ from ..vc.dids import (
     did_web_url,
     load_did_store,
 )
-from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json
 from ..vc.keys import KeyType
-from ..vc.policy import TrustPolicy
-from ..vc.presentations import is_presentation, present_runs, verify_presentation
+from ..vc.presentations import is_presentation
 from ..vc.status.bitstring import load_status_lists
 from ..vc.verification import CheckResult, VerificationReport, Verifier
 from .common import (
@@ -130,20 +117,20 @@ def _write(out: Path | None, text: str, what: str = "the result") -> None:
         out.write_text(text + "\n")
     except OSError as exc:
         typer.echo(text)
-        fail(RunError(
+        fail(UsageError(
             f"{what} was made but could not be written to {out}: {exc.strerror or exc}; it is printed on stdout instead",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
         ))
     typer.echo(f"wrote {out}", err=True)
 
 
-def _write_run_credential(out: Path, secured: SecuredCredential, what: str, run_id: str) -> None:
+def _write_run_credential(out: Path, secured: SecuredWire, what: str, run_id: str) -> None:
     """Write a declaration or binding that is already issued and stored: a failure says what was
     issued and how to get it back, and exits 1 (not 2: the run exists now)."""
     try:
         write_secured(out, secured)
     except RunIdError as exc:
-        fail(RunError(
+        fail(UsageError(
             f"run {run_id}: the {what} was issued and is kept in the run store, but {exc.message}; "
             f"get it back with `vc-runid runs show {run_id}`",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
@@ -249,7 +236,7 @@ def issue(
             check_writable(out)
         document = parse_json(_read_bytes(credential))
         if not isinstance(document, dict):
-            raise UsageError("the credential must be a JSON object", code=ErrorCode.NOT_A_CREDENTIAL)
+            raise DataModelError("the credential must be a JSON object", code=ErrorCode.NOT_A_CREDENTIAL)
         issuer = load_issuer(home_dir(home), key)
         secured = issue_credential(
             document, issuer, proof_format=proof_format, created=moment(created, "--created"), loader=_loader(context)
@@ -337,7 +324,7 @@ def verify(
     raise typer.Exit(code)
 
 
-def _run_kind(document: SecuredCredential, loader: Any) -> str | None:
+def _run_kind(document: SecuredWire, loader: Any) -> str | None:
     if is_declaration(document, loader):
         return "declaration"
     return "binding" if is_binding(document, loader) else None
@@ -345,7 +332,7 @@ def _run_kind(document: SecuredCredential, loader: Any) -> str | None:
 
 def _verify_run_files(
     files: list[Path],
-    documents: list[SecuredCredential],
+    documents: list[SecuredWire],
     kinds: list[str | None],
     verifier: Verifier,
     output: Path | None,
@@ -394,7 +381,7 @@ def _credential_report(verifier: Verifier, data: bytes) -> VerificationReport:
 
 
 def _verify_presentation_file(
-    document: SecuredCredential, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
+    document: SecuredWire, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
 ) -> int:
     report = verify_presentation(document, challenge=challenge, domain=domain, verifier=verifier)
     if as_json:
@@ -450,7 +437,7 @@ def digest(
     """Print the weights/manifest digest of a file or directory."""
     try:
         if not path.exists():
-            raise RunError(f"{path} does not exist", code=ErrorCode.FILE_UNREADABLE)
+            raise UsageError(f"{path} does not exist", code=ErrorCode.FILE_UNREADABLE)
         progress, advance = _progress_bar(_tree_size(path))
         with progress:
             result = hash_weights(path, on_bytes=advance)
@@ -488,49 +475,16 @@ def _remote(issuer_url: str | None, token: str | None) -> IssuerClient | None:
 
 def _declare_into_store(
     manifest: Path, home: Path, proof_format: ProofFormat, remote: IssuerClient | None = None
-) -> tuple[Run, RunStore]:
+) -> Declared:
     """Declare (locally, or through the issuer service) and keep the run and its salts locally."""
     composition, disclosures = _compose(manifest)
+    signer: RunSigner = remote if remote is not None else LocalSigner(load_issuer(home))
+    declared = signer.declare_run(composition, proof_format=proof_format)
     if remote is not None:
-        declaration, receipt = remote.declare(composition, format=proof_format.value)
-        document = declaration if isinstance(declaration, dict) else _decoded(declaration)
-        run_id, _ = declaration_subject(document)  # the service's answer is input like any other
-        declared_at = issued_at(document)
         # Only now, with a run to keep: a refused request leaves no home behind.
         note_new_home(home, "a run store for this executor's salts")
-    else:
-        issuer = load_issuer(home)
-        run_id = new_run_id()
-        declared_at = utc_now()
-        declaration = declare(composition, issuer, declared_at=declared_at, proof_format=proof_format, run_id=run_id)
-    declaration_id = credential_id(declaration)
-    disclosures = disclosures.model_copy(update={"runId": run_id})
-    store = RunStore.in_home(home)
-    store.add_declaration(run_id, declaration_id, declaration, format_datetime(declared_at), disclosures)
-    if remote is not None:
-        # After the run is in the store: a receipt that cannot be saved must not lose the run.
-        _save_receipt(home, run_id, "declaration", receipt)
-    return Run(run_id, declaration_id, declaration, disclosures, started_at=declared_at), store
-
-
-def _save_receipt(home: Path, run_id: str, kind: str, receipt: Any) -> None:
-    path = receipt_path(home, run_id, kind)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(receipt, indent=2))
-    except OSError as exc:
-        # The service has logged the credential by now, and the run store holds it: say so.
-        raise RunError(
-            f"run {run_id}: the {kind} was issued and is in the run store (`vc-runid runs show {run_id}`), "
-            f"but its log receipt could not be written to {path}: {exc.strerror or exc}",
-            code=ErrorCode.OUTPUT_WRITE_FAILED,
-        ) from exc
-
-
-def _decoded(token: str) -> dict[str, Any]:
-    from ..vc import jose
-
-    return jose.credential_from_jwt(jose.parse_jwt(token))[0]
+    record_declared(RunStore.in_home(home), declared, disclosures)
+    return declared
 
 
 @app.command("declare")
@@ -548,7 +502,7 @@ def declare_cmd(
         if out is not None:
             check_writable(out)
         proof_format = profile_format(profile, proof_format)
-        current, _ = _declare_into_store(manifest, home_dir(home), proof_format, _remote(issuer_url, token))
+        current = _declare_into_store(manifest, home_dir(home), proof_format, _remote(issuer_url, token))
     except RunIdError as exc:
         fail(exc)
     typer.echo(f"declared run {current.run_id}", err=True)
@@ -562,7 +516,7 @@ def declare_cmd(
 
 
 def _bind_declaration(
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     home: Path,
     output: OutputDigest,
     *,
@@ -572,83 +526,17 @@ def _bind_declaration(
     observed: Observed | None,
     proof_format: ProofFormat | None,
     remote: IssuerClient | None = None,
-) -> SecuredCredential:
-    """Verify the declaration, check the times, issue the binding and record it in the store."""
-    if remote is not None:
-        return _bind_remotely(declaration, home, output, media_type, started, completed, observed, remote)
-    issuer = load_issuer(home)
-    verifier = Verifier(resolver=DidResolver({issuer.did: issuer.did_document()}), now=utc_now())
-    # Only this home's own declarations are bound here (checked below, with a clearer message).
-    report = verify_run(declaration, verifier=verifier, policy=TrustPolicy.trusting(issuer.did, requireIndependence=False))
-    failures = [check for check in report.failures if check.name != "trust.issuer"]
-    if failures or (not report.valid and report.issuer is None):
-        first = failures[0] if failures else None
-        detail = f" ({first.name}: {first.code}: {first.message})" if first else ""
-        raise RunError(f"the declaration does not verify; refusing to bind it{detail}", code=ErrorCode.DECLARATION_INVALID)
-    if report.issuer != issuer.did:
-        raise RunError(
-            f"the declaration was issued by {report.issuer}, not by this home's issuer {issuer.did}; "
-            "only its issuer can bind it",
-            code=ErrorCode.BINDING_ISSUER_MISMATCH,
-        )
-    document = report.document if report.document is not None else {}
-    store = RunStore.in_home(home)
-    run_id = str(report.run_id)
-    declaration_id = credential_id(declaration)
-    if store.find_by_declaration(declaration_id) is None:
-        store.add_declaration(run_id, declaration_id, declaration, format_datetime(issued_at(document)), Disclosures(runId=run_id))
-    elif store.get(run_id).binding is not None:
-        raise RunError(f"run {run_id} is already bound; a run has one output binding", code=ErrorCode.ALREADY_BOUND)
-    now = utc_now()
-    completed_at = completed or now
-    started_at = started or completed_at
-    fmt = proof_format or _format_of(declaration, report.format)
-    # Bound now, by this clock: a --completed in the future is refused by bind() with the code and
-    # the (zero) tolerance the service applies, not dated ahead where no binding could replace it.
-    binding = bind(
-        declaration, issuer, declaration_id=declaration_id, run_id=run_id,
+) -> SecuredWire:
+    """Bind the declaration (locally: only this home's own, verified first; remotely: the service
+    checks) and record the binding in the run store. Bound now, by the signer's clock: a
+    --completed in the future is refused (``RUNID_TIME_IN_FUTURE``), as the service does."""
+    # The service binds in the declaration's format (a --profile is not sent to it).
+    signer: RunSigner = remote if remote is not None else LocalSigner(load_issuer(home), proof_format=proof_format)
+    return bind_declaration(
+        signer, declaration, RunStore.in_home(home),
         output=output.model_copy(update={"mediaType": media_type}) if media_type else output,
-        started_at=started_at, completed_at=completed_at, bound_at=now, observed=observed, proof_format=fmt,
-    )
-    store.add_binding(run_id, binding, format_datetime(now))
-    return binding
-
-
-def _bind_remotely(
-    declaration: SecuredCredential,
-    home: Path,
-    output: OutputDigest,
-    media_type: str | None,
-    started: datetime | None,
-    completed: datetime | None,
-    observed: Observed | None,
-    remote: IssuerClient,
-) -> SecuredCredential:
-    """The service checks the run is known, unbound, declared by this client, and the times."""
-    document = declaration if isinstance(declaration, dict) else _decoded(declaration)
-    run_id, _ = declaration_subject(document)
-    completed_at = completed or utc_now()
-    binding, receipt = remote.bind(
-        run_id, output.model_copy(update={"mediaType": media_type}) if media_type else output,
-        started_at=started or completed_at,
-        completed_at=completed_at, observed=observed,
-    )
-    store = RunStore.in_home(home)
-    declaration_id = credential_id(declaration)
-    if store.find_by_declaration(declaration_id) is None:
-        store.add_declaration(run_id, declaration_id, declaration, format_datetime(issued_at(document)), Disclosures(runId=run_id))
-    store.add_binding(run_id, binding, format_datetime(utc_now()))
-    _save_receipt(home, run_id, "binding", receipt)
-    return binding
-
-
-def _format_of(declaration: SecuredCredential, report_format: str | None) -> ProofFormat:
-    if isinstance(declaration, str):
-        return ProofFormat.JOSE if report_format == "vc-jose" else ProofFormat.JWT_V1
-    return {
-        "eddsa-rdfc-2022": ProofFormat.DI, "ecdsa-rdfc-2019": ProofFormat.ECDSA, "Ed25519Signature2020": ProofFormat.DI_2020,
-        "eddsa-jcs-2022": ProofFormat.EDDSA_JCS, "ecdsa-jcs-2019": ProofFormat.ECDSA_JCS,
-    }.get(report_format or "", ProofFormat.DI)
+        started_at=started, completed_at=completed, observed=observed,
+    ).binding
 
 
 @app.command("bind")
@@ -686,9 +574,8 @@ def bind_cmd(
         typer.echo(f"wrote {out}", err=True)
 
 
-def _run_id_of(declaration: SecuredCredential) -> str:
-    document = declaration if isinstance(declaration, dict) else _decoded(declaration)
-    return declaration_subject(document)[0]
+def _run_id_of(declaration: SecuredWire) -> str:
+    return Declared.of(declaration).run_id
 
 
 def _prepare_out_dir(out_dir: Path | None, force: bool) -> None:
@@ -737,7 +624,7 @@ def run_cmd(
         remote = _remote(issuer_url, token)
         proof_format = profile_format(profile, proof_format)
         _prepare_out_dir(out_dir, force)
-        current, _ = _declare_into_store(manifest, home_dir(home), proof_format, remote)
+        current = _declare_into_store(manifest, home_dir(home), proof_format, remote)
     except RunIdError as exc:
         fail(exc)
     directory = out_dir or Path(f"run-{run_file_stem(current.run_id)}")
@@ -745,7 +632,7 @@ def run_cmd(
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(RunError(
+        fail(UsageError(
             f"run {current.run_id}: the declaration was issued and is kept in the run store, but {directory} "
             f"cannot be created ({exc.strerror or exc}); get it back with `vc-runid runs show {current.run_id}`",
             code=ErrorCode.OUTPUT_WRITE_FAILED,
@@ -794,8 +681,8 @@ def _keep_output(source: Path, target: Path, run_id: str) -> None:
         raise _output_not_kept(run_id, target, exc) from exc
 
 
-def _output_not_kept(run_id: str, path: Path, exc: OSError) -> RunError:
-    return RunError(
+def _output_not_kept(run_id: str, path: Path, exc: OSError) -> UsageError:
+    return UsageError(
         f"run {run_id}: the run was declared (see `vc-runid runs show {run_id}`) and the command ran, but "
         f"its output could not be kept at {path} ({exc.strerror or exc}); the run is left unbound: "
         f"bind it with `vc-runid bind` once the output is safe",
@@ -960,6 +847,7 @@ def command() -> Any:
 
 
 def main() -> None:
+    """The ``vc-runid`` command: one error line and an exit code, never a traceback."""
     try:
         command()(prog_name="vc-runid")
     except RunIdError as exc:  # last line of defence: one line, never a traceback

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ..errors import ErrorCode, RunError, RunIdError
+from ..errors import ErrorCode, RunError, RunIdError, TrustError, error_for
 from .common import (
     NO_POLICY_HINT,
     AnyIssuerOption,
@@ -36,11 +36,12 @@ def verify_weights_cmd(
     from ..runs.declaration import declaration_subject
     from ..runs.verify import verify_run
     from ..runs.weights_oms import verify_oms_weights
+    from ..vc.secured import SecuredCredential
 
     try:
         policy = trust_policy(trust, trusted_issuer, any_issuer)
         if policy is None:
-            raise RunError(NO_POLICY_HINT, code=ErrorCode.TRUST_POLICY_MISSING)
+            raise TrustError(NO_POLICY_HINT, code=ErrorCode.TRUST_POLICY_MISSING)
         data = read_limited(declaration, 1 << 22)
         report = verify_run(data, policy=policy)
         if not report.valid:
@@ -48,12 +49,13 @@ def verify_weights_cmd(
             first = failed[0] if failed else None
             known = {code.value for code in ErrorCode}
             code = ErrorCode(first.code) if first and first.code in known else ErrorCode.PROOF_INVALID
-            raise RunError(
+            raise error_for(
                 "the declaration does not verify under your trust policy: "
                 + (f"{first.name}: {first.message}" if first else "no check passed"),
                 code=code,
             )
-        _, composition = declaration_subject(_document(data))
+        # Verified just above: the decoded document is the one the verdict is about.
+        _, composition = declaration_subject(SecuredCredential.read(data).unverified_document)
         weights = composition.model.weights
         if weights is None:
             raise RunError("the declaration states no weights for its model", code=ErrorCode.DECLARATION_MISMATCH)
@@ -61,19 +63,6 @@ def verify_weights_cmd(
     except RunIdError as exc:
         fail(exc)
     typer.echo(f"valid: declaration verifies ({report.policy}); {message}")
-
-
-def _document(data: bytes) -> dict[str, Any]:
-    from ..vc.documents import parse_json
-    from ..vc.jose import credential_from_jwt, parse_jwt
-
-    text = data.decode("utf-8", errors="replace").strip()
-    if text.startswith("{"):
-        document = parse_json(data)
-        if not isinstance(document, dict):
-            raise RunError("the declaration is not a JSON object", code=ErrorCode.NOT_A_DECLARATION)
-        return document
-    return credential_from_jwt(parse_jwt(text))[0]
 
 
 def register(app: typer.Typer) -> None:

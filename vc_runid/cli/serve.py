@@ -22,12 +22,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .._internal.contexts import parse_context_option
 from .._internal.files import read_limited
 from .._internal.timeutil import utc_now
-from ..errors import ErrorCode, InputError, RunIdError, UsageError
+from ..errors import (
+    ErrorCode,
+    HttpServiceError,
+    InputError,
+    LogError,
+    RunIdError,
+    TrustError,
+    UsageError,
+    missing_extra,
+)
 from ..server.log import verify_checkpoints
+from ..store.home import default_home, init_home
 from ..transparency import parse_signed_checkpoint, parse_vkey
-from ..vc.credentials import init_home
 from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
-from ..vc.keys import KeyType, PublicKey, default_home
+from ..vc.keys import KeyType, PublicKey
 
 server_app = typer.Typer(help="Run the issuer service.", no_args_is_help=True, add_completion=False)
 tokens_app = typer.Typer(help="Client tokens for the issuer service.", no_args_is_help=True, add_completion=False)
@@ -104,6 +113,9 @@ def serve(
     ] = 600.0,
 ) -> None:
     """Start the issuer service (FastAPI + uvicorn)."""
+    missing = missing_extra("vc-runid serve", "fastapi", "uvicorn")
+    if missing:
+        _fail(missing)
     import uvicorn
 
     from ..server.status import list_url_for, public_base_url
@@ -167,7 +179,7 @@ def serve(
         try:
             serve_workers(config, host, port, workers)
         except OSError as exc:
-            _fail(RunIdError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", code=ErrorCode.CANNOT_LISTEN))
+            _fail(HttpServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", code=ErrorCode.CANNOT_LISTEN))
     else:
         uvicorn.run(host=host, port=port, workers=workers, **config)
 
@@ -193,7 +205,7 @@ def _check_can_listen(host: str, port: int) -> None:
                 errno.EADDRNOTAVAIL: "it is not an address of this machine",
                 errno.EACCES: "this port needs privileges (choose a --port above 1023)",
             }.get(exc.errno or 0, exc.strerror or str(exc))
-            raise RunIdError(f"cannot listen on {host}:{port}: {why}", code=ErrorCode.CANNOT_LISTEN) from exc
+            raise HttpServiceError(f"cannot listen on {host}:{port}: {why}", code=ErrorCode.CANNOT_LISTEN) from exc
 
 
 def _check_witnesses(options: list[str], quorum: int | None) -> None:
@@ -335,7 +347,7 @@ def pinned_log_key(note: str, log_key: str | None, trust: Path | None) -> tuple[
         policy = TrustPolicy.from_file(trust)
         pinned += [log.key for log in policy.logs if log.origin == checkpoint.origin]
         if not pinned:
-            raise UsageError(
+            raise TrustError(
                 f"the trust policy pins no log with origin {checkpoint.origin!r}", code=Code.LOG_KEY_NOT_TRUSTED
             )
     if not pinned:
@@ -345,7 +357,7 @@ def pinned_log_key(note: str, log_key: str | None, trust: Path | None) -> tuple[
         key_name, key = parse_vkey(text)
         if key_name == checkpoint.origin or not checkpoint.origin.startswith("did:"):
             return key_name, key, f"origin {checkpoint.origin}, pinned key {text.split('+')[1]}"
-    raise UsageError(
+    raise TrustError(
         f"the checkpoint's origin is {checkpoint.origin!r}, not the pinned log's", code=Code.LOG_KEY_NOT_TRUSTED
     )
 
@@ -362,13 +374,13 @@ def _consistency_hashes(data: Any) -> list[bytes]:
     ``RUNID_LOG_CONSISTENCY_INVALID`` saying what is wrong with its shape."""
     hashes = data.get("consistencyProof", []) if isinstance(data, dict) else None
     if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
-        raise InputError(
+        raise LogError(
             'a consistency proof is {"consistencyProof": [base64 hashes]}', code=ErrorCode.LOG_CONSISTENCY_INVALID
         )
     try:
         return [base64.b64decode(h, validate=True) for h in hashes]
     except ValueError as exc:
-        raise InputError(f"consistency proof: {exc}", code=ErrorCode.LOG_CONSISTENCY_INVALID) from exc
+        raise LogError(f"consistency proof: {exc}", code=ErrorCode.LOG_CONSISTENCY_INVALID) from exc
 
 
 def _fetch_consistency(url: str, old_size: int, new_size: int) -> Any:
@@ -377,15 +389,15 @@ def _fetch_consistency(url: str, old_size: int, new_size: int) -> Any:
     try:
         response = httpx.get(f"{url.rstrip('/')}/log/proof/consistency", params={"from": old_size, "to": new_size})
     except (httpx.TransportError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        raise UsageError(f"{url}: {exc}", code=ErrorCode.SERVICE_UNREACHABLE) from exc
+        raise HttpServiceError(f"{url}: {exc}", code=ErrorCode.SERVICE_UNREACHABLE) from exc
     if response.status_code != 200:
-        raise InputError(
+        raise LogError(
             f"{url} refused the consistency proof: HTTP {response.status_code}", code=ErrorCode.LOG_CONSISTENCY_INVALID
         )
     try:
         return parse_json(response.content)
     except RunIdError as exc:
-        raise InputError(f"{url}: the consistency proof is not JSON", code=ErrorCode.LOG_CONSISTENCY_INVALID) from exc
+        raise LogError(f"{url}: the consistency proof is not JSON", code=ErrorCode.LOG_CONSISTENCY_INVALID) from exc
 
 
 @log_app.command("verify")
@@ -424,9 +436,9 @@ def log_verify(
     except RunIdError as exc:
         _fail(exc)
     except (ValueError, OSError) as exc:
-        _fail(InputError(f"consistency proof: {exc}", code=ErrorCode.LOG_CONSISTENCY_INVALID))
+        _fail(LogError(f"consistency proof: {exc}", code=ErrorCode.LOG_CONSISTENCY_INVALID))
     if not ok:
-        _fail(InputError(
+        _fail(LogError(
             f"the checkpoint at size {new_size} does not extend the one at size {old_size}: history was rewritten",
             code=ErrorCode.LOG_CONSISTENCY_INVALID,
         ))
@@ -541,7 +553,7 @@ def _split_view_check(
     audited entries and with every other one of the same size."""
     import hashlib
 
-    from ..server.log import log_leaf_data
+    from ..runs.declaration import log_leaf_data
     from ..transparency import MerkleTree, leaf_hash
     from ..transparency.witness_views import find_split_views
     from ..vc.verification import CheckResult
@@ -556,7 +568,7 @@ def _split_view_check(
         try:
             response = httpx.get(target, timeout=10)
         except httpx.HTTPError as exc:
-            raise RunIdError(f"cannot reach the witness at {base}: {exc}", code=ErrorCode.SERVICE_UNREACHABLE) from exc
+            raise HttpServiceError(f"cannot reach the witness at {base}: {exc}", code=ErrorCode.SERVICE_UNREACHABLE) from exc
         if response.status_code == 200:
             notes.append((f"witness {base}", response.text))
     found = find_split_views(notes, key_name, key, lambda size: tree.root(size) if size <= tree.size else None)

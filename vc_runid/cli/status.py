@@ -15,8 +15,8 @@ import typer
 
 from .._internal.timeutil import utc_now
 from ..errors import RunIdError, UsageError
-from ..vc.credentials import load_issuer
-from ..vc.status.bitstring import StatusRegistry
+from ..store.home import load_issuer
+from ..store.status import StatusRegistry
 from .common import HomeOption, fail, home_dir
 
 

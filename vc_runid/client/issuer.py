@@ -1,7 +1,8 @@
 """A client for the vc-runid issuer service, so the executor never holds the issuer key.
 
-    from vc_runid.client.issuer import IssuerClient
-    from vc_runid import CompositionBuilder, output_digest
+    from vc_runid import CompositionBuilder
+    from vc_runid.client import IssuerClient
+    from vc_runid.runs import output_digest
 
     composition, disclosures = CompositionBuilder().model("gpt-4o", provider="openai").input("hi").build()
     with IssuerClient("http://127.0.0.1:8080", token="runid_…") as issuer:
@@ -10,6 +11,9 @@
         answer = my_model("hi")
         binding, _ = issuer.bind(declaration["credentialSubject"]["id"], output_digest(answer.encode()),
                                  started_at=started, completed_at=utc_now())
+
+It is also a ``RunSigner``: ``runid.run(composition, issuer=IssuerClient(url, token))`` runs code
+under a declaration of the service exactly as under a local key (``declare_run``/``bind_run``).
 
 Errors come back as ``RunIdError`` with the service's stable code (problem+json ``code``).
 """
@@ -24,16 +28,22 @@ from urllib.parse import quote
 import httpx
 
 from .._internal.timeutil import format_datetime
-from ..errors import ErrorCode, RunIdError, UsageError
+from ..errors import ErrorCode, RunError, RunIdError, UsageError
 from ..runs.binding import Observed, OutputDigest, Usage
 from ..runs.composition import RunComposition
-from ..runs.declaration import SecuredCredential
+from ..runs.declaration import declaration_subject
+from ..runs.signer import Bound, Declared
+from ..vc.credentials import ProofFormat
+from ..vc.documents import SecuredWire
+from ..vc.secured import SecuredCredential
 
 Receipt = dict[str, Any]
 
 
 class ServiceError(RunIdError):
     """The service refused a request; ``status`` is the HTTP status, ``code`` the RUNID code."""
+
+    checks_family = False  # the code is the service's answer, of whatever family
 
     def __init__(self, status: int, code: ErrorCode, message: str) -> None:
         super().__init__(message, code=code)
@@ -44,6 +54,8 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class IssuerClient:
+    """A client of the issuer service: declare and bind runs, fetch log proofs."""
+
     def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None) -> None:
         try:
@@ -88,7 +100,7 @@ class IssuerClient:
 
     # -- runs --
 
-    def declare(self, composition: RunComposition, *, format: str = "di") -> tuple[SecuredCredential, Receipt]:
+    def declare(self, composition: RunComposition, *, format: str = "di") -> tuple[SecuredWire, Receipt]:
         """Have the service declare a run; returns (declaration, log receipt)."""
         body = {"composition": composition.model_dump(mode="json", exclude_none=True), "format": format}
         data = self._call("POST", "/runs", json=body).json()
@@ -104,7 +116,7 @@ class IssuerClient:
         usage: Usage | None = None,
         observed: Observed | None = None,
         raw_output: OutputDigest | None = None,
-    ) -> tuple[SecuredCredential, Receipt]:
+    ) -> tuple[SecuredWire, Receipt]:
         """Have the service bind the run's output; returns (binding, log receipt)."""
         body: dict[str, Any] = {
             "output": output.model_dump(mode="json", exclude_none=True),
@@ -120,6 +132,44 @@ class IssuerClient:
         data = self._call("POST", f"/runs/{quote(run_id, safe='')}/output", json=body).json()
         return data["binding"], data["receipt"]
 
+    # -- RunSigner: the same calls, checked and typed --
+
+    def declare_run(self, composition: RunComposition, *, proof_format: ProofFormat | None = None) -> Declared:
+        """Have the service declare a run of ``composition`` (in ``proof_format``, default ``di``;
+        the service offers di, di-2020, jose and jwt-1.1). The answer is input like any other: a
+        declaration of another composition than the one sent is refused (``RUNID_DECLARATION_MISMATCH``)."""
+        declaration, receipt = self.declare(composition, format=(proof_format or ProofFormat.DI).value)
+        _, composition_declared = declaration_subject(SecuredCredential.parse(declaration).unverified_document)
+        if composition_declared != composition:
+            raise RunError(
+                "the issuer service declared another composition than the one sent; refusing its declaration",
+                code=ErrorCode.DECLARATION_MISMATCH,
+            )
+        return Declared.of(declaration, receipt)
+
+    def bind_run(
+        self,
+        declared: Declared,
+        *,
+        output: OutputDigest,
+        raw_output: OutputDigest | None = None,
+        started_at: datetime,
+        completed_at: datetime,
+        usage: Usage | None = None,
+        observed: Observed | None = None,
+    ) -> Bound:
+        """Have the service bind the run (it checks the run is this client's, unbound, and the
+        times against the declaration and its clock); the binding takes the declaration's format."""
+        binding, receipt = self.bind(
+            declared.run_id, output, started_at=started_at, completed_at=completed_at, usage=usage,
+            observed=observed, raw_output=raw_output,
+        )
+        return Bound.of(declared, binding, receipt)  # the answer is checked: a binding of this run
+
+    def accept_declaration(self, declaration: SecuredWire) -> Declared:
+        """The run ``declaration`` declares; the service checks the rest when it binds."""
+        return Declared.of(declaration)
+
     def run(self, run_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/runs/{quote(run_id, safe='')}").json())
 
@@ -132,7 +182,7 @@ class IssuerClient:
         data = self._call("POST", "/credentials/issue", json=body).json()
         return data["verifiableCredential"], data["receipt"]
 
-    def verify(self, credential: SecuredCredential) -> dict[str, Any]:
+    def verify(self, credential: SecuredWire) -> dict[str, Any]:
         """The service's verification result (it does not raise for an invalid credential)."""
         try:
             response = self._http.post("/credentials/verify", json={"verifiableCredential": credential})

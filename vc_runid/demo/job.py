@@ -20,8 +20,9 @@ from ..runs.manifest import compose_from_manifest
 from ..runs.runner import run
 from ..runs.verify import verify_run
 from ..store.files import write_secured
+from ..store.home import DEMO_DIR, init_home
 from ..store.runs import RunStore
-from ..vc.credentials import ProofFormat, init_home
+from ..vc.credentials import ProofFormat
 from ..vc.dids import DidResolver
 from ..vc.policy import TrustPolicy
 from ..vc.verification import VerificationReport, Verifier
@@ -74,9 +75,10 @@ def _summary(report: VerificationReport) -> list[str]:
 
 
 def run_demo(home: Path, out_dir: Path | None, echo: Callable[[str], None] = print) -> int:
+    """``vc-runid demo``: declare, run, bind and verify the demo job; 0 when all went as shown."""
     issuer, created = init_home(home)
     echo(f"1. issuer  {issuer.did}  ({'new key' if created else 'existing key'} in {home / 'keys'})")
-    directory = out_dir or home / "demo" / utc_now().strftime("%Y%m%dT%H%M%S%fZ")
+    directory = out_dir or home / DEMO_DIR / utc_now().strftime("%Y%m%dT%H%M%S%fZ")
     manifest = _workspace(directory)
     composition, disclosures = compose_from_manifest(manifest)
     store = RunStore.in_home(home)

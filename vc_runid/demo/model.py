@@ -16,6 +16,8 @@ MODEL_ID = "vc-runid-demo-bigram-1"
 
 
 class BigramModel:
+    """The demo's toy word-bigram model, deterministic, loaded from its weights files."""
+
     def __init__(self, weights_dir: Path = WEIGHTS_DIR) -> None:
         config = json.loads((weights_dir / "config.json").read_text())
         if config.get("format") != "vc-runid-demo-bigram":

@@ -38,10 +38,10 @@ from starlette.routing import Route
 from .._internal.timeutil import utc_now
 from ..errors import ErrorCode, RunIdError
 from ..runs.binding import OutputDigest, output_digest
+from ..runs.observe import SSE, Answer, read_json_answer, read_sse_answer
 from ..vc.documents import parse_json
 from .compose import CHAT, COMPLETIONS, EMBEDDINGS, composition_from_request, trace_context
 from .declarer import Declared, Declarer
-from .observe import SSE, Answer, read_json_answer, read_sse_answer
 from .registry import ModelRegistry
 
 log = logging.getLogger("vc_runid.gateway")
@@ -182,6 +182,7 @@ async def _read_body(request: Request) -> bytes | None:
 
 
 def create_gateway_app(gateway: Gateway) -> Starlette:
+    """The gateway's ASGI application."""
     upstream_base = gateway.upstream.rstrip("/")
     state: dict[str, httpx.AsyncClient] = {}
 
@@ -312,9 +313,9 @@ def create_gateway_app(gateway: Gateway) -> Starlette:
             "binding": record.binding,
             "boundAt": record.bound_at,
         }
-        receipt = getattr(gateway.declarer, "receipt", None)
-        if receipt is not None:
-            body["receipts"] = {kind: receipt(record.run_id, kind) for kind in ("declaration", "binding")}
+        receipts = gateway.declarer.receipts(record.run_id)  # the issuer service's, when it signed
+        if receipts is not None:
+            body["receipts"] = receipts
         return JSONResponse(body)
 
     async def not_declared(request: Request) -> Response:

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ErrorCode, RunError
+from ..errors import ErrorCode, RunError, UsageError
 from ..runs.composition import Executor, ModelComponent, RunComposition, WeightsDigest
 from ..runs.digests import hash_weights
 
@@ -34,6 +34,8 @@ class _Strict(BaseModel):
 
 
 class ModelRegistration(_Strict):
+    """What the gateway declares of one model it serves: provider, revision, weights."""
+
     provider: str | None = None
     revision: str | None = None
     weights: str | None = Field(default=None, description="a weights file or directory, hashed at start")
@@ -68,7 +70,7 @@ class ModelRegistry:
         try:
             data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
-            raise RunError(f"cannot read {path}: {exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+            raise UsageError(f"cannot read {path}: {exc}", code=ErrorCode.FILE_UNREADABLE) from exc
         except yaml.YAMLError as exc:
             raise RunError(f"{path} is not valid YAML: {' '.join(str(exc).split())}", code=ErrorCode.MANIFEST_INVALID) from exc
         try:

@@ -4,7 +4,7 @@ request leaves and bound after the answer (or the failure) came back.
     import openai
     from vc_runid.integrations.openai import instrument, run_of
 
-    client = instrument(openai.OpenAI(), home=Path(".runid"))          # or issuer_url=…, token=…
+    client = instrument(openai.OpenAI(), home=Path(".runid"))          # or issuer_url=…, token=…, or signer=…
     completion = client.chat.completions.create(model="gpt-4o-mini", messages=[…])
     run = run_of(completion)               # run.run_id, run.declaration, run.binding
 
@@ -35,13 +35,15 @@ import anyio.to_thread
 
 from .._internal.timeutil import utc_now
 from ..errors import UsageError
-from ..gateway.declarer import Declared, Declarer, LocalDeclarer, ServiceDeclarer
-from ..gateway.observe import Answer, read_json_answer
 from ..runs.binding import OutputDigest, Usage, output_digest
 from ..runs.chat_request import composition_from_chat_request
 from ..runs.composition import Disclosures, RunComposition
-from ..runs.declaration import SecuredCredential
-from ..vc.keys import default_home
+from ..runs.observe import Answer, read_json_answer
+from ..runs.signer import Declared, LocalSigner, RunSigner
+from ..runs.workflow import bind_declared, declare_into
+from ..store.home import default_home, init_home
+from ..store.runs import RunStore
+from ..vc.documents import SecuredWire
 from . import otel
 
 __all__ = ["InstrumentedRun", "instrument", "run_of"]
@@ -55,10 +57,13 @@ _TRANSPORT = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"}
 
 @dataclass
 class InstrumentedRun:
+    """The run of one instrumented call: its declaration, and its binding once the
+    answer is complete."""
+
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
-    binding: SecuredCredential | None = None
+    declaration: SecuredWire
+    binding: SecuredWire | None = None
     #: The RUNID code when the binding could not be issued (the run then stays declared, unbound).
     binding_error: str | None = None
 
@@ -77,22 +82,26 @@ def instrument(
     home: Path | None = None,
     issuer_url: str | None = None,
     token: str | None = None,
-    declarer: Declarer | None = None,
+    signer: RunSigner | None = None,
     provider: str | None = "openai",
 ) -> C:
     """Instrument ``client`` (``openai.OpenAI`` or ``openai.AsyncOpenAI``) in place and return it.
 
     Declares with the issuer key in ``home`` (default ``$RUNID_HOME`` or ``./.runid``, created if
-    missing), or through the issuer service at ``issuer_url`` with ``token`` (salts and receipts
-    kept in ``home``). ``provider`` is recorded in the declaration's model."""
-    if declarer is None:
-        directory = home if home is not None else default_home()
+    missing), or through the issuer service at ``issuer_url`` with ``token``, or with any
+    ``signer`` (a ``RunSigner``); the runs, their salts and any log receipts are kept in ``home``.
+    ``provider`` is recorded in the declaration's model."""
+    directory = home if home is not None else default_home()
+    if signer is None:
         if issuer_url is not None:
             if not token:
                 raise UsageError("issuer_url needs a token (vc-runid tokens create NAME)")
-            declarer = ServiceDeclarer(issuer_url, token, directory)
+            from ..client.issuer import IssuerClient
+
+            signer = IssuerClient(issuer_url, token, timeout=10.0)
         else:
-            declarer = LocalDeclarer(directory)
+            signer = LocalSigner(init_home(directory)[0])
+    calls = _Calls(signer, RunStore.in_home(directory))
     completions = client.chat.completions  # type: ignore[attr-defined]
     # Taken before create is replaced: the SDK builds its raw-response wrapper from ``create``.
     raw_create = completions.with_raw_response.create
@@ -100,9 +109,9 @@ def instrument(
     import inspect
 
     if inspect.iscoroutinefunction(inspect.unwrap(stream_create)) or type(completions).__name__.startswith("Async"):
-        completions.create = _async_create(declarer, provider, raw_create, stream_create)
+        completions.create = _async_create(calls, provider, raw_create, stream_create)
     else:
-        completions.create = _sync_create(declarer, provider, raw_create, stream_create)
+        completions.create = _sync_create(calls, provider, raw_create, stream_create)
     return client
 
 
@@ -138,22 +147,35 @@ def _prepare(kwargs: dict[str, Any], provider: str | None) -> tuple[dict[str, An
     return sent, composition, disclosures
 
 
+class _Calls:
+    """The signer and the run store of one instrumented client."""
+
+    def __init__(self, signer: RunSigner, store: RunStore) -> None:
+        self.signer = signer
+        self.store = store
+        # Held for the client's life: each write then pays for its commit only (RunStore.keep_open).
+        self._keeper = store.keep_open()
+
+    def declare(self, composition: RunComposition, disclosures: Disclosures) -> Declared:
+        return declare_into(self.signer, composition, disclosures, self.store)
+
+
 def _new_run(declared: Declared) -> InstrumentedRun:
     otel.annotate_current_span(declared.run_id, declared.declaration_id, None, "chat/completions")
     return InstrumentedRun(declared.run_id, declared.declaration_id, declared.declaration)
 
 
 def _bind_call(
-    declarer: Declarer, declared: Declared, run: InstrumentedRun, provider: str | None, started: Any,
+    calls: _Calls, declared: Declared, run: InstrumentedRun, provider: str | None, started: Any,
     output: OutputDigest, answer: Answer, status: int | None,
 ) -> None:
     from ..errors import RunIdError
 
     try:
-        run.binding = declarer.bind(
-            declared, output=output, raw_output=None, started_at=started, completed_at=max(utc_now(), started),
-            usage=answer.usage, observed=answer.observed(provider, status),
-        )
+        run.binding = bind_declared(
+            calls.signer, declared, calls.store, output=output, raw_output=None, started_at=started,
+            completed_at=max(utc_now(), started), usage=answer.usage, observed=answer.observed(provider, status),
+        ).binding
     except RunIdError as exc:  # the answer still reaches the caller; the run stays unbound
         run.binding_error = exc.code.value
         return
@@ -246,16 +268,16 @@ def setattr_safe(target: Any, run: InstrumentedRun) -> None:
         pass
 
 
-def _sync_create(declarer: Declarer, provider: str | None, raw_create: Any, stream_create: Any) -> Any:
+def _sync_create(calls: _Calls, provider: str | None, raw_create: Any, stream_create: Any) -> Any:
     @functools.wraps(stream_create)
     def create(*args: Any, **kwargs: Any) -> Any:
         sent, composition, disclosures = _prepare(kwargs, provider)
-        declared = declarer.declare(composition, disclosures)
+        declared = calls.declare(composition, disclosures)
         run = _new_run(declared)
         started = max(utc_now(), declared.declared_at)
 
         def bind(output: OutputDigest, answer: Answer, status: int | None) -> None:
-            _bind_call(declarer, declared, run, provider, started, output, answer, status)
+            _bind_call(calls, declared, run, provider, started, output, answer, status)
 
         try:
             if sent.get("stream"):
@@ -319,18 +341,18 @@ class AsyncDeclaredStream:
             await self._bind(self._chunks.output(), self._chunks.answer, status)
 
 
-def _async_create(declarer: Declarer, provider: str | None, raw_create: Any, stream_create: Any) -> Any:
+def _async_create(calls: _Calls, provider: str | None, raw_create: Any, stream_create: Any) -> Any:
     @functools.wraps(stream_create)
     async def create(*args: Any, **kwargs: Any) -> Any:
         sent, composition, disclosures = _prepare(kwargs, provider)
         # Signing and SQLite block: off the event loop.
-        declared = await anyio.to_thread.run_sync(declarer.declare, composition, disclosures)
+        declared = await anyio.to_thread.run_sync(calls.declare, composition, disclosures)
         run = _new_run(declared)
         started = max(utc_now(), declared.declared_at)
 
         async def bind(output: OutputDigest, answer: Answer, status: int | None) -> None:
             await anyio.to_thread.run_sync(
-                lambda: _bind_call(declarer, declared, run, provider, started, output, answer, status)
+                lambda: _bind_call(calls, declared, run, provider, started, output, answer, status)
             )
 
         try:

@@ -15,7 +15,7 @@ from ..runs.composition import TraceContext
 
 RUN_ID = "vc_runid.run.id"
 DECLARATION_ID = "vc_runid.declaration.id"
-BINDING_ID = "vc_runid.runs.binding.id"
+BINDING_ID = "vc_runid.binding.id"  # a span attribute users query: not tied to the module layout
 GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
 GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
 GEN_AI_OPERATION = "gen_ai.operation.name"
@@ -47,6 +47,7 @@ def current_trace_context() -> TraceContext | None:
 
 
 def annotate_current_span(run_id: str, declaration_id: str, model: str | None = None, endpoint: str | None = None) -> None:
+    """Put the run's ids (and the model) on the current span, if one is recording."""
     span = _span()
     if span is None or not span.is_recording():
         return
@@ -60,6 +61,8 @@ def annotate_current_span(run_id: str, declaration_id: str, model: str | None = 
 
 def annotate_binding(binding_id: str | None, *, response_model: str | None, input_tokens: int | None,
                      output_tokens: int | None, finish_reason: str | None) -> None:
+    """Put the binding's id and the answer's model, tokens and finish reason on the
+    current span, if one is recording."""
     span = _span()
     if span is None or not span.is_recording():
         return
@@ -73,3 +76,5 @@ def annotate_binding(binding_id: str | None, *, response_model: str | None, inpu
         span.set_attribute(GEN_AI_OUTPUT_TOKENS, output_tokens)
     if finish_reason:
         span.set_attribute(GEN_AI_FINISH_REASONS, [finish_reason])
+
+__all__ = ["annotate_binding", "annotate_current_span", "current_trace_context"]

@@ -6,20 +6,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._internal.timeutil import format_datetime
+from .._internal.timeutil import format_datetime, parse_instant
 from ..errors import ErrorCode, RunError
-from ..vc import jose
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
-from ..vc.documents import VcVersion
+from ..vc.documents import SecuredWire, VcVersion, declared_types
+from ..vc.secured import SecuredCredential
 from .declaration import (
     BINDING_TYPE,
     SUBJECT_TYPE,
-    SecuredCredential,
     issued_at,
     media_type_of,
     run_contexts,
@@ -35,12 +35,16 @@ class _Strict(BaseModel):
 
 
 class OutputDigest(_Strict):
+    """The digest of a run's output (sha2-256 multibase), its media type and size."""
+
     digestMultibase: DigestMultibase
     mediaType: str | None = None
     size: int | None = Field(default=None, ge=0)
 
 
 class Usage(_Strict):
+    """Token counts the run reported."""
+
     inputTokens: int | None = Field(default=None, ge=0)
     outputTokens: int | None = Field(default=None, ge=0)
     totalTokens: int | None = Field(default=None, ge=0)
@@ -70,6 +74,7 @@ class BindingSubject(_Strict):
 
 
 def output_digest(output: bytes, media_type: str | None = None) -> OutputDigest:
+    """The :class:`OutputDigest` of ``output``'s bytes."""
     return OutputDigest(digestMultibase=digest_multibase(output), mediaType=media_type, size=len(output))
 
 
@@ -88,18 +93,58 @@ def output_digest_of_file(
 COMPLETION_CLOCK_SKEW = timedelta(0)
 
 
-def check_completed_by(completed_at: datetime, now: datetime, *, clock: str = "the issuer's clock") -> None:
+Moment = datetime | str
+
+
+def _exact(moment: Moment, field: str) -> tuple[datetime, Decimal]:
+    """A total order over instants that keeps every fractional digit of a time given as text
+    (``datetime`` keeps microseconds only: an ordering rule must not pass on a truncation)."""
+    if isinstance(moment, str):
+        return parse_instant(moment, field)
+    return moment.replace(microsecond=0), Decimal(moment.microsecond) / 1_000_000
+
+
+def _shown(moment: Moment) -> str:
+    return moment if isinstance(moment, str) else format_datetime(moment)
+
+
+def check_completed_by(completed_at: Moment, now: datetime, *, clock: str = "the issuer's clock") -> None:
     """Refuse a completion time later than ``now`` (the issuer's clock) with ``RUNID_TIME_IN_FUTURE``."""
-    if completed_at > now + COMPLETION_CLOCK_SKEW:
+    if _exact(completed_at, "completedAt") > _exact(now + COMPLETION_CLOCK_SKEW, "now"):
         raise RunError(
-            f"completedAt {format_datetime(completed_at)} is in the future of {clock} ({format_datetime(now)}): "
+            f"completedAt {_shown(completed_at)} is in the future of {clock} ({format_datetime(now)}): "
             "a run cannot be bound before it completes",
             code=ErrorCode.TIME_IN_FUTURE,
         )
 
 
+def check_time_order(*, declared_at: datetime, started_at: Moment, completed_at: Moment) -> None:
+    """The order of a run's times, the same wherever a binding is issued (``bind``, the service):
+    a run starts no earlier than its declaration (``RUNID_DECLARED_AFTER_START``) and completes no
+    earlier than it started (``RUNID_TIME_ORDER``). Times given as text (a request's) are compared
+    to the last fractional digit. ``check_completed_by`` is the rule against the issuer's clock."""
+    started = _exact(started_at, "startedAt")
+    if started < _exact(declared_at, "validFrom"):
+        raise RunError(
+            f"startedAt {_shown(started_at)} is before the declaration ({format_datetime(declared_at)}): "
+            "a declaration issued after the start is not a declaration",
+            code=ErrorCode.DECLARED_AFTER_START,
+        )
+    if _exact(completed_at, "completedAt") < started:
+        raise RunError(
+            f"completedAt {_shown(completed_at)} is before startedAt {_shown(started_at)}",
+            code=ErrorCode.TIME_ORDER,
+        )
+
+
+def check_unbound(run_id: str, binding: object | None) -> None:
+    """A run has one output binding: a second is refused with ``RUNID_ALREADY_BOUND``."""
+    if binding is not None:
+        raise RunError(f"run {run_id} is already bound; a run has one output binding", code=ErrorCode.ALREADY_BOUND)
+
+
 def build_binding(
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     *,
     declaration_id: str,
     run_id: str,
@@ -142,7 +187,7 @@ def build_binding(
 
 
 def bind(
-    declaration: SecuredCredential,
+    declaration: SecuredWire,
     issuer: Issuer,
     *,
     declaration_id: str,
@@ -158,20 +203,11 @@ def bind(
     credential_status: dict[str, Any] | None = None,
     raw_output: OutputDigest | None = None,
     profile: RunProfile | None = None,
-) -> SecuredCredential:
+    ) -> SecuredWire:
+    """Issue the output binding of a declared run: the output's digest and what was observed,
+    signed by ``issuer`` (the declaration's) once the run completed."""
     proof_format = profile_format(profile, proof_format)
-    declared_at = issued_at(_decoded(declaration))
-    if started_at < declared_at:
-        raise RunError(
-            f"startedAt {format_datetime(started_at)} is before the declaration ({format_datetime(declared_at)}): "
-            "a declaration issued after the start is not a declaration",
-            code=ErrorCode.DECLARED_AFTER_START,
-        )
-    if completed_at < started_at:
-        raise RunError(
-            f"completedAt {format_datetime(completed_at)} is before startedAt {format_datetime(started_at)}",
-            code=ErrorCode.TIME_ORDER,
-        )
+    check_time_order(declared_at=issued_at(SecuredCredential.parse(declaration).unverified_document), started_at=started_at, completed_at=completed_at)
     check_completed_by(completed_at, bound_at)
     unsigned = build_binding(
         declaration,
@@ -192,16 +228,9 @@ def bind(
     return issue_credential(unsigned, issuer, proof_format=proof_format, created=bound_at)
 
 
-def _decoded(secured: SecuredCredential) -> dict[str, Any]:
-    if isinstance(secured, dict):
-        return secured
-    return jose.credential_from_jwt(jose.parse_jwt(secured))[0]
-
-
 def binding_subject(credential: dict[str, Any]) -> tuple[str, BindingSubject, dict[str, Any]]:
     """(run id, subject, relatedResource entry) of a binding, or ``RUNID_NOT_A_BINDING``."""
-    types = credential.get("type")
-    if BINDING_TYPE not in (types if isinstance(types, list) else [types]):
+    if BINDING_TYPE not in declared_types(credential):
         raise RunError(f"the credential is not a {BINDING_TYPE}", code=ErrorCode.NOT_A_BINDING)
     subject = credential.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):

@@ -34,6 +34,8 @@ def composition_from_chat_request(
     executor: Executor | None = None,
     salted: bool = True,
 ) -> tuple[RunComposition, Disclosures]:
+    """The composition (and disclosures) of an OpenAI-style chat request: model,
+    parameters, instructions, tools and input, salted unless ``salted=False``."""
     model = request.get("model")
     messages = request.get("messages")
     if not isinstance(model, str) or not model:

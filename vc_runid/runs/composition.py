@@ -106,17 +106,23 @@ class InputComponent(_Strict):
 
 
 class Software(_Strict):
+    """A piece of software the run executed on, by name and version."""
+
     name: str
     version: str
 
 
 class Runtime(_Strict):
+    """Where the run executed: software, container image, platform."""
+
     software: list[Software] | None = None
     containerImage: str | None = None
     platform: str | None = None
 
 
 class Executor(_Strict):
+    """Who executes the run (``id``, a DID or URL) and on what runtime."""
+
     id: str | None = None
     name: str | None = None
     runtime: Runtime | None = None
@@ -131,6 +137,9 @@ class TraceContext(_Strict):
 
 
 class RunComposition(_Strict):
+    """What a run is made of: model, configuration, instructions, retrieval, tools, input,
+    executor, each as a digest. Build one with :class:`CompositionBuilder`."""
+
     model: ModelComponent
     configuration: Configuration | None = None
     instructions: list[Instruction] = []
@@ -175,6 +184,9 @@ class Disclosure(_Strict):
 
 
 class Disclosures(_Strict):
+    """The content and salts behind a composition's digests, kept by the run's owner to
+    disclose later, component by component."""
+
     runId: str | None = None
     components: dict[str, Disclosure] = {}
 

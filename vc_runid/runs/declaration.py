@@ -13,7 +13,7 @@ from .._internal.contexts import ED25519_2020_V1, RUNID_V1, VC_V1, VC_V2, pinned
 from .._internal.timeutil import format_datetime, parse_datetime
 from ..errors import ErrorCode, RunError, UsageError
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
-from ..vc.documents import SecuredCredential, VcVersion, vc_version
+from ..vc.documents import SecuredWire, VcVersion, declared_types, vc_version
 from .composition import RunComposition
 from .digests import digest_multibase, jcs
 
@@ -93,7 +93,7 @@ def declare(
     credential_id: str | None = None,
     credential_status: dict[str, Any] | None = None,
     profile: RunProfile | None = None,
-) -> SecuredCredential:
+) -> SecuredWire:
     """Issue the declaration credential, signed by ``issuer`` at ``declared_at`` (its clock).
 
     ``profile`` (``standard`` or ``compatible``) picks the format by purpose instead of by name.
@@ -113,7 +113,7 @@ def declare(
     return issue_credential(unsigned, issuer, proof_format=proof_format, created=declared_at)
 
 
-def secured_digest(secured: SecuredCredential) -> str:
+def secured_digest(secured: SecuredWire) -> str:
     """The digest that a binding's ``relatedResource`` commits to: over the *secured* credential
     (proof included), as RFC 8785 JSON, or over the compact JWS bytes for a JOSE credential."""
     if isinstance(secured, str):
@@ -121,7 +121,13 @@ def secured_digest(secured: SecuredCredential) -> str:
     return digest_multibase(jcs(secured))
 
 
-def media_type_of(secured: SecuredCredential) -> str:
+def log_leaf_data(secured: SecuredWire) -> bytes:
+    """The bytes a run credential contributes to a run log (RFC 9162 leaf data): its RFC 8785
+    JSON exactly as issued; a compact JWS is a JSON string."""
+    return jcs(secured)
+
+
+def media_type_of(secured: SecuredWire) -> str:
     return "application/vc+jwt" if isinstance(secured, str) else "application/vc"
 
 
@@ -130,15 +136,10 @@ def issued_at(credential: dict[str, Any]) -> datetime:
     return parse_datetime(credential.get(field), field)
 
 
-def _types(credential: dict[str, Any]) -> list[Any]:
-    value = credential.get("type")
-    return value if isinstance(value, list) else [value]
-
-
 def declaration_subject(credential: dict[str, Any]) -> tuple[str, RunComposition]:
     """The run id and composition of a declaration; ``RUNID_NOT_A_DECLARATION`` naming the field
     if it is not one."""
-    if DECLARATION_TYPE not in _types(credential):
+    if DECLARATION_TYPE not in declared_types(credential):
         raise RunError(f"the credential is not a {DECLARATION_TYPE}", code=ErrorCode.NOT_A_DECLARATION)
     subject = credential.get("credentialSubject")
     if not isinstance(subject, dict) or not isinstance(subject.get("id"), str):

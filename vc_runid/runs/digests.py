@@ -357,7 +357,7 @@ def salted_digest(content: bytes, salt: bytes) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _unreadable(path: Path | str, exc: OSError) -> RunError:
+def _unreadable(path: Path | str, exc: OSError) -> UsageError:
     if isinstance(exc, FileNotFoundError):
         reason = "does not exist"
     elif isinstance(exc, PermissionError):
@@ -366,7 +366,7 @@ def _unreadable(path: Path | str, exc: OSError) -> RunError:
         reason = "is a symbolic link (refused)"
     else:
         reason = exc.strerror or str(exc)
-    return RunError(
+    return UsageError(
         f"cannot read {path}: {reason}",
         code=ErrorCode.FILE_UNREADABLE,
         detail={"path": str(path)},
@@ -413,7 +413,7 @@ def _hash_regular_file(
             raise _unreadable(path, exc) from exc
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise RunError(
+            raise UsageError(
                 f"cannot hash {path}: {kind}",
                 code=ErrorCode.FILE_UNREADABLE,
                 detail={"path": str(path)},
@@ -556,7 +556,7 @@ def _walk_regular_files(root: Path) -> list[tuple[bytes, str, Path]]:
             if is_link:
                 # Following it would let the digest cover bytes outside the declared directory,
                 # and make it depend on what the link points to at hashing time.
-                raise RunError(
+                raise UsageError(
                     f"refusing symbolic link {rel!r} inside {root}: the weights digest must cover "
                     "only files inside the declared directory; replace it with the file it "
                     "points to",

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._internal.files import read_limited
-from ..errors import ErrorCode, RunError, RunIdError
+from ..errors import ErrorCode, RunError, RunIdError, UsageError
 from ..vc.documents import parse_json
 from .composition import CompositionBuilder, Disclosures, RunComposition, Runtime, Software
 
@@ -64,12 +64,13 @@ class Manifest(_Strict):
 
 
 def load_manifest(path: Path) -> Manifest:
+    """Read and check a run manifest (YAML or JSON)."""
     try:
         text = read_limited(path, None).decode("utf-8")  # a regular file: a FIFO would hang
     except UnicodeDecodeError as exc:
-        raise RunError(f"cannot read manifest {path}: {exc}", code=ErrorCode.FILE_UNREADABLE) from exc
+        raise UsageError(f"cannot read manifest {path}: {exc}", code=ErrorCode.FILE_UNREADABLE) from exc
     except RunIdError as exc:
-        raise RunError(f"cannot read manifest {path}: {exc.message}", code=ErrorCode.FILE_UNREADABLE) from exc
+        raise UsageError(f"cannot read manifest {path}: {exc.message}", code=ErrorCode.FILE_UNREADABLE) from exc
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -93,7 +94,7 @@ def _read(base: Path, relative: str, what: str) -> bytes:
     try:
         return read_limited(path, None)  # a regular file: a FIFO would hang the declaration
     except RunIdError as exc:
-        raise RunError(f"{what} file {relative!r} ({path}) is unreadable: {exc.message}",
+        raise UsageError(f"{what} file {relative!r} ({path}) is unreadable: {exc.message}",
                        code=ErrorCode.FILE_UNREADABLE, detail={"file": str(path)}) from exc
 
 
@@ -120,7 +121,7 @@ def compose_from_manifest(
     if manifest.model.weights is not None:
         weights = base / manifest.model.weights
         if not weights.exists():
-            raise RunError(f"model weights {manifest.model.weights!r} ({weights}) do not exist",
+            raise UsageError(f"model weights {manifest.model.weights!r} ({weights}) do not exist",
                            code=ErrorCode.FILE_UNREADABLE)
     builder.model(manifest.model.id, provider=manifest.model.provider, revision=manifest.model.revision,
                   weights=weights, on_bytes=on_bytes, weights_digest_method=manifest.model.weightsDigest)

@@ -4,6 +4,9 @@
         output = my_model(prompt)
         run.record_output(output, observed={"modelId": "..."})
     # run.declaration, run.binding: the two credentials, also in the run store
+
+``issuer`` is a key held here (``Issuer``) or any ``RunSigner``, such as the issuer service's
+client: ``runid.run(composition, issuer=IssuerClient(url, token), store=RunStore.in_home(home))``.
 """
 
 from __future__ import annotations
@@ -14,31 +17,33 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from .._internal.timeutil import format_datetime, utc_now
+from .._internal.timeutil import utc_now
 from ..errors import ErrorCode, RunError, UsageError
-from ..store.runs import RunStore
-from ..vc import jose
 from ..vc.credentials import Issuer, ProofFormat, RunProfile, profile_format
-from .binding import Observed, OutputDigest, Usage, bind, output_digest
+from ..vc.documents import SecuredWire
+from .binding import Observed, OutputDigest, Usage, output_digest
 from .composition import Disclosures, RunComposition
-from .declaration import SecuredCredential, declare, new_run_id
+from .signer import Clock, Declared, LocalSigner, Receipt, RunSigner, StatusAssigner, credential_id
+from .workflow import RunRecorder, bind_declared, declare_into
 
-Clock = Callable[[], datetime]
-#: Gives each credential its id and ``credentialStatus`` entry, e.g.
-#: ``functools.partial(StatusRegistry(home).assign, "https://issuer.example/status/1")``.
-StatusAssigner = Callable[[], tuple[str, dict[str, Any]]]
 R = TypeVar("R")
 
 
 @dataclass
 class Run:
+    """A run in progress under :func:`run`: its declaration now, its binding once
+    ``record_output`` is called."""
+
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
+    declaration: SecuredWire
     disclosures: Disclosures
     started_at: datetime
-    binding: SecuredCredential | None = None
+    binding: SecuredWire | None = None
     output: bytes | None = None
+    #: The log receipts, when the signer keeps a log (the issuer service).
+    declaration_receipt: Receipt | None = None
+    binding_receipt: Receipt | None = None
     _digest: OutputDigest | None = field(default=None, repr=False)
     _completed_at: datetime | None = field(default=None, repr=False)
     _observed: Observed | None = field(default=None, repr=False)
@@ -65,20 +70,33 @@ class Run:
         self._usage = Usage.model_validate(usage) if isinstance(usage, dict) else usage
 
 
-def credential_id(secured: SecuredCredential) -> str:
-    """The ``id`` of a secured credential, decoding a JWS where needed (no verification)."""
-    if isinstance(secured, dict):
-        return str(secured["id"])
-    credential, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
-    return str(credential["id"])
+def _signer(
+    issuer: Issuer | RunSigner,
+    proof_format: ProofFormat,
+    clock: Clock,
+    status: StatusAssigner | None,
+    profile: RunProfile | None,
+) -> tuple[RunSigner, ProofFormat | None]:
+    """The signer, and the format to ask it for (None: its own default)."""
+    if isinstance(issuer, Issuer):
+        return LocalSigner(issuer, proof_format=profile_format(profile, proof_format), clock=clock, status=status), None
+    if not isinstance(issuer, RunSigner):
+        raise UsageError(f"issuer must be an Issuer or a RunSigner (e.g. IssuerClient), not {type(issuer).__name__}")
+    if status is not None:
+        raise UsageError(
+            "status= assigns status entries for a key held here; the issuer service assigns its own "
+            "(every credential it issues is revocable through it)"
+        )
+    chosen = profile_format(profile, proof_format)
+    return issuer, None if chosen is ProofFormat.DI and profile is None else chosen
 
 
 @contextmanager
 def run(
     composition: RunComposition | tuple[RunComposition, Disclosures],
     *,
-    issuer: Issuer,
-    store: RunStore | None = None,
+    issuer: Issuer | RunSigner,
+    store: RunRecorder | None = None,
     proof_format: ProofFormat = ProofFormat.DI,
     clock: Clock = utc_now,
     status: StatusAssigner | None = None,
@@ -86,52 +104,30 @@ def run(
 ) -> Iterator[Run]:
     """Declare the run, execute the body, then bind what it recorded with ``record_output``.
 
-    ``profile`` (``standard`` or ``compatible``) picks the format of both credentials by purpose.
-    If the body raises, the run stays declared and unbound (an auditor sees it as such) and the
-    exception propagates.
+    ``issuer``: an ``Issuer`` (a key held here, dated by ``clock``) or a ``RunSigner`` such as
+    ``IssuerClient(url, token)`` (the service signs and dates; ``clock`` then only times the run,
+    and ``status`` is refused: the service assigns its own). ``store`` keeps the run, its salts
+    and its log receipts (``RunStore.in_home(home)``). ``profile`` (``standard`` or
+    ``compatible``) picks the format of both credentials by purpose. If the body raises, the run
+    stays declared and unbound (an auditor sees it as such) and the exception propagates.
     """
-    proof_format = profile_format(profile, proof_format)
+    signer, asked = _signer(issuer, proof_format, clock, status, profile)
     composition, disclosures = composition if isinstance(composition, tuple) else (composition, Disclosures())
-    run_id = new_run_id()
-    declared_at = clock()
-    declaration_id, declaration_status = status() if status is not None else (None, None)
-    declaration = declare(
-        composition,
-        issuer,
-        declared_at=declared_at,
-        proof_format=proof_format,
-        run_id=run_id,
-        credential_id=declaration_id,
-        credential_status=declaration_status,
+    declared: Declared = declare_into(signer, composition, disclosures, store, proof_format=asked)
+    current = Run(
+        declared.run_id, declared.declaration_id, declared.declaration,
+        disclosures.model_copy(update={"runId": declared.run_id}),
+        started_at=max(clock(), declared.declared_at), declaration_receipt=declared.receipt,
     )
-    declaration_id = credential_id(declaration)
-    disclosures = disclosures.model_copy(update={"runId": run_id})
-    if store is not None:
-        store.add_declaration(run_id, declaration_id, declaration, format_datetime(declared_at), disclosures)
-    current = Run(run_id, declaration_id, declaration, disclosures, started_at=max(clock(), declared_at))
     yield current
     if current._digest is None:
         raise UsageError("the run body finished without run.record_output(...); the run stays unbound")
     completed_at = current._completed_at or max(clock(), current.started_at)
-    bound_at = max(clock(), completed_at)
-    binding_id, binding_status = status() if status is not None else (None, None)
-    current.binding = bind(
-        declaration,
-        issuer,
-        declaration_id=declaration_id,
-        run_id=run_id,
-        output=current._digest,
-        started_at=current.started_at,
-        completed_at=completed_at,
-        bound_at=bound_at,
-        usage=current._usage,
-        observed=current._observed,
-        proof_format=proof_format,
-        credential_id=binding_id,
-        credential_status=binding_status,
+    bound = bind_declared(
+        signer, declared, store, output=current._digest, started_at=current.started_at, completed_at=completed_at,
+        usage=current._usage, observed=current._observed,
     )
-    if store is not None:
-        store.add_binding(run_id, current.binding, format_datetime(bound_at))
+    current.binding, current.binding_receipt = bound.binding, bound.receipt
 
 
 def run_callable(
@@ -163,4 +159,4 @@ def _as_output(value: Any) -> bytes | str:
     return jcs(value)
 
 
-__all__ = ["Run", "run", "run_callable"]
+__all__ = ["Run", "credential_id", "run", "run_callable"]

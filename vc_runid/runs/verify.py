@@ -20,17 +20,17 @@ from enum import StrEnum
 from typing import Any
 
 from .._internal.timeutil import parse_instant
-from ..errors import ErrorCode, RunError, RunIdError
+from ..errors import ErrorCode, RunError, RunIdError, TrustError
 from ..transparency.checkpoint import parse_signed_checkpoint, parse_vkey
 from ..transparency.cosignature import parse_witness_vkey, verify_cosignatures
 from ..transparency.receipt import Receipt, verify_receipt
-from ..vc.documents import VcVersion, vc_version
+from ..vc.documents import SecuredWire, VcVersion, vc_version
 from ..vc.policy import TrustPolicy
 from ..vc.verification import CheckResult, Failed, Recorder, VerificationReport, Verifier
 from .binding import BindingSubject, OutputDigest, binding_subject
 from .composition import Disclosure, RunComposition, check_disclosure
-from .declaration import SecuredCredential, declaration_subject, issued_at, secured_digest
-from .digests import digest_multibase, digests_equal, jcs
+from .declaration import declaration_subject, issued_at, log_leaf_data, secured_digest
+from .digests import digest_multibase, digests_equal
 
 BOUND = "bound"
 DECLARED = "declared, not yet bound"
@@ -79,7 +79,7 @@ def _merge(report: VerificationReport, child: VerificationReport, prefix: str) -
         )
 
 
-def _link(declaration: SecuredCredential, decl_doc: dict[str, Any], related: dict[str, Any]) -> str:
+def _link(declaration: SecuredWire, decl_doc: dict[str, Any], related: dict[str, Any]) -> str:
     if related.get("id") != decl_doc.get("id"):
         raise RunError(
             f"the binding is for declaration {related.get('id')}, not {decl_doc.get('id')}",
@@ -152,8 +152,8 @@ def _output(subject: BindingSubject, output: bytes | OutputDigest) -> str:
 
 
 def verify_run(
-    declaration: SecuredCredential | bytes | None,
-    binding: SecuredCredential | bytes | None = None,
+    declaration: SecuredWire | bytes | None,
+    binding: SecuredWire | bytes | None = None,
     *,
     policy: TrustPolicy | None = None,
     verifier: Verifier | None = None,
@@ -237,7 +237,7 @@ def _assertion_keys(verifier: Verifier, issuer: str | None) -> list[str]:
 
 def _trusted(policy: TrustPolicy | None) -> TrustPolicy:
     if policy is None:
-        raise RunError(
+        raise TrustError(
             "no trust policy: a run is valid only for issuers the caller trusts "
             "(pass a TrustPolicy; on the command line --trusted-issuer DID or --trust FILE)",
             code=ErrorCode.TRUST_POLICY_MISSING,
@@ -245,7 +245,7 @@ def _trusted(policy: TrustPolicy | None) -> TrustPolicy:
     return policy
 
 
-def _logged(policy: TrustPolicy, declaration: SecuredCredential, receipts: Sequence[Receipt]) -> str:
+def _logged(policy: TrustPolicy, declaration: SecuredWire, receipts: Sequence[Receipt]) -> str:
     """The declaration is proven in a log the policy pins (origin and key)."""
     failures = []
     for receipt in receipts:
@@ -259,7 +259,7 @@ def _logged(policy: TrustPolicy, declaration: SecuredCredential, receipts: Seque
                 continue
             name, key = parse_vkey(log.key)
             try:
-                verify_receipt(jcs(declaration), receipt, name, key)
+                verify_receipt(log_leaf_data(declaration), receipt, name, key)
                 witnessed = _witnessed(policy, receipt.checkpoint)
             except RunIdError as exc:
                 failures.append(f"{log.origin}: {exc.message}")
@@ -268,7 +268,7 @@ def _logged(policy: TrustPolicy, declaration: SecuredCredential, receipts: Seque
     why = "; ".join(failures) if failures else (
         "no log receipt for the declaration" if not receipts else "no receipt is from a log the policy trusts"
     )
-    raise RunError(
+    raise TrustError(
         f"the policy requires the declaration in a trusted log: {why}", code=ErrorCode.LOG_INCLUSION_REQUIRED
     )
 

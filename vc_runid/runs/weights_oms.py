@@ -60,7 +60,7 @@ def oms_root_digest(model_dir: Path, *, ignore: tuple[str, ...] = (SIGNATURE_NAM
 
     _library()
     if not model_dir.exists():
-        raise RunError(f"model weights {model_dir} do not exist", code=ErrorCode.FILE_UNREADABLE)
+        raise UsageError(f"model weights {model_dir} do not exist", code=ErrorCode.FILE_UNREADABLE)
     manifest = _hashing_config(list(ignore)).hash(model_dir)
     payload = Payload(manifest).statement.pb
     root_hex = payload.subject[0].digest["sha256"]
@@ -74,7 +74,7 @@ def _signed_payload(signature: Path) -> tuple[dict[str, Any], dict[str, Any], by
         bundle = json.loads(raw)
         statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunError(f"{signature} is not an OMS signature (a sigstore bundle): {exc}",
+        raise UsageError(f"{signature} is not an OMS signature (a sigstore bundle): {exc}",
                        code=ErrorCode.FILE_UNREADABLE) from exc
     return bundle, statement, raw
 
@@ -92,7 +92,7 @@ def _signer_of(bundle: dict[str, Any]) -> str:
         certificate = chain[0].get("rawBytes")
     if isinstance(certificate, str):
         return f"certificate:sha256:{hashlib.sha256(base64.b64decode(certificate)).hexdigest()}"
-    raise RunError("the OMS signature names no key and no certificate", code=ErrorCode.FILE_UNREADABLE)
+    raise UsageError("the OMS signature names no key and no certificate", code=ErrorCode.FILE_UNREADABLE)
 
 
 def read_oms_signature(signature: Path) -> OmsSignatureRef:
@@ -111,7 +111,7 @@ def oms_weights(model_dir: Path, *, method: str = "both", on_bytes: Any = None) 
     if method not in ("both", "oms"):
         raise UsageError(f"unknown weights digest method {method!r} (both, oms)")
     if not model_dir.is_dir():
-        raise RunError(f"OMS weights are a model directory; {model_dir} is not one", code=ErrorCode.FILE_UNREADABLE)
+        raise UsageError(f"OMS weights are a model directory; {model_dir} is not one", code=ErrorCode.FILE_UNREADABLE)
     root, count = oms_root_digest(model_dir)
     signature_path = model_dir / SIGNATURE_NAME
     signature = read_oms_signature(signature_path) if signature_path.is_file() else None

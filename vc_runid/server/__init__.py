@@ -1,18 +1,26 @@
-"""The issuer service: an HTTP issuer independent of the executor, with a verifiable run log.
+"""The issuer service (``vc-runid serve``): an HTTP issuer independent of the executor, with a
+verifiable run log.
 
-``create_app`` builds the FastAPI application; ``commands`` holds the ``serve``/``tokens``/``log``
-CLI groups the main ``vc-runid`` command mounts. Nothing outside this package imports it, so the
-library works without FastAPI installed.
+It needs FastAPI and uvicorn, the ``server`` extra (``pip install 'vc-runid[server]'``); nothing
+outside this package and the gateway imports them, so the library works without them.
 """
 
 from __future__ import annotations
 
-__all__ = ["create_app"]
+from typing import TYPE_CHECKING
 
+from .._internal.lazy import lazy_exports
 
-def __getattr__(name: str) -> object:
-    if name == "create_app":
-        from .app import create_app
+if TYPE_CHECKING:
+    from .app import app_from_env, create_app
 
-        return create_app
-    raise AttributeError(name)
+# Loaded on first use (vc_runid/_internal/lazy.py): a command pays only for what it uses.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    ".app": ("app_from_env", "create_app"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+__all__ = [
+    "app_from_env",
+    "create_app",
+]

@@ -34,19 +34,29 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._internal.canonical import _EXPANSION_LOCK
 from .._internal.contexts import default_loader
-from .._internal.timeutil import format_datetime, parse_datetime, parse_instant, utc_now
-from ..errors import ErrorCode, RunError, RunIdError, UsageError
-from ..runs.binding import Observed, OutputDigest, Usage, bind, check_completed_by
+from .._internal.timeutil import format_datetime, parse_datetime, utc_now
+from ..errors import ErrorCode, HttpServiceError, RunError, RunIdError
+from ..runs.binding import (
+    Observed,
+    OutputDigest,
+    Usage,
+    bind,
+    check_completed_by,
+    check_time_order,
+    check_unbound,
+)
 from ..runs.composition import RunComposition
-from ..runs.declaration import SecuredCredential, declare
-from ..vc.credentials import Issuer, ProofFormat, init_home, issue_credential
+from ..runs.declaration import declare, log_leaf_data
+from ..runs.presentations import verify_presentation
+from ..store.home import init_home
+from ..vc.credentials import Issuer, ProofFormat, issue_credential
 from ..vc.dids import DidResolver
-from ..vc.documents import parse_json
+from ..vc.documents import SecuredWire, parse_json
 from ..vc.jose import envelop
-from ..vc.presentations import verify_presentation
+from ..vc.secured import SecuredCredential
 from ..vc.verification import VerificationReport, Verifier
 from .issuance import GenericIssuer, IssuanceGuard
-from .log import Receipt, RunLog, b64, log_leaf_data, new_entry
+from .log import Receipt, RunLog, b64, new_entry
 from .status import LIST_PATH, StatusService, list_url_for, public_base_url
 from .storage import (
     AlreadyRevokedError,
@@ -158,11 +168,11 @@ def _unauthorized(detail: str) -> RunIdError:
     return _AuthError(detail, code=ErrorCode.UNAUTHORIZED)
 
 
-class _AuthError(UsageError):
+class _AuthError(HttpServiceError):
     pass
 
 
-class _AdminRequired(UsageError):
+class _AdminRequired(HttpServiceError):
     """A valid token, but not an admin's (HTTP 403)."""
 
 
@@ -492,18 +502,7 @@ def _status_list_urls(document: Any) -> set[str]:
     return {e["statusListCredential"] for e in entries if isinstance(e, dict) and isinstance(e.get("statusListCredential"), str)}
 
 
-def _format_of(secured: SecuredCredential) -> ProofFormat:
-    """The proof format a declaration was issued in; its binding uses the same."""
-    if isinstance(secured, str):
-        from ..vc.jose import parse_jwt
-
-        return ProofFormat.JWT_V1 if "vc" in parse_jwt(secured).payload else ProofFormat.JOSE
-    proof = secured.get("proof")
-    proof = proof[0] if isinstance(proof, list) else proof
-    return ProofFormat.DI_2020 if isinstance(proof, dict) and proof.get("type") == "Ed25519Signature2020" else ProofFormat.DI
-
-
-def _load(text: str) -> SecuredCredential:
+def _load(text: str) -> SecuredWire:
     value = json.loads(text)
     assert isinstance(value, (dict, str))
     return value
@@ -692,24 +691,24 @@ def create_app(
         status: dict[str, Any] | None = None
         if options.credentialStatus is not None:
             if signer.did != service.generic_status.issuer.did:
-                raise UsageError(f"status entries are offered for Ed25519 formats; {fmt.value} signs as {signer.did}, "
+                raise HttpServiceError(f"status entries are offered for Ed25519 formats; {fmt.value} signs as {signer.did}, "
                                  "which publishes no status list", code=ErrorCode.REQUEST_INVALID)
             _, status, status_index = await service.generic_status.assign_async(fmt)
             if status is None:
-                raise UsageError(f"{fmt.value} is a VC 1.1 format: its context defines no BitstringStatusListEntry",
+                raise HttpServiceError(f"{fmt.value} is a VC 1.1 format: its context defines no BitstringStatusListEntry",
                                  code=ErrorCode.REQUEST_INVALID)
 
-        def sign() -> SecuredCredential:
+        def sign() -> SecuredWire:
             with _JSONLD:
                 credential = service.guard.admit(body.credential, service.generic, now)
                 if status is not None:
                     # After the guard, which refuses client ids in the service's URL space: the
                     # entry is the service's own.
                     if "credentialStatus" in credential:
-                        raise UsageError("the credential has a credentialStatus already; do not also ask for one",
+                        raise HttpServiceError("the credential has a credentialStatus already; do not also ask for one",
                                          code=ErrorCode.REQUEST_INVALID)
                     if not isinstance(credential.get("id"), str):
-                        raise UsageError("a credential with a status entry needs an id (the VC API updates status by it)",
+                        raise HttpServiceError("a credential with a status entry needs an id (the VC API updates status by it)",
                                          code=ErrorCode.REQUEST_INVALID)
                     credential = {**credential, "credentialStatus": status}
                 return issue_credential(credential, signer, proof_format=fmt, created=now, loader=service.loader)
@@ -792,25 +791,20 @@ def create_app(
         """Bind a run's output. Refused when the run is unknown (404), another client's (403),
         already bound (409) or the times contradict the declaration or the service clock (422)."""
         row = _run(run_id)
-        if row.client != client.name:
+        if row.client != client.name:  # the service's access control: whose token declared it
             raise ForbiddenError(f"run {run_id} was declared by another client")
-        if row.binding is not None:
-            raise RunError(f"run {run_id} is already bound", code=ErrorCode.ALREADY_BOUND)
+        check_unbound(run_id, row.binding)
         started = _time(body.startedAt, "startedAt")
         completed = _time(body.completedAt, "completedAt")
-        declared = parse_datetime(row.declared_at, "declaredAt")
         now = utc_now()
-        if started < declared:
-            raise RunError(
-                f"startedAt {body.startedAt} is before the run was declared ({row.declared_at})",
-                code=ErrorCode.DECLARED_AFTER_START,
-            )
-        # Every fractional digit counts: completed/started are datetimes, truncated to microseconds.
-        if parse_instant(body.completedAt, "completedAt") < parse_instant(body.startedAt, "startedAt"):
-            raise RunError(f"completedAt {body.completedAt} is before startedAt {body.startedAt}", code=ErrorCode.TIME_ORDER)
+        # The library's rules (bind() applies them again), checked before a status list bit is
+        # spent. The order is checked on the request's own text, to the last fractional digit.
+        check_time_order(
+            declared_at=parse_datetime(row.declared_at, "declaredAt"), started_at=body.startedAt, completed_at=body.completedAt
+        )
         check_completed_by(completed, now, clock="the service clock")
         declaration = _load(row.declaration)
-        fmt = _format_of(declaration)
+        fmt = SecuredCredential.parse(declaration).proof_format  # the binding is issued like its declaration
         assigned_id, status, status_index = await service.status.assign_async(fmt)
         binding = await _signed(lambda: bind(
             declaration, service.issuer, declaration_id=row.declaration_id, run_id=run_id,
@@ -879,7 +873,7 @@ def create_app(
         run log (kind ``revocation``) in the transaction that sets the bit. 404 for an id with no
         status entry here (unknown, or issued in a VC 1.1 format)."""
         if body.credentialStatus is None and body.reason is None:
-            raise UsageError("give credentialStatus [{type, status: 'revoked'}] or a reason", code=ErrorCode.REQUEST_INVALID)
+            raise HttpServiceError("give credentialStatus [{type, status: 'revoked'}] or a reason", code=ErrorCode.REQUEST_INVALID)
         reason = body.reason if body.reason is not None else "revoked through the VC API"
         row = _status_row(body.credentialId)
         # Runs' credentials are on the run issuer's list; requested credentials on the generic one's.
@@ -1031,14 +1025,9 @@ def _created(run_id: str, name: str, credential: bytes, receipt: Receipt) -> Res
     return Response(body, status_code=201, media_type="application/json")
 
 
-def _ids(secured: SecuredCredential) -> tuple[str, str]:
-    """(run id, credential id) of a secured run credential."""
-    if isinstance(secured, str):
-        from ..vc.jose import credential_from_jwt, parse_jwt
-
-        document, _ = credential_from_jwt(parse_jwt(secured))
-    else:
-        document = secured
+def _ids(secured: SecuredWire) -> tuple[str, str]:
+    """(run id, credential id) of a run credential this service has just issued."""
+    document = SecuredCredential.parse(secured).unverified_document
     return str(document["credentialSubject"]["id"]), str(document["id"])
 
 
@@ -1051,7 +1040,7 @@ def _time(value: str, field: str) -> datetime:
 
 def _check_range(ok: bool, detail: str) -> None:
     if not ok:
-        raise UsageError(detail, code=ErrorCode.LOG_RANGE)
+        raise HttpServiceError(detail, code=ErrorCode.LOG_RANGE)
 
 
 def app_from_env() -> FastAPI:

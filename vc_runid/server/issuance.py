@@ -35,11 +35,12 @@ from typing import Any, Final
 from .._internal.canonical import expand_document
 from .._internal.contexts import DocumentLoader
 from .._internal.timeutil import format_datetime, parse_datetime
-from ..errors import DataModelError, ErrorCode, KeyMaterialError, RunIdError
+from ..errors import DataModelError, ErrorCode, HttpServiceError, KeyMaterialError, RunIdError
+from ..store.home import KeyStore
 from ..vc.credentials import Issuer, ProofFormat, key_type_for
 from ..vc.dids import did_web_document
 from ..vc.documents import VcVersion, issuer_id, vc_version
-from ..vc.keys import KeyPair, KeyStore, KeyType
+from ..vc.keys import KeyPair, KeyType
 from ..vc.signed_form import check_compacted
 
 #: The key file (in ``<home>/keys``) of the generic issuer's Ed25519 key. Further key types (a
@@ -69,7 +70,7 @@ _ISSUANCE_DATE: Final = _CRED + "issuanceDate"
 
 
 def _refused(message: str, **detail: Any) -> RunIdError:
-    return RunIdError(message, code=ErrorCode.ISSUANCE_REFUSED, detail=detail or None)
+    return HttpServiceError(message, code=ErrorCode.ISSUANCE_REFUSED, detail=detail or None)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class GenericIssuer:
         key_type = key_type_for(proof_format)
         signer = self.signers.get(key_type)
         if signer is None:
-            raise RunIdError(
+            raise HttpServiceError(
                 f"the generic issuer has no {key_type.value} key for the {proof_format.value} format",
                 code=ErrorCode.REQUEST_INVALID,
             )

@@ -28,20 +28,19 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ErrorCode, KeyMaterialError, RunIdError
-from ..runs.declaration import SecuredCredential
-from ..runs.digests import jcs
+from ..runs.declaration import log_leaf_data
 from ..transparency import (
     Checkpoint,
     MerkleTree,
     leaf_hash,
     sign_checkpoint,
     verify_consistency,
-    verify_inclusion,
     verify_signed_checkpoint,
     vkey,
 )
 from ..transparency.receipt import Receipt
 from ..vc.credentials import Issuer
+from ..vc.documents import SecuredWire
 from .storage import LogRow, Outcome, PendingEntry, Storage
 
 if TYPE_CHECKING:
@@ -56,25 +55,8 @@ RETRY_DELAY = 0.0005
 MAX_DEFER = 0.02
 
 
-def log_leaf_data(secured: SecuredCredential) -> bytes:
-    """The bytes a credential contributes to the log: RFC 8785 JSON of it as returned."""
-    return jcs(secured)
-
-
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def verify_receipt(
-    secured: SecuredCredential, receipt: Receipt | dict[str, Any], key_name: str, public_key: Ed25519PublicKey
-) -> bool:
-    """Whether ``receipt`` proves ``secured`` is in the log whose checkpoint ``public_key`` signed."""
-    r = receipt if isinstance(receipt, Receipt) else Receipt.model_validate(receipt)
-    checkpoint = verify_signed_checkpoint(r.checkpoint, key_name, public_key)
-    if checkpoint.tree_size != r.treeSize:
-        return False
-    proof = [base64.b64decode(p) for p in r.inclusionProof]
-    return verify_inclusion(leaf_hash(log_leaf_data(secured)), r.leafIndex, r.treeSize, proof, checkpoint.root_hash)
 
 
 @dataclass
@@ -290,7 +272,7 @@ class RunLog:
 
 def new_entry(
     kind: str,
-    secured: SecuredCredential,
+    secured: SecuredWire,
     *,
     credential_id: str | None,
     run_id: str | None,
@@ -332,8 +314,6 @@ __all__ = [
     "Outcome",
     "Receipt",
     "RunLog",
-    "log_leaf_data",
     "new_entry",
     "verify_checkpoints",
-    "verify_receipt",
 ]

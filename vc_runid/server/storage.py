@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ErrorCode, RunError, RunIdError, UsageError
+from ..errors import ErrorCode, HttpServiceError, RunError, RunIdError, UsageError
+from ..store.home import SERVICE_DB
 
 try:
     import fcntl
@@ -520,7 +521,7 @@ class Storage(ABC):
     def description(self) -> str: ...
 
 
-class ForbiddenError(RunError):
+class ForbiddenError(HttpServiceError):
     """A client acted on a run another client declared (HTTP 403)."""
 
     default_code = ErrorCode.RUN_FORBIDDEN
@@ -533,7 +534,7 @@ class CredentialNotFoundError(RunError):
     default_code = ErrorCode.RUN_NOT_FOUND
 
 
-class TokenRevokedError(UsageError):
+class TokenRevokedError(HttpServiceError):
     """The token that asked for an entry was revoked before it was written (HTTP 401)."""
 
     default_code = ErrorCode.UNAUTHORIZED
@@ -741,7 +742,7 @@ def open_storage(home: Path, database: str | None) -> Storage:
     """``database`` None → SQLite in ``home``; ``postgresql://…`` → PostgreSQL; ``sqlite:///path``
     → that SQLite file."""
     if database is None:
-        return SqliteStorage(home / "service.sqlite3")
+        return SqliteStorage(home / SERVICE_DB)
     if database.startswith(("postgresql://", "postgres://")):
         return PostgresStorage(database)
     if database.startswith("sqlite:///"):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ..errors import ErrorCode, RunIdError, UsageError
+from ..errors import ErrorCode, LogError, RunIdError, UsageError
 from ..transparency import (
     NoteSignature,
     Witness,
@@ -117,7 +117,7 @@ class Cosigner:
                     break  # every witness answered this checkpoint; too few cosigned it
             if self._latest is not None and self._latest[0] >= size:
                 return self._latest
-        raise RunIdError(
+        raise LogError(
             f"fewer than {self.quorum} of the {len(self.endpoints)} witnesses cosigned the log's checkpoint; "
             "the entry is logged: fetch its receipt later (GET /log/proof/inclusion)",
             code=ErrorCode.WITNESS_UNAVAILABLE,

@@ -6,16 +6,15 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 from .._internal.contexts import DocumentLoader
 from .._internal.files import read_limited
-from ..errors import ErrorCode, InputError, RunError, RunIdError, UsageError
+from ..errors import ErrorCode, InputError, RunError, RunIdError, UsageError, error_for
 from ..runs.composition import Disclosure
-from ..runs.declaration import SecuredCredential
-from ..vc import jose
-from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json, read_document_file
+from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json, read_document_file
+from ..vc.secured import SecuredCredential
 from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
+from .home import RECEIPTS_DIR
 
 
 def run_file_stem(run_id: str) -> str:
@@ -29,44 +28,44 @@ def run_file_stem(run_id: str) -> str:
 
 def receipt_path(home: Path, run_id: str, kind: str) -> Path:
     """Where the CLI keeps the issuer service's log receipt for a run's declaration or binding."""
-    return home / "receipts" / f"{run_file_stem(run_id)}.{kind}.json"
+    return home / RECEIPTS_DIR / f"{run_file_stem(run_id)}.{kind}.json"
 
 
-def read_secured(path: Path) -> SecuredCredential:
+def read_secured(path: Path) -> SecuredWire:
+    """A secured credential (JSON or compact JWS) from a file."""
     return read_document_file(path)
 
 
-def write_secured(path: Path, secured: SecuredCredential) -> None:
+def write_secured(path: Path, secured: SecuredWire) -> None:
+    """Write a secured credential to a file, as ``vc-runid`` writes them."""
     try:
         path.write_text((secured if isinstance(secured, str) else json.dumps(secured, indent=2)) + "\n")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def peek_status_urls(secured: SecuredCredential) -> list[str]:
+def peek_status_urls(secured: SecuredWire) -> list[str]:
     """The status list URLs a credential's ``credentialStatus`` names, without verifying it."""
-    document: Any = secured
     try:
-        if isinstance(secured, str):
-            document, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
+        document = SecuredCredential.parse(secured).unverified_document
     except RunIdError:
         return []
-    status = document.get("credentialStatus") if isinstance(document, dict) else None
+    status = document.get("credentialStatus")
     entries = status if isinstance(status, list) else [status]
     return [e["statusListCredential"] for e in entries if isinstance(e, dict) and isinstance(e.get("statusListCredential"), str)]
 
 
-def is_run_credential(secured: SecuredCredential, loader: DocumentLoader | None = None) -> bool:
+def is_run_credential(secured: SecuredWire, loader: DocumentLoader | None = None) -> bool:
     """By expanded type: a type spelled as its IRI is still a run credential."""
     types = types_of(secured, loader)
     return DECLARATION_TYPE_IRI in types or BINDING_TYPE_IRI in types
 
 
-def is_binding(secured: SecuredCredential, loader: DocumentLoader | None = None) -> bool:
+def is_binding(secured: SecuredWire, loader: DocumentLoader | None = None) -> bool:
     return BINDING_TYPE_IRI in types_of(secured, loader)
 
 
-def is_declaration(secured: SecuredCredential, loader: DocumentLoader | None = None) -> bool:
+def is_declaration(secured: SecuredWire, loader: DocumentLoader | None = None) -> bool:
     return DECLARATION_TYPE_IRI in types_of(secured, loader)
 
 
@@ -88,7 +87,7 @@ def parse_disclosures(data: bytes, source: str) -> list[tuple[Disclosure, bytes]
         # disclosed text (a lone surrogate, say) is a disclosure that cannot match.
         not_json = isinstance(exc.__cause__, (json.JSONDecodeError, UnicodeDecodeError))
         code = ErrorCode.INPUT_NOT_JSON if not_json else ErrorCode.DISCLOSURE_MISMATCH
-        raise RunError(f"disclosure file {source}: {exc.message}", code=code) from exc
+        raise error_for(f"disclosure file {source}: {exc.message}", code=code) from exc
     items = parsed if isinstance(parsed, list) else [parsed]
     result = []
     for item in items:

@@ -1,4 +1,6 @@
-"""The local run store: declarations, bindings and the owner's disclosure salts, in SQLite.
+"""The local run store: declarations, bindings and the owner's disclosure salts, in SQLite, and
+the issuer service's log receipts beside it (``receipts/``). It is the ``RunRecorder`` the run
+workflow (``vc_runid.runs.workflow``) records into.
 
 Writes are single statements in their own transactions, and a binding is attached with a
 conditional UPDATE, so two concurrent binds of one run cannot both succeed and nothing already
@@ -12,12 +14,15 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import ErrorCode, RunError
+from ..errors import ErrorCode, RunError, UsageError
 from ..runs.composition import Disclosures
-from ..runs.declaration import SecuredCredential
+from ..vc.documents import SecuredWire
+from .files import receipt_path
+from .home import RUNS_DB
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -33,14 +38,16 @@ CREATE TABLE IF NOT EXISTS runs (
 
 
 class RunRecord(BaseModel):
+    """One run in the store: its declaration, disclosures and, once bound, its binding."""
+
     model_config = ConfigDict(frozen=True)
 
     run_id: str
     declaration_id: str
-    declaration: SecuredCredential
+    declaration: SecuredWire
     declared_at: str
     disclosures: Disclosures
-    binding: SecuredCredential | None = None
+    binding: SecuredWire | None = None
     bound_at: str | None = None
 
     @property
@@ -48,15 +55,17 @@ class RunRecord(BaseModel):
         return "bound" if self.binding is not None else "declared"
 
 
-def _dump(secured: SecuredCredential) -> str:
+def _dump(secured: SecuredWire) -> str:
     return secured if isinstance(secured, str) else json.dumps(secured, separators=(",", ":"))
 
 
-def _load(text: str) -> SecuredCredential:
+def _load(text: str) -> SecuredWire:
     return json.loads(text) if text.startswith("{") else text
 
 
 class RunStore:
+    """The run store (SQLite) of a home: declarations, disclosures and bindings by run id."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         # The store holds every salt (and kept prompt text): readable by its owner only.
@@ -69,7 +78,7 @@ class RunStore:
 
     @classmethod
     def in_home(cls, home: Path) -> RunStore:
-        return cls(home / "runs.sqlite3")
+        return cls(home / RUNS_DB)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -84,7 +93,7 @@ class RunStore:
         self,
         run_id: str,
         declaration_id: str,
-        declaration: SecuredCredential,
+        declaration: SecuredWire,
         declared_at: str,
         disclosures: Disclosures,
     ) -> None:
@@ -98,7 +107,7 @@ class RunStore:
         except sqlite3.IntegrityError as exc:
             raise RunError(f"run {run_id} is already declared in the store", code=ErrorCode.RUN_EXISTS) from exc
 
-    def add_binding(self, run_id: str, binding: SecuredCredential, bound_at: str) -> None:
+    def add_binding(self, run_id: str, binding: SecuredWire, bound_at: str) -> None:
         with self._connect() as db:
             cursor = db.execute(
                 "UPDATE runs SET binding = ?, bound_at = ? WHERE run_id = ? AND binding IS NULL",
@@ -108,6 +117,45 @@ class RunStore:
                 return
         self.get(run_id)  # raises RUN_NOT_FOUND when the run is unknown
         raise RunError(f"run {run_id} is already bound; a run has one output binding", code=ErrorCode.ALREADY_BOUND)
+
+    # -- the issuer service's log receipts, one file per credential (docs/bundles.md) --
+
+    @property
+    def home(self) -> Path:
+        return self.path.parent
+
+    def save_receipt(self, run_id: str, kind: str, receipt: Any) -> None:
+        """Keep the log receipt of a run's ``declaration`` or ``binding`` (after the credential
+        itself is in the store: a receipt that cannot be written loses no run)."""
+        path = receipt_path(self.home, run_id, kind)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_text(json.dumps(receipt, indent=2))
+        except OSError as exc:
+            # The service has logged the credential by now, and the run store holds it: say so.
+            raise UsageError(
+                f"run {run_id}: the {kind} was issued and is in the run store (`vc-runid runs show {run_id}`), "
+                f"but its log receipt could not be written to {path}: {exc.strerror or exc}",
+                code=ErrorCode.OUTPUT_WRITE_FAILED,
+            ) from exc
+
+    def receipt(self, run_id: str, kind: str) -> Any:
+        """The log receipt of a run's ``declaration`` or ``binding``, or None."""
+        path = receipt_path(self.home, run_id, kind)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def receipts(self, run_id: str) -> dict[str, Any] | None:
+        """``{"declaration": …, "binding": …}`` for a run the issuer service logged, else None."""
+        declaration = self.receipt(run_id, "declaration")
+        if declaration is None:
+            return None
+        return {"declaration": declaration, "binding": self.receipt(run_id, "binding")}
+
+    def keep_open(self) -> sqlite3.Connection:
+        """An idle connection for a long-lived writer (the gateway) to hold. The store connects
+        per write, and the last connection to close checkpoints the WAL into the database (another
+        fsync): with this one open, a write pays for its commit only. Close it when done."""
+        return sqlite3.connect(self.path, check_same_thread=False)
 
     def get(self, run_id: str) -> RunRecord:
         with self._connect() as db:

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-from vc_runid.errors import ErrorCode, InputError, KeyMaterialError, ProofError
+from vc_runid.errors import ErrorCode, KeyMaterialError, LogError, ProofError
 from vc_runid.transparency.merkle import HASH_SIZE
 
 __all__ = [
@@ -143,8 +143,8 @@ def parse_vkey(verifier_key: str) -> tuple[str, Ed25519PublicKey]:
     rather than silently never matching any signature. Raises ``InputError``.
     """
 
-    def fail(why: str) -> InputError:
-        return InputError(
+    def fail(why: str) -> LogError:
+        return LogError(
             f"invalid verifier key: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID
         )
 
@@ -241,8 +241,8 @@ class Checkpoint(BaseModel):
         Raises ``InputError`` with code ``RUNID_LOG_CHECKPOINT_INVALID``.
         """
 
-        def fail(why: str) -> InputError:
-            return InputError(
+        def fail(why: str) -> LogError:
+            return LogError(
                 f"malformed checkpoint: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID
             )
 
@@ -316,8 +316,8 @@ def sign_checkpoint(checkpoint: Checkpoint, key_name: str, private_key: Ed25519P
 def _split_note(note: str) -> tuple[str, list[NoteSignature]]:
     """Split a signed note into its text and its signature lines (signed-note "Format")."""
 
-    def fail(why: str) -> InputError:
-        return InputError(
+    def fail(why: str) -> LogError:
+        return LogError(
             f"malformed signed note: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID
         )
 

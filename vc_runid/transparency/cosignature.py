@@ -42,7 +42,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from vc_runid.errors import ErrorCode, KeyMaterialError, ProofError, UsageError
+from vc_runid.errors import ErrorCode, KeyMaterialError, LogError, UsageError
 from vc_runid.transparency.checkpoint import (
     Checkpoint,
     NoteSignature,
@@ -224,8 +224,8 @@ def verify_cosignatures(
         if witness is None:
             continue
 
-        def bad(why: str, witness: Witness = witness) -> ProofError:
-            return ProofError(
+        def bad(why: str, witness: Witness = witness) -> LogError:
+            return LogError(
                 f"the cosignature of witness {witness.name!r} {why}",
                 code=ErrorCode.LOG_COSIGNATURE_INVALID,
                 detail={"witness": witness.name, "key_id": witness.key_id.hex()},
@@ -247,7 +247,7 @@ def verify_cosignatures(
             verified[witness] = Cosignature(witness, timestamp)
     if len(verified) < quorum:
         missing = [w.name for w in unique if w not in verified]
-        raise ProofError(
+        raise LogError(
             f"{len(verified)} of the {len(unique)} trusted witnesses cosigned the checkpoint, "
             f"{quorum} required (missing: {', '.join(missing)})",
             code=ErrorCode.LOG_WITNESS_QUORUM,

@@ -13,7 +13,7 @@ import binascii
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
-from vc_runid.errors import ErrorCode, RunIdError
+from vc_runid.errors import ErrorCode, LogError
 from vc_runid.transparency.checkpoint import Checkpoint, verify_signed_checkpoint
 from vc_runid.transparency.merkle import HASH_SIZE, leaf_hash, verify_inclusion
 
@@ -42,7 +42,7 @@ def _hashes(receipt: Receipt) -> list[bytes]:
         except (binascii.Error, ValueError):
             value = b""
         if len(value) != HASH_SIZE:
-            raise RunIdError(f"inclusion proof hash {text[:16]!r} is not a base64 SHA-256 hash", code=ErrorCode.LOG_INCLUSION_INVALID)
+            raise LogError(f"inclusion proof hash {text[:16]!r} is not a base64 SHA-256 hash", code=ErrorCode.LOG_INCLUSION_INVALID)
         hashes.append(value)
     return hashes
 
@@ -52,14 +52,14 @@ def verify_receipt(leaf_data: bytes, receipt: Receipt, key_name: str, public_key
     ``RUNID_LOG_CHECKPOINT_INVALID`` (not signed by that key) or ``RUNID_LOG_INCLUSION_INVALID``."""
     checkpoint = verify_signed_checkpoint(receipt.checkpoint, key_name, public_key)
     if checkpoint.tree_size != receipt.treeSize:
-        raise RunIdError(
+        raise LogError(
             f"the receipt says tree size {receipt.treeSize}, its checkpoint {checkpoint.tree_size}",
             code=ErrorCode.LOG_INCLUSION_INVALID,
         )
     if receipt.leafIndex >= receipt.treeSize or not verify_inclusion(
         leaf_hash(leaf_data), receipt.leafIndex, receipt.treeSize, _hashes(receipt), checkpoint.root_hash
     ):
-        raise RunIdError(
+        raise LogError(
             "the inclusion proof does not lead from this entry to the signed root",
             code=ErrorCode.LOG_INCLUSION_INVALID,
         )

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vc_runid.errors import ErrorCode, InputError
+from vc_runid.errors import ErrorCode, LogError
 from vc_runid.transparency.checkpoint import NoteSignature, _split_note
 from vc_runid.transparency.merkle import HASH_SIZE
 
@@ -55,8 +55,8 @@ def format_add_checkpoint(old_size: int, proof: Sequence[bytes], note: str) -> b
     return "".join(lines).encode()
 
 
-def _fail(why: str) -> InputError:
-    return InputError(f"malformed add-checkpoint request: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID)
+def _fail(why: str) -> LogError:
+    return LogError(f"malformed add-checkpoint request: {why}", code=ErrorCode.LOG_CHECKPOINT_INVALID)
 
 
 def parse_add_checkpoint(body: bytes) -> AddCheckpointRequest:

@@ -3,28 +3,25 @@ in any supported format."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from .._internal.canonical import expand_document
 from .._internal.contexts import DocumentLoader, default_loader
 from .._internal.timeutil import utc_now
-from ..errors import ErrorCode, KeyMaterialError, ProofError, UsageError
+from ..errors import DidError, ErrorCode, ProofError, UsageError, error_for
 from . import jose
 from .dids import (
     did_key_for,
     did_key_vm,
     did_web_document,
-    did_web_from_domain,
     did_web_method_id,
     resolve_did_key,
 )
 from .documents import check_credential, issuer_id, proofs_of
-from .keys import KeyPair, KeyStore, KeyType, load_key_file
+from .keys import KeyPair, KeyType
 from .proofs import (
     ECDSA_JCS_2019,
     ECDSA_RDFC_2019,
@@ -96,8 +93,6 @@ def key_type_for(proof_format: ProofFormat) -> KeyType:
     suite = _SUITES.get(proof_format)
     return suite.key_type if suite is not None else KeyType.ED25519
 
-ISSUER_KEY_NAME = "issuer"
-_CONFIG_FILE = "identity.json"
 
 
 @dataclass(frozen=True)
@@ -136,58 +131,11 @@ class Issuer:
         return resolve_did_key(self.did)
 
 
-def init_home(home: Path, key_type: KeyType = KeyType.ED25519, domain: str | None = None) -> tuple[Issuer, bool]:
-    """Create the issuer key in ``home`` unless it exists. Returns (issuer, created)."""
-    # The home holds keys, salts and prompts: its owner's alone (an existing home is left as is).
-    if not home.exists():
-        try:
-            home.mkdir(parents=True, mode=0o700)
-        except OSError as exc:
-            raise KeyMaterialError(f"cannot create the home {home}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
-    store = KeyStore(home)
-    created = False
-    if not store.exists(ISSUER_KEY_NAME):
-        store.save(ISSUER_KEY_NAME, KeyPair.generate(key_type))
-        created = True
-    if domain is not None:
-        config = home / _CONFIG_FILE
-        try:
-            config.write_text(json.dumps({"didWeb": did_web_from_domain(domain)}, indent=2))
-        except OSError as exc:
-            raise UsageError(f"cannot write {config}: {exc.strerror or exc}") from exc
-    return load_issuer(home), created
-
-
-def load_issuer(home: Path, key_file: Path | None = None) -> Issuer:
-    if key_file is not None:
-        return Issuer.from_key(load_key_file(key_file))
-    store = KeyStore(home)
-    if not store.exists(ISSUER_KEY_NAME):
-        raise KeyMaterialError(
-            f"no issuer key in {home} (run `vc-runid init` first)", code=ErrorCode.KEY_NOT_FOUND
-        )
-    key = store.load(ISSUER_KEY_NAME)
-    return Issuer.from_key(key, _configured_did_web(home / _CONFIG_FILE))
-
-
-def _configured_did_web(config: Path) -> str | None:
-    if not config.exists():
-        return None
-    try:
-        settings = json.loads(config.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{config} is unreadable or not JSON: {exc}") from exc
-    did_web = settings.get("didWeb") if isinstance(settings, dict) else None
-    if did_web is not None and not (isinstance(did_web, str) and did_web.startswith("did:web:")):
-        raise UsageError(f"{config}: didWeb must be a did:web DID, got {did_web!r}")
-    return did_web
-
-
 def _with_issuer(credential: dict[str, Any], issuer: Issuer) -> dict[str, Any]:
     if "issuer" not in credential:
         return {**credential, "issuer": issuer.did}
     if issuer_id(credential) != issuer.did:
-        raise ProofError(
+        raise DidError(
             f"the credential names issuer {issuer_id(credential)} but the key belongs to {issuer.did}; "
             "the result could never verify",
             code=ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED,
@@ -266,7 +214,7 @@ def _chained_proofs(
     report = Verifier(loader=loader, now=now).verify_credential(credential)
     if not report.valid:
         failure = report.failures[0] if report.failures else None
-        raise ProofError(
+        raise error_for(
             "the proofs to chain to do not verify"
             + (f" ({failure.name}: {failure.message})" if failure else ""),
             code=ErrorCode(failure.code) if failure and failure.code else ErrorCode.PROOF_INVALID,

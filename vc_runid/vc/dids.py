@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from .._internal.contexts import DID_V1, ED25519_2020_V1, MULTIKEY_V1
 from .._internal.files import read_limited
 from .._internal.multiformats import Multicodec, encode_multikey, multibase_decode
-from ..errors import DidError, ErrorCode, RunIdError
+from ..errors import DidError, ErrorCode, RunIdError, UsageError
 from .documents import MAX_DOCUMENT_BYTES, parse_json
 from .keys import KeyType, PublicKey
 
@@ -33,6 +33,8 @@ _DID_RE = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._%:-]*[A-Za-z0-9._%-]$")
 
 @dataclass(frozen=True)
 class VerificationMethod:
+    """A key a DID document lists, with its id, type and controller."""
+
     id: str
     type: str
     controller: str
@@ -92,7 +94,7 @@ def did_web_from_domain(domain: str) -> str:
     """``example.com`` or ``example.com:8443:path`` (a port percent-encoded as ``%3A``) → did:web."""
     domain = domain.strip()
     if not domain or "/" in domain or " " in domain:
-        raise DidError(f"invalid did:web domain {domain!r} (use host[:path:segments])", code=ErrorCode.USAGE)
+        raise UsageError(f"invalid did:web domain {domain!r} (use host[:path:segments])", code=ErrorCode.USAGE)
     return "did:web:" + domain
 
 
@@ -156,7 +158,7 @@ def did_web_document(did: str, keys: Iterable[PublicKey]) -> dict[str, Any]:
             }
         )
     if not methods:
-        raise DidError("a did:web document needs at least one key", code=ErrorCode.USAGE)
+        raise UsageError("a did:web document needs at least one key", code=ErrorCode.USAGE)
     document = _document(did, methods)
     document["@context"] = [DID_V1, MULTIKEY_V1, ED25519_2020_V1, JWS_2020_V1]
     return document
@@ -299,7 +301,7 @@ def _absolute(did: str, ref: str) -> str:
 def load_did_store(directory: Path) -> dict[str, Mapping[str, Any]]:
     """Read every ``*.json`` DID document under ``directory`` (keyed by its ``id``)."""
     if not directory.is_dir():
-        raise DidError(f"DID store {directory} is not a directory", code=ErrorCode.USAGE)
+        raise UsageError(f"DID store {directory} is not a directory", code=ErrorCode.USAGE)
     documents: dict[str, Mapping[str, Any]] = {}
     for path in sorted(directory.rglob("*.json")):
         try:

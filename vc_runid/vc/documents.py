@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -104,8 +105,9 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-#: A credential as it travels: a JSON object with an embedded proof, or a compact JWS.
-SecuredCredential = dict[str, Any] | str
+#: A credential as it travels: a JSON object with an embedded proof (or an enveloped credential),
+#: or a compact JWS. What a user hands in; :class:`vc_runid.vc.secured.SecuredCredential` reads it.
+SecuredWire = dict[str, Any] | str
 
 
 def looks_like_jwt(text: str) -> bool:
@@ -127,7 +129,7 @@ def read_document(data: bytes | str) -> dict[str, Any] | str:
     return document
 
 
-def read_document_file(path: Path) -> SecuredCredential:
+def read_document_file(path: Path) -> SecuredWire:
     """A credential (JSON or compact JWS) from a file; an unreadable one says *which* file."""
     data = read_limited(path, MAX_DOCUMENT_BYTES)
     try:
@@ -160,7 +162,9 @@ def _is_url(value: Any) -> bool:
     return isinstance(value, str) and ":" in value and not value.startswith(":") and " " not in value
 
 
-def _types(document: dict[str, Any]) -> list[Any]:
+def declared_types(document: Mapping[str, Any]) -> list[Any]:
+    """The ``type`` values of a JSON object as written (one value or a list), unchecked. Deciding
+    from them is safe once the document passed ``signed_form.check_compacted``."""
     value = document.get("type")
     return value if isinstance(value, list) else [value]
 
@@ -177,7 +181,7 @@ def issuer_id(credential: dict[str, Any]) -> str:
 def check_credential(credential: dict[str, Any]) -> VcVersion:
     """Raise ``RUNID_NOT_A_CREDENTIAL`` naming the first VC data model rule ``credential`` breaks."""
     version = vc_version(credential)
-    if "VerifiableCredential" not in _types(credential):
+    if "VerifiableCredential" not in declared_types(credential):
         raise DataModelError("type must include VerifiableCredential")
     if "id" in credential and not _is_url(credential["id"]):
         raise DataModelError("id must be a URL")
@@ -326,7 +330,7 @@ def _check_related_resources(credential: dict[str, Any]) -> None:
 
 def check_presentation(presentation: dict[str, Any]) -> VcVersion:
     version = vc_version(presentation, "presentation")
-    if "VerifiablePresentation" not in _types(presentation):
+    if "VerifiablePresentation" not in declared_types(presentation):
         raise DataModelError(
             "type must include VerifiablePresentation", code=ErrorCode.NOT_A_PRESENTATION
         )

@@ -32,7 +32,7 @@ from typing import Any, Final, Literal
 from .._internal.contexts import VC_V1, VC_V2
 from .._internal.multiformats import b64url_decode, b64url_encode
 from .._internal.timeutil import format_datetime, parse_datetime
-from ..errors import DataModelError, ErrorCode, InputError, ProofError, UsageError
+from ..errors import DataModelError, DidError, ErrorCode, InputError, ProofError, UsageError
 from .dids import VerificationMethod, did_of
 from .documents import (
     MAX_DOCUMENT_BYTES,
@@ -109,8 +109,8 @@ class Jwt:
 # --- parsing -------------------------------------------------------------------------------
 
 
-def _jws_invalid(message: str, **detail: Any) -> InputError:
-    return InputError(message, code=ErrorCode.JWS_INVALID, detail=detail or None)
+def _jws_invalid(message: str, **detail: Any) -> ProofError:
+    return ProofError(message, code=ErrorCode.JWS_INVALID, detail=detail or None)
 
 
 def _decode_segment(segment: str, what: str) -> bytes:
@@ -146,7 +146,7 @@ def _check_header(header: dict[str, Any]) -> None:
         raise _jws_invalid("JWS header alg is missing or not a string (RFC 7515 §4.1.1)")
     alg = header["alg"]
     if alg not in ALLOWED_ALGS:
-        raise InputError(
+        raise ProofError(
             f"JWS alg {alg[:40]!r} is not allowed; accepted: {', '.join(ALLOWED_ALGS)}",
             code=ErrorCode.JWS_ALG_NOT_ALLOWED,
             detail={"alg": alg[:40]},
@@ -250,7 +250,7 @@ def verify_with_issuer_keys(jwt: Jwt, methods: Sequence[VerificationMethod]) -> 
     alg = jwt.header.get("alg")
     fitting = [m for m in methods if isinstance(alg, str) and ALLOWED_ALGS.get(alg) is m.public_key.key_type]
     if not fitting:
-        raise ProofError(
+        raise DidError(
             f"the JWS has no kid and none of the issuer's {len(methods)} assertion key(s) is a key "
             f"for alg {alg}",
             code=ErrorCode.VERIFICATION_METHOD_NOT_FOUND,

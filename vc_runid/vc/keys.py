@@ -7,7 +7,6 @@ the 64-byte IEEE P1363 ``r || s`` concatenation (ecdsa-rdfc-2019 §3.3, RFC 7518
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -34,12 +33,16 @@ _P256_COORDINATE = 32
 
 
 class KeyType(StrEnum):
+    """The key types vc-runid signs and verifies with: Ed25519 and P-256."""
+
     ED25519 = "Ed25519"
     P256 = "P-256"
 
 
 @dataclass(frozen=True)
 class PublicKey:
+    """A public key of a :class:`KeyType`, with its multikey and JWK encodings."""
+
     key_type: KeyType
     key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 
@@ -115,6 +118,8 @@ class PublicKey:
 
 @dataclass(frozen=True)
 class KeyPair:
+    """A private key and its public key; ``KeyPair.generate(KeyType.P256)`` makes one."""
+
     key_type: KeyType
     private_key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
@@ -186,54 +191,6 @@ class KeyPair:
             return cls(key_type, ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1()))
         except ValueError as exc:
             raise KeyMaterialError(f"invalid private key bytes: {exc}") from exc
-
-
-def default_home() -> Path:
-    """``$RUNID_HOME`` if set, else ``./.runid``: zero setup for the embedded default."""
-    env = os.environ.get("RUNID_HOME")
-    return Path(env) if env else Path.cwd() / ".runid"
-
-
-class KeyStore:
-    """Private keys as JWK files (mode 0600) in ``<home>/keys``. Never overwrites a key."""
-
-    def __init__(self, home: Path) -> None:
-        self.directory = home / "keys"
-
-    def path(self, name: str) -> Path:
-        if not name or "/" in name or name.startswith("."):
-            raise KeyMaterialError(f"invalid key name {name!r}", code=ErrorCode.USAGE)
-        return self.directory / f"{name}.jwk"
-
-    def exists(self, name: str) -> bool:
-        return self.path(name).exists()
-
-    def save(self, name: str, pair: KeyPair) -> Path:
-        path = self.path(name)
-        data = json.dumps(pair.jwk, indent=2).encode()
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise KeyMaterialError(
-                f"cannot create the key store at {self.directory}: {exc.strerror or exc}",
-                code=ErrorCode.USAGE,
-            ) from exc
-        try:
-            # O_EXCL: two concurrent `init`s must not both "create" and one silently lose its key.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError as exc:
-            raise KeyMaterialError(
-                f"a key named {name!r} already exists at {path}; refusing to overwrite it",
-                code=ErrorCode.KEY_EXISTS,
-            ) from exc
-        except OSError as exc:
-            raise KeyMaterialError(f"cannot write {path}: {exc.strerror or exc}", code=ErrorCode.USAGE) from exc
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return path
-
-    def load(self, name: str) -> KeyPair:
-        return load_key_file(self.path(name))
 
 
 def load_key_file(path: Path) -> KeyPair:

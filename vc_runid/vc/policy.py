@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import ErrorCode, RunIdError
+from ..errors import ErrorCode, RunIdError, TrustError
 from ..transparency.checkpoint import parse_vkey
 from ..transparency.cosignature import Witness, parse_witness_vkey
 
@@ -86,12 +86,6 @@ def _strict_yaml_loader() -> type:
             return super().construct_mapping(node, deep=deep)
 
     return StrictLoader
-
-
-class TrustError(RunIdError):
-    """The run is well signed, but not by, or not in, what the caller trusts."""
-
-    default_code = ErrorCode.ISSUER_NOT_TRUSTED
 
 
 def _invalid(message: str) -> TrustError:

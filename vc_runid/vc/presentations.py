@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -26,16 +26,15 @@ from .._internal.canonical import expand_document, expand_safe
 from .._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2, DocumentLoader, default_loader
 from .._internal.timeutil import utc_now
 from ..errors import DataModelError, ErrorCode, ProofError, UsageError
-from ..runs.declaration import BINDING_TYPE, DECLARATION_TYPE, SecuredCredential
-from ..runs.verify import verify_run
-from ..store.runs import RunStore
 from . import jose
 from .credentials import Issuer, ProofFormat
 from .dids import AUTHENTICATION
 from .documents import (
+    SecuredWire,
     VcVersion,
     check_credential,
     check_presentation,
+    declared_types,
     proofs_of,
     read_document,
 )
@@ -47,9 +46,9 @@ from .proofs import (
     RdfcSuite,
     suite_for,
 )
+from .secured import SecuredCredential, SecuredFormat
 from .signed_form import check_compacted
 from .verification import (
-    CheckResult,
     Failed,
     Recorder,
     VerificationReport,
@@ -88,26 +87,21 @@ _PROFILES: dict[ProofFormat, _Profile] = {
 # --- presenting ----------------------------------------------------------------------------
 
 
-def _types(document: dict[str, Any]) -> list[Any]:
-    value = document.get("type")
-    return value if isinstance(value, list) else [value]
-
-
-def _enclose(credential: SecuredCredential, version: VcVersion, index: int) -> dict[str, Any]:
+def _enclose(credential: SecuredWire, version: VcVersion, index: int) -> dict[str, Any]:
     """The form in which ``credential`` travels inside a presentation of ``version``."""
     where = f"credential {index}"
     if isinstance(credential, str):
-        _, profile = jose.credential_from_jwt(jose.parse_jwt(credential))
-        if version is VcVersion.V2 and profile == jose.VC_JOSE:
+        secured_format = SecuredCredential.parse(credential).format
+        if version is VcVersion.V2 and secured_format is SecuredFormat.VC_JOSE:
             # VC 2.0 §4.13: a JOSE-secured credential is carried as an enveloped credential.
             return jose.envelop(credential)
         raise UsageError(
-            f"{where} is a {profile} token; a VC {version} presentation with an embedded proof "
+            f"{where} is a {secured_format.value} token; a VC {version} presentation with an embedded proof "
             "can carry only VC-JOSE (VC 2.0) tokens, enveloped"
         )
     if not isinstance(credential, dict):
         raise UsageError(f"{where} is neither a credential object nor a compact JWS")
-    if _ENVELOPED_TYPE in _types(credential):
+    if jose.is_envelope(credential):
         jose.unwrap_envelope(credential)  # refuses anything but a data: URL with a vc+jwt
         if version is not VcVersion.V2:
             raise UsageError(
@@ -129,7 +123,7 @@ def _enclose(credential: SecuredCredential, version: VcVersion, index: int) -> d
 
 
 def present(
-    credentials: Sequence[SecuredCredential],
+    credentials: Sequence[SecuredWire],
     holder: Issuer,
     *,
     challenge: str,
@@ -182,54 +176,16 @@ def present(
     return {**presentation, "proof": proof}
 
 
-def present_runs(
-    store: RunStore,
-    run_ids: Sequence[str],
-    holder: Issuer,
-    *,
-    challenge: str,
-    domain: str,
-    proof_format: ProofFormat = ProofFormat.DI,
-    created: datetime | None = None,
-    loader: DocumentLoader | None = None,
-) -> dict[str, Any]:
-    """Present the declaration and (if bound) the binding of each run in ``store``.
-
-    A run id may also be a declaration id; an unknown one is ``RUNID_RUN_NOT_FOUND``. A run
-    named twice is presented once.
-    """
-    if not run_ids:
-        raise UsageError("name at least one run to present")
-    credentials: list[SecuredCredential] = []
-    seen: set[str] = set()
-    for run_id in run_ids:
-        record = store.get(run_id)
-        if record.run_id in seen:
-            continue
-        seen.add(record.run_id)
-        credentials.append(record.declaration)
-        if record.binding is not None:
-            credentials.append(record.binding)
-    return present(
-        credentials,
-        holder,
-        challenge=challenge,
-        domain=domain,
-        proof_format=proof_format,
-        created=created,
-        loader=loader,
-    )
-
-
 # --- the report ------------------------------------------------------------------------------
 
 
 class PresentationReport(VerificationReport):
-    """The presentation's own checks, one report per enclosed credential, one per run.
+    """The presentation's own checks and one report per enclosed credential.
 
     ``checks``, ``failures`` and ``error_codes`` are the presentation's own; ``valid`` is true
-    only when those all pass (at least one proof checked) *and* every enclosed credential and
-    every run is valid.
+    only when those all pass (at least one proof checked) *and* every enclosed credential is
+    valid. A domain layer may extend it with reports of what the credentials say together
+    (``vc_runid.runs`` adds one report per run).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -239,7 +195,6 @@ class PresentationReport(VerificationReport):
     challenge: str | None = None
     domain: str | None = None
     credentials: list[VerificationReport] = Field(default_factory=list)
-    runs: list[VerificationReport] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -250,11 +205,7 @@ class PresentationReport(VerificationReport):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def valid(self) -> bool:
-        return (
-            self.presentation_valid
-            and all(c.valid for c in self.credentials)
-            and all(r.valid for r in self.runs)
-        )
+        return self.presentation_valid and all(c.valid for c in self.credentials)
 
 
 # --- verifying -------------------------------------------------------------------------------
@@ -262,7 +213,7 @@ class PresentationReport(VerificationReport):
 
 @dataclass(frozen=True)
 class _VerifyOnce(Verifier):
-    """A verifier that verifies each enclosed credential once: ``verify_run`` re-verifies the
+    """A verifier that verifies each enclosed credential once: a domain check (runs) re-verifies the
     declaration and binding it is given, which here are the very objects already verified."""
 
     seen: dict[int, tuple[Any, VerificationReport]] = field(
@@ -352,12 +303,25 @@ def _check_domain(proof: dict[str, Any], expected: str | None) -> str:
     return f"domain {expected!r}"
 
 
+#: What a domain layer checks across the enclosed credentials once each has its report: it gets
+#: the presentation's report, the enclosed entries, and a verifier that verifies each entry once.
+RelatedCheck = Callable[[PresentationReport, list[Any], Verifier], None]
+
+
 class _PresentationRun:
-    def __init__(self, verifier: Verifier, challenge: str | None, domain: str | None) -> None:
+    def __init__(
+        self,
+        verifier: Verifier,
+        challenge: str | None,
+        domain: str | None,
+        report: PresentationReport,
+        related: RelatedCheck | None,
+    ) -> None:
         self.verifier = verifier
         self.challenge = challenge
         self.domain = domain
-        self.report = PresentationReport(challenge=challenge, domain=domain)
+        self.report = report
+        self.related = related
         self.record = Recorder(self.report)
         self.jwt: jose.Jwt | None = None  # set for an EnvelopedVerifiablePresentation
 
@@ -394,7 +358,7 @@ class _PresentationRun:
                     code=ErrorCode.NOT_A_PRESENTATION,
                 ),
             )
-        if ENVELOPED_PRESENTATION_TYPE in _types(document):
+        if ENVELOPED_PRESENTATION_TYPE in declared_types(document):
             envelope = document
             token = self.record.run("envelope", lambda: unwrap_presentation_envelope(envelope))
             jwt = self.jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "compact JWS")
@@ -511,9 +475,9 @@ class _PresentationRun:
 
     def _verify_enclosed(self, entries: list[Any]) -> None:
         once = _VerifyOnce.wrapping(self.verifier)
-        reports = [once.verify_credential(entry) for entry in entries]
-        self.report.credentials = reports
-        self.report.runs = _run_reports(entries, reports, once)
+        self.report.credentials = [once.verify_credential(entry) for entry in entries]
+        if self.related is not None:
+            self.related(self.report, entries, once)
 
 
 def unwrap_presentation_envelope(document: dict[str, Any]) -> str:
@@ -580,82 +544,34 @@ def _token_window(jwt: jose.Jwt, now: datetime) -> str:
     return "ok"
 
 
-def _related_declaration(binding: dict[str, Any]) -> str | None:
-    related = binding.get("relatedResource")
-    first = related[0] if isinstance(related, list) and related else related
-    target = first.get("id") if isinstance(first, dict) else None
-    return target if isinstance(target, str) else None
-
-
-def _run_reports(
-    entries: list[Any], reports: list[VerificationReport], verifier: Verifier
-) -> list[VerificationReport]:
-    """Pair each binding with the declaration its ``relatedResource`` names; verify each run."""
-    declarations: list[tuple[str | None, Any]] = []
-    bindings: list[tuple[str | None, Any]] = []
-    for entry, report in zip(entries, reports, strict=True):
-        document = report.document
-        if document is None:
-            continue  # unreadable: its own report says so
-        types = _types(document)
-        if DECLARATION_TYPE in types:
-            declaration_id = document.get("id")
-            declarations.append(
-                (declaration_id if isinstance(declaration_id, str) else None, entry)
-            )
-        elif BINDING_TYPE in types:
-            bindings.append((_related_declaration(document), entry))
-    runs: list[VerificationReport] = []
-    used: set[int] = set()
-    for declaration_id, declaration in declarations:
-        matches = [
-            i
-            for i, (target, _) in enumerate(bindings)
-            if i not in used and declaration_id is not None and target == declaration_id
-        ]
-        used.update(matches)
-        if not matches:
-            runs.append(verify_run(declaration, None, verifier=verifier))
-            continue
-        for i in matches:
-            run = verify_run(declaration, bindings[i][1], verifier=verifier)
-            if len(matches) > 1:
-                # A run has one output binding; two signed outputs for one declaration contradict.
-                run.checks.append(
-                    CheckResult(
-                        name="binding.unique",
-                        passed=False,
-                        code=ErrorCode.ALREADY_BOUND.value,
-                        message=f"{len(matches)} bindings in the presentation name declaration {declaration_id}",
-                    )
-                )
-            runs.append(run)
-    for i, (_, binding) in enumerate(bindings):
-        if i not in used:
-            runs.append(verify_run(None, binding, verifier=verifier))
-    return runs
-
-
 def verify_presentation(
     presentation: dict[str, Any] | str | bytes,
     *,
     challenge: str | None,
     domain: str | None,
     verifier: Verifier,
+    report: PresentationReport | None = None,
+    related: RelatedCheck | None = None,
 ) -> PresentationReport:
     """Verify a presentation against the ``challenge`` and ``domain`` this verifier issued, and
-    every credential (and run) it encloses, offline.
+    every credential it encloses, offline.
+
+    ``report`` (an empty report of a subclass) and ``related`` let a domain layer add the checks
+    that span several enclosed credentials; ``vc_runid.runs.presentations.verify_presentation`` pairs
+    declarations with bindings this way.
 
     ``challenge``/``domain`` are required arguments on purpose: passing ``None`` is allowed but
     makes the presentation invalid (``RUNID_PROOF_CHALLENGE_MISMATCH`` /
     ``RUNID_PROOF_DOMAIN_MISMATCH``), because a presentation accepted without them can be replayed.
     """
-    return _PresentationRun(verifier, challenge, domain).verify(presentation)
+    if report is None:
+        report = PresentationReport(challenge=challenge, domain=domain)
+    return _PresentationRun(verifier, challenge, domain, report, related).verify(presentation)
 
 
 def is_presentation(document: Any) -> bool:
     """True when ``document`` (parsed JSON) says it is a presentation; for dispatching input."""
-    return isinstance(document, dict) and PRESENTATION_TYPE in _types(document)
+    return isinstance(document, dict) and PRESENTATION_TYPE in declared_types(document)
 
 
 __all__ = [
@@ -663,6 +579,5 @@ __all__ = [
     "PresentationReport",
     "is_presentation",
     "present",
-    "present_runs",
     "verify_presentation",
 ]

@@ -589,16 +589,9 @@ def types_of(secured: dict[str, Any] | str, loader: DocumentLoader | None = None
     (a JWT or an enveloped credential is decoded, not checked). Empty when it cannot be read:
     the verification that follows says why."""
     from ..errors import RunIdError
-    from . import jose
+    from .secured import SecuredCredential
 
-    document: Any = secured
     try:
-        if isinstance(secured, str):
-            document, _ = jose.credential_from_jwt(jose.parse_jwt(secured))
-        elif isinstance(secured, dict) and jose.is_envelope(secured):
-            document, _ = jose.credential_from_jwt(jose.parse_jwt(jose.unwrap_envelope(secured)))
-        if not isinstance(document, dict):
-            return frozenset()
-        return expanded_types(expand_document(document, loader or default_loader()))
+        return SecuredCredential.parse(secured).expanded_types(loader)
     except RunIdError:
         return frozenset()

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -21,6 +21,7 @@ from .._internal.timeutil import parse_datetime, utc_now
 from ..errors import (
     ContextError,
     DataModelError,
+    DidError,
     ErrorCode,
     ProofError,
     RunIdError,
@@ -39,6 +40,7 @@ from .documents import (
 )
 from .policy import TrustPolicy
 from .proofs import suite_for
+from .secured import SecuredCredential, SecuredFormat
 from .signed_form import check_compacted
 from .status.bitstring import check_status
 
@@ -49,6 +51,8 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class CheckResult(BaseModel):
+    """One named check of a verification report: passed or not, with its code and why."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
@@ -57,7 +61,35 @@ class CheckResult(BaseModel):
     message: str = ""
 
 
-class VerificationReport(BaseModel):
+class Report(BaseModel):
+    """The family every verification in vc-runid returns: named checks, each passed or failed
+    with a code and a reason, and a ``valid`` verdict that is never true for an empty report.
+
+    A credential, a run, a presentation, a bundle and a log audit each extend it with what they
+    verified; code that only needs the verdict and the reasons can take any ``Report``.
+    """
+
+    if TYPE_CHECKING:  # each report declares it where its JSON wants it
+        checks: list[CheckResult]
+
+        @property
+        def valid(self) -> bool: ...
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def error_codes(self) -> list[str]:
+        return [c.code for c in self.failures if c.code]
+
+    def passed(self, name: str) -> bool:
+        return any(c.name == name and c.passed for c in self.checks)
+
+
+class VerificationReport(Report):
+    """The report of one credential or one run (``kind``)."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: str = "credential"
@@ -80,17 +112,6 @@ class VerificationReport(BaseModel):
     @property
     def valid(self) -> bool:
         return bool(self.checks) and self.proofs_checked > 0 and all(c.passed for c in self.checks)
-
-    @property
-    def failures(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.passed]
-
-    @property
-    def error_codes(self) -> list[str]:
-        return [c.code for c in self.failures if c.code]
-
-    def passed(self, name: str) -> bool:
-        return any(c.name == name and c.passed for c in self.checks)
 
 
 @dataclass(frozen=True)
@@ -206,7 +227,7 @@ def authorize_method(
         raise ProofError("proof has no verificationMethod", code=ErrorCode.PROOF_MALFORMED)
     method = resolver.verification_method(vm_url, relationship)
     if controller is not None and (did_of(vm_url) != controller or method.controller != controller):
-        raise ProofError(
+        raise DidError(
             f"verification method {vm_url} is controlled by {method.controller}, not by {controller}",
             code=ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED,
         )
@@ -460,8 +481,10 @@ class _CredentialRun:
 
     def _verify_jwt(self, token: str) -> None:
         jwt = self.record.run("jws", lambda: jose.parse_jwt(token), "well-formed compact JWS, allowed alg")
-        credential, profile = self.record.run("jwt-claims", lambda: jose.credential_from_jwt(jwt), "credential claims consistent")
-        self.report.format = profile
+        # The token itself, also for an enveloped credential: its format is the token's.
+        secured = self.record.run("jwt-claims", lambda: SecuredCredential.from_jwt(token, jwt), "credential claims consistent")
+        credential, profile = secured.unverified_document, secured.format
+        self.report.format = profile.value
         version = self._common(credential)
         self._json_ld(credential)
         issuer = self.report.issuer
@@ -496,7 +519,7 @@ class _CredentialRun:
             )
         self.report.proofs_checked += 1
         self.record.soft("validity-period", lambda: _validity(credential, version, self.verifier.now))
-        if profile == "vc-jose":
+        if profile is SecuredFormat.VC_JOSE:
             self.record.soft("jwt-validity", lambda: _token_validity(jwt, self.verifier.now), "nbf/exp consistent with the verification time")
         self._status(credential)
 
@@ -536,6 +559,7 @@ def verify_credential(
 __all__ = [
     "AUTHENTICATION",
     "CheckResult",
+    "Report",
     "VerificationReport",
     "Verifier",
     "verify_credential",

@@ -42,6 +42,8 @@ class LogKey:
 
 @dataclass(frozen=True)
 class Answer:
+    """An HTTP answer of the witness: status, body and content type."""
+
     status: int
     body: str
     content_type: str = TEXT

@@ -94,6 +94,7 @@ def add_log(home: Path, log_vkey: str, origin: str | None = None) -> LogKey:
 
 
 def load_witness(home: Path) -> Witness:
+    """The witness whose key and logs are in ``home`` (``vc-runid witness init``)."""
     data = _config(home)
     try:
         key = load_pem_private_key((home / KEY).read_bytes(), password=None)

@@ -37,6 +37,8 @@ __all__ = [
 
 
 def suite_for(proof: dict[str, Any]) -> RdfcSuite:
+    """The suite that checks ``proof``, or ``RUNID_PROOF_TYPE_UNSUPPORTED`` /
+    ``RUNID_CRYPTOSUITE_UNSUPPORTED``."""
     for suite in SUITES:
         if suite.matches(proof):
             return suite

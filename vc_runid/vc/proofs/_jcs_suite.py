@@ -42,6 +42,8 @@ def _jcs(value: dict[str, Any], what: str) -> bytes:
 
 @dataclass(frozen=True)
 class JcsSuite(RdfcSuite):
+    """A Data Integrity cryptosuite that hashes JCS (RFC 8785) instead of RDFC-1.0."""
+
     # vc-di-eddsa §3.3.2 / vc-di-ecdsa §3.4.2: the proof options are the proof without proofValue;
     # only a @context the proof carries takes part (the Digital Bazaar suite does the same).
     options_take_document_context: bool = False

@@ -17,7 +17,7 @@ from ..._internal.canonical import Expansion, canonicalize, canonicalize_expande
 from ..._internal.contexts import DocumentLoader
 from ..._internal.multiformats import multibase_decode, multibase_encode
 from ..._internal.timeutil import format_datetime
-from ...errors import ContextError, ErrorCode, ProofError, RunIdError
+from ...errors import ContextError, ErrorCode, KeyMaterialError, ProofError, RunIdError
 from ..keys import KeyPair, KeyType, PublicKey
 
 # The ``vc-runid init --key-type`` value that makes a key of each type, for the error that says how.
@@ -56,6 +56,8 @@ def input_document(document: dict[str, Any], previous_proofs: list[dict[str, Any
 
 @dataclass(frozen=True)
 class RdfcSuite:
+    """A Data Integrity cryptosuite over RDFC-1.0: how it creates and checks proofs."""
+
     proof_type: str
     cryptosuite: str | None
     key_type: KeyType
@@ -158,7 +160,7 @@ class RdfcSuite:
         §4.3); they are signed with the document.
         """
         if key.key_type is not self.key_type:
-            raise ProofError(
+            raise KeyMaterialError(
                 f"{self.name} signs with a {self.key_type} key, not {key.key_type}: use a {self.key_type} key "
                 f"(`vc-runid init --home NEW_HOME --key-type {_KEY_TYPE_OPTION.get(self.key_type.value, self.key_type.value)}` makes a home with one)",
                 code=ErrorCode.KEY_INVALID,

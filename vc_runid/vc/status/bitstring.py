@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import gzip
 import re
-import sqlite3
-import uuid
 import zlib
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,11 +32,11 @@ from pydantic import BaseModel, ConfigDict
 from ..._internal.contexts import VC_V2
 from ..._internal.multiformats import b64url_decode, b64url_encode
 from ..._internal.timeutil import format_datetime, parse_datetime
-from ...errors import ErrorCode, RunError, RunIdError, UsageError
-from .. import jose
+from ...errors import ErrorCode, RunIdError, StatusError, UsageError
 from ..credentials import Issuer, ProofFormat, issue_credential
-from ..documents import SecuredCredential, issuer_id, read_document_file
+from ..documents import SecuredWire, declared_types, issuer_id, read_document_file
 from ..keys import KeyType
+from ..secured import SecuredCredential
 
 if TYPE_CHECKING:
     from ..verification import Verifier
@@ -65,7 +62,7 @@ _B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 def _invalid(message: str) -> RunIdError:
-    return RunIdError(message, code=ErrorCode.STATUS_LIST_INVALID)
+    return StatusError(message, code=ErrorCode.STATUS_LIST_INVALID)
 
 
 # --- the bitstring (§3.1 Bitstring Encoding) ----------------------------------------------------
@@ -125,7 +122,7 @@ def _set_bit(bitstring: bytearray, index: int) -> None:
 # --- documents (§2.1 BitstringStatusListEntry, §2.2 BitstringStatusListCredential) --------------
 
 
-def _check_list_url(list_url: str) -> None:
+def check_list_url(list_url: str) -> None:
     parts = urlsplit(list_url)
     if not parts.scheme or not (parts.netloc or parts.path) or parts.fragment or " " in list_url:
         # The entry's id is "<list_url>#<index>", so the list URL itself cannot carry a fragment.
@@ -139,7 +136,7 @@ def _check_purpose(purpose: str) -> None:
 
 def status_entry(list_url: str, index: int, purpose: str = REVOCATION) -> dict[str, Any]:
     """The ``credentialStatus`` entry for bit ``index`` of the list published at ``list_url``."""
-    _check_list_url(list_url)
+    check_list_url(list_url)
     _check_purpose(purpose)
     if not 0 <= index < MAX_BYTES * 8:
         raise UsageError(f"status list index {index} is out of range")
@@ -163,7 +160,7 @@ def build_status_list_credential(
     purpose: str = REVOCATION,
 ) -> dict[str, Any]:
     """The unsigned ``BitstringStatusListCredential`` (VC 2.0) publishing ``bitstring``."""
-    _check_list_url(list_url)
+    check_list_url(list_url)
     _check_purpose(purpose)
     if valid_until <= valid_from:
         raise UsageError("a status list credential's validUntil must be after its validFrom")
@@ -188,163 +185,32 @@ def _proof_format(issuer: Issuer) -> ProofFormat:
     return ProofFormat.DI if issuer.key.public.key_type is KeyType.ED25519 else ProofFormat.ECDSA
 
 
-# --- the issuer's registry (SQLite adapter) -----------------------------------------------------
-
-_SCHEMA = (
-    # AUTOINCREMENT: SQLite never hands out the same seq twice, even after a row is deleted, so an
-    # index once given to a credential is never given to another. The list index is seq - 1.
-    """
-    CREATE TABLE IF NOT EXISTS status_entries (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        credential_id TEXT NOT NULL UNIQUE,
-        revoked_at TEXT,
-        reason TEXT
+def issue_status_list(
+    issuer: Issuer,
+    list_url: str,
+    revoked: Iterable[int],
+    size: int,
+    now: datetime,
+    valid_for: timedelta = timedelta(days=1),
+) -> dict[str, Any]:
+    """The signed status list credential at ``list_url`` in which the indexes ``revoked`` are set,
+    out of ``size`` allocated ones, valid from ``now`` for ``valid_for``."""
+    check_list_url(list_url)
+    # Whole 16 KB blocks: the list grows by the minimum size once it is full.
+    blocks = max(1, -(-size // MIN_BITS))
+    bitstring = bytearray(blocks * MIN_BYTES)
+    for index in revoked:
+        _set_bit(bitstring, index)
+    unsigned = build_status_list_credential(
+        issuer_did=issuer.did,
+        list_url=list_url,
+        bitstring=bitstring,
+        valid_from=now,
+        valid_until=now + valid_for,
     )
-    """,
-    "CREATE TABLE IF NOT EXISTS status_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-)
-
-
-class StatusRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    credential_id: str
-    index: int
-    revoked_at: str | None = None
-    reason: str | None = None
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-
-class StatusRegistry:
-    """The issuer's status list: which credential owns which index, and which are revoked.
-
-    Stored in ``<home>/status.sqlite3``. One registry publishes one revocation list; the URL it is
-    published at is fixed by the first ``assign`` or ``status_list_credential`` (a list published
-    at another URL would not be the one the credentials point to).
-    """
-
-    def __init__(self, home: Path) -> None:
-        self.path = home / "status.sqlite3"
-        try:
-            home.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                self.path.touch(mode=0o600)  # revocation reasons: the issuer's own records
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                for statement in _SCHEMA:
-                    db.execute(statement)
-        except (OSError, sqlite3.Error) as exc:
-            raise UsageError(f"cannot open the status registry {self.path}: {exc}") from exc
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
-
-    def allocate(self, credential_id: str) -> int:
-        """The status list index of ``credential_id``: the next unused one, or the one it already
-        has (so a retried issuance does not burn indexes). An index is never given out twice."""
-        if not credential_id:
-            raise UsageError("a credential id is required to allocate a status list index")
-        query = "SELECT seq FROM status_entries WHERE credential_id = ?"
-        with self._connect() as db:
-            row = db.execute(query, (credential_id,)).fetchone()
-            if row is None:
-                # Not INSERT OR IGNORE: an ignored insert still consumes an AUTOINCREMENT value.
-                try:
-                    db.execute("INSERT INTO status_entries (credential_id) VALUES (?)", (credential_id,))
-                except sqlite3.IntegrityError:
-                    pass  # a concurrent allocate for the same credential won; use its index
-                row = db.execute(query, (credential_id,)).fetchone()
-        index = int(row[0]) - 1
-        if index >= MAX_BYTES * 8:
-            raise UsageError(f"the status list is full ({MAX_BYTES * 8} entries)")
-        return index
-
-    def assign(self, list_url: str, purpose: str = REVOCATION) -> tuple[str, dict[str, Any]]:
-        """A fresh credential id and its ``credentialStatus`` entry, for the issuer to put in the
-        credential before signing it."""
-        self._bind_url(list_url)
-        credential_id = f"urn:uuid:{uuid.uuid4()}"
-        return credential_id, status_entry(list_url, self.allocate(credential_id), purpose)
-
-    def record(self, credential_id: str) -> StatusRecord:
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT credential_id, seq, revoked_at, reason FROM status_entries WHERE credential_id = ?",
-                (credential_id,),
-            ).fetchone()
-        if row is None:
-            raise RunError(
-                f"credential {credential_id} has no status list entry in {self.path}",
-                code=ErrorCode.RUN_NOT_FOUND,
-            )
-        return StatusRecord(credential_id=row[0], index=row[1] - 1, revoked_at=row[2], reason=row[3])
-
-    def revoke(self, credential_id: str, reason: str, at: datetime) -> StatusRecord:
-        """Revoke ``credential_id`` from ``at`` on. Revocation is final: revoking again changes
-        nothing and returns the first revocation's record."""
-        if not reason.strip():
-            raise UsageError("a revocation needs a reason")
-        moment = format_datetime(at)  # refuses a naive datetime
-        with self._connect() as db:
-            db.execute(
-                "UPDATE status_entries SET revoked_at = ?, reason = ? "
-                "WHERE credential_id = ? AND revoked_at IS NULL",
-                (moment, reason, credential_id),
-            )
-        return self.record(credential_id)
-
-    def is_revoked(self, credential_id: str) -> bool:
-        return self.record(credential_id).revoked
-
-    def status_list_credential(
-        self,
-        issuer: Issuer,
-        list_url: str,
-        now: datetime,
-        valid_for: timedelta = timedelta(days=1),
-    ) -> dict[str, Any]:
-        """The signed status list as of ``now``: a revocation made after ``now`` is not in it."""
-        self._bind_url(list_url)
-        with self._connect() as db:
-            (last,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM status_entries").fetchone()
-            revoked = db.execute(
-                "SELECT seq, revoked_at FROM status_entries WHERE revoked_at IS NOT NULL"
-            ).fetchall()
-        # Whole 16 KB blocks: the list grows by the minimum size once it is full.
-        blocks = max(1, -(-int(last) // MIN_BITS))
-        bitstring = bytearray(blocks * MIN_BYTES)
-        for seq, revoked_at in revoked:
-            if parse_datetime(revoked_at, "revoked_at") <= now:
-                _set_bit(bitstring, seq - 1)
-        unsigned = build_status_list_credential(
-            issuer_did=issuer.did,
-            list_url=list_url,
-            bitstring=bitstring,
-            valid_from=now,
-            valid_until=now + valid_for,
-        )
-        signed = issue_credential(unsigned, issuer, proof_format=_proof_format(issuer), created=now)
-        assert isinstance(signed, dict)  # Data Integrity formats return the document
-        return signed
-
-    def _bind_url(self, list_url: str) -> None:
-        _check_list_url(list_url)
-        with self._connect() as db:
-            db.execute("INSERT OR IGNORE INTO status_meta (key, value) VALUES ('list_url', ?)", (list_url,))
-            (bound,) = db.execute("SELECT value FROM status_meta WHERE key = 'list_url'").fetchone()
-        if bound != list_url:
-            raise UsageError(
-                f"this registry's credentials point to the status list at {bound}, not {list_url}"
-            )
+    signed = issue_credential(unsigned, issuer, proof_format=_proof_format(issuer), created=now)
+    assert isinstance(signed, dict)  # Data Integrity formats return the document
+    return signed
 
 
 # --- checking a credential's status (§3.2 Validate Algorithm) -----------------------------------
@@ -384,11 +250,6 @@ class _StatusList(BaseModel):
     as_of: str
 
 
-def _types(document: Mapping[str, Any]) -> list[Any]:
-    value = document.get("type")
-    return value if isinstance(value, list) else [value]
-
-
 def _entries(credential: Mapping[str, Any]) -> list[_Entry]:
     status = credential.get("credentialStatus")
     if status is None:
@@ -402,7 +263,7 @@ def _entries(credential: Mapping[str, Any]) -> list[_Entry]:
 def _entry(item: Any) -> _Entry:
     if not isinstance(item, dict):
         raise _invalid("a credentialStatus entry must be an object")
-    if ENTRY_TYPE not in _types(item):
+    if ENTRY_TYPE not in declared_types(item):
         # An unknown status mechanism leaves the status unknown: fail closed, do not skip it.
         raise _invalid(f"credentialStatus type {item.get('type')!r} is not supported (only {ENTRY_TYPE})")
     purpose = item.get("statusPurpose")
@@ -420,10 +281,10 @@ def _entry(item: Any) -> _Entry:
 
 
 def _load_list(
-    url: str, secured: SecuredCredential | None, issuer: str, verifier: Verifier
+    url: str, secured: SecuredWire | None, issuer: str, verifier: Verifier
 ) -> _StatusList:
     if secured is None:
-        raise RunIdError(
+        raise StatusError(
             f"no status list credential for {url} was supplied (status lists are never fetched)",
             code=ErrorCode.STATUS_LIST_MISSING,
             detail={"url": url},
@@ -440,17 +301,17 @@ def _load_list(
         raise _invalid(f"the status list credential supplied for {url} has id {document.get('id')!r}")
     # Otherwise anyone could publish a list that "revokes" (or clears) someone else's credential.
     if issuer_id(document) != issuer:
-        raise RunIdError(
+        raise StatusError(
             f"the status list {url} is issued by {issuer_id(document)}, not by the credential's issuer {issuer}",
             code=ErrorCode.STATUS_LIST_ISSUER_MISMATCH,
         )
-    if LIST_CREDENTIAL_TYPE not in _types(document):
+    if LIST_CREDENTIAL_TYPE not in declared_types(document):
         raise _invalid(f"the credential at {url} is not a {LIST_CREDENTIAL_TYPE}")
     if "credentialStatus" in document:
         # A status list whose own status depends on another list has no end; refuse it.
         raise _invalid(f"the status list credential {url} must not itself carry credentialStatus")
     subject = document.get("credentialSubject")
-    if not isinstance(subject, dict) or LIST_TYPE not in _types(subject):
+    if not isinstance(subject, dict) or LIST_TYPE not in declared_types(subject):
         raise _invalid(f"the credentialSubject of {url} must be one {LIST_TYPE}")
     purposes = subject.get("statusPurpose")
     purposes = purposes if isinstance(purposes, list) else [purposes]
@@ -467,7 +328,7 @@ def _load_list(
 
 def read_status(
     credential: Mapping[str, Any],
-    status_lists: Mapping[str, SecuredCredential],
+    status_lists: Mapping[str, SecuredWire],
     *,
     verifier: Verifier,
 ) -> list[StatusResult]:
@@ -504,7 +365,7 @@ def read_status(
 
 def check_status(
     credential: Mapping[str, Any],
-    status_lists: Mapping[str, SecuredCredential],
+    status_lists: Mapping[str, SecuredWire],
     *,
     verifier: Verifier,
 ) -> StatusResult:
@@ -515,7 +376,7 @@ def check_status(
     results = read_status(credential, status_lists, verifier=verifier)
     for result in results:
         if result.revoked or result.suspended:
-            raise RunIdError(
+            raise StatusError(
                 result.describe(),
                 code=ErrorCode.CREDENTIAL_REVOKED if result.revoked else ErrorCode.CREDENTIAL_SUSPENDED,
                 detail={"listUrl": result.list_url, "index": result.index, "asOf": result.as_of},
@@ -523,18 +384,15 @@ def check_status(
     return min(results, key=lambda r: parse_datetime(r.as_of, "validFrom"))
 
 
-def load_status_lists(paths: list[Path]) -> dict[str, SecuredCredential]:
+def load_status_lists(paths: list[Path]) -> dict[str, SecuredWire]:
     """Status list credentials from files (JSON or a compact JWS), keyed by their ``id``."""
-    lists: dict[str, SecuredCredential] = {}
+    lists: dict[str, SecuredWire] = {}
 
     for path in paths:
         document = read_document_file(path)
-        if isinstance(document, str):
-            credential, _ = jose.credential_from_jwt(jose.parse_jwt(document))
-        else:
-            credential = document
-        url = credential.get("id")
-        if not isinstance(url, str):
+        # Filed under the id the credential carries (an enveloped list's, not its data: URL).
+        url = SecuredCredential.parse(document).id
+        if url is None:
             raise _invalid(f"the status list credential in {path} has no id")
         lists[url] = document
     return lists
@@ -546,14 +404,14 @@ __all__ = [
     "MIN_BITS",
     "REVOCATION",
     "SUSPENSION",
-    "StatusRecord",
-    "StatusRegistry",
     "StatusResult",
     "bit_at",
     "build_status_list_credential",
+    "check_list_url",
     "check_status",
     "decode_bitstring",
     "encode_bitstring",
+    "issue_status_list",
     "load_status_lists",
     "read_status",
     "status_entry",

@@ -31,10 +31,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ...errors import ErrorCode, RunIdError, UsageError
-from ...runs.declaration import SecuredCredential
+from ...errors import ErrorCode, RunIdError, StatusError, UsageError
 from .. import jose
-from ..documents import read_document
+from ..documents import SecuredWire, read_document
+from ..secured import SecuredCredential
 
 if TYPE_CHECKING:
     from ..verification import Verifier
@@ -52,38 +52,29 @@ MAX_LISTS = 100
 _MAX_REDIRECTS = 3
 _GRACE = 0.5  # seconds past the deadline for a fetch to report its own error first
 _ACCEPT = "application/vc, application/vc+ld+json;q=0.9, application/vc+jwt;q=0.8, application/json;q=0.5"
-_ENVELOPED = "EnvelopedVerifiableCredential"
 
 
 def _missing(url: str, why: str) -> RunIdError:
-    return RunIdError(f"status list {url} could not be fetched: {why}", code=ErrorCode.STATUS_LIST_MISSING,
+    return StatusError(f"status list {url} could not be fetched: {why}", code=ErrorCode.STATUS_LIST_MISSING,
                       detail={"url": url})
 
 
 def _documents(item: Any) -> Iterable[dict[str, Any]]:
     """The credential documents in ``item``: a credential (JSON, compact JWS or enveloped) or a
     presentation of them. What cannot be read is skipped: verification reports it."""
-    try:
-        if isinstance(item, str):
-            yield jose.credential_from_jwt(jose.parse_jwt(item))[0]
-            return
-        if not isinstance(item, dict):
-            return
-        types = item.get("type")
-        if _ENVELOPED in (types if isinstance(types, list) else [types]):
-            yield from _documents(jose.unwrap_envelope(item))
-            return
+    if isinstance(item, dict) and not jose.is_envelope(item):
         enclosed = item.get("verifiableCredential")
         if enclosed is not None:  # a presentation
             for credential in enclosed if isinstance(enclosed, list) else [enclosed]:
                 yield from _documents(credential)
             return
-        yield item
+    try:
+        yield SecuredCredential.parse(item).unverified_document
     except RunIdError:
         return
 
 
-def status_list_urls(credentials: Iterable[SecuredCredential]) -> list[str]:
+def status_list_urls(credentials: Iterable[SecuredWire]) -> list[str]:
     """Every ``statusListCredential`` URL the credentials (or presentations) point to, in order
     of first appearance, without repeats. Pure: nothing is fetched, and nothing is verified."""
     urls: dict[str, None] = {}
@@ -100,7 +91,7 @@ def _add_urls(document: dict[str, Any], urls: dict[str, None]) -> None:
             urls[entry["statusListCredential"]] = None
 
 
-def _secured(item: Any) -> Iterable[SecuredCredential]:
+def _secured(item: Any) -> Iterable[SecuredWire]:
     """The secured credentials in ``item``: itself, or those a presentation encloses."""
     if isinstance(item, dict) and "verifiableCredential" in item:
         enclosed = item["verifiableCredential"]
@@ -112,7 +103,7 @@ def _secured(item: Any) -> Iterable[SecuredCredential]:
         yield item
 
 
-def verified_status_list_urls(credentials: Iterable[SecuredCredential], verifier: Verifier) -> list[str]:
+def verified_status_list_urls(credentials: Iterable[SecuredWire], verifier: Verifier) -> list[str]:
     """Like :func:`status_list_urls`, from the credentials whose signatures verify only (and
     whose issuer the verifier's trust policy accepts, when it has one), read from the document
     as verified. A credential that does not verify contributes nothing: its URLs are never
@@ -131,7 +122,7 @@ def verified_status_list_urls(credentials: Iterable[SecuredCredential], verifier
 
 
 def fetch_status_lists(
-    credentials: Iterable[SecuredCredential],
+    credentials: Iterable[SecuredWire],
     *,
     allow_network: bool,
     verifier: Verifier | None = None,
@@ -139,7 +130,7 @@ def fetch_status_lists(
     deadline: float = DEFAULT_DEADLINE,
     max_bytes: int = MAX_STATUS_LIST_BYTES,
     transport: httpx.BaseTransport | None = None,
-) -> dict[str, SecuredCredential]:
+) -> dict[str, SecuredWire]:
     """Fetch the status list credential of every ``credentialStatus`` entry in ``credentials``
     (credentials as JSON, compact JWS or enveloped, or presentations holding them), keyed by the
     URL it was fetched from — ready for ``Verifier(status_lists=...)``.
@@ -166,7 +157,7 @@ def fetch_status_lists(
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise _missing(url, "only http(s) URLs are fetched")
-    lists: dict[str, SecuredCredential] = {}
+    lists: dict[str, SecuredWire] = {}
     if not urls:
         return lists
     ends = time.monotonic() + deadline
@@ -231,11 +222,11 @@ def _get(client: httpx.Client, url: str, max_bytes: int, ends: float, timeout: f
         raise _missing(url, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _parse(url: str, body: bytes) -> SecuredCredential:
+def _parse(url: str, body: bytes) -> SecuredWire:
     try:
         return read_document(body)
     except RunIdError as exc:
-        raise RunIdError(
+        raise StatusError(
             f"the response from {url} is not a status list credential: {exc.message}",
             code=ErrorCode.STATUS_LIST_INVALID,
             detail={"url": url},

@@ -1,5 +1,6 @@
-"""What the upstream answered, read from the bytes the client received: the model id it reports,
-usage, finish reason, and for a stream the content assembled from its events.
+"""What an OpenAI-compatible server answered a run, read from the bytes the client received: the
+model id it reports, usage, finish reason, and for a stream the content assembled from its
+events (the gateway and the SDK integrations bind these).
 
 Nothing here can fail: an answer the gateway cannot read is still bound (by its bytes), only
 with less observed about it.
@@ -11,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..runs.binding import Observed, Usage
+from .binding import Observed, Usage
 
 SSE = "text/event-stream"
 
