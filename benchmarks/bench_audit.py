@@ -98,7 +98,7 @@ BREAKDOWN = [
     ("    signature check (eddsa-rdfc)", "_rdfc_suite.py", "verify_proof"),
     ("      canonicalize (expand + RDFC)", "canonical.py", "canonicalize"),
     ("        to_nquads", "canonical.py", "to_nquads"),
-    ("        RDFC-1.0 (canonicalize_nquads)", "_rdfc.py", "canonicalize_nquads"),
+    ("        RDFC-1.0 (canonicalize_nquads)", "rdfc.py", "canonicalize_nquads"),
     ("      Ed25519 verify", "keys.py", "verify"),
     ("    DID resolution + key authorization", "verification.py", "authorize_method"),
     ("  all JSON-LD expansion (expand_safe)", "canonical.py", "expand_safe"),

@@ -181,7 +181,7 @@ def measure(fmt: ProofFormat, fields: int, seconds: float, repeat: int = 1) -> d
 PROFILE_PARTS = {
     "JSON-LD expansion (pyld + safe-mode checks)": ("canonical.py", "expand_document"),
     "expanded form -> N-Quads": ("canonical.py", "to_nquads"),
-    "RDFC-1.0 canonicalization (_rdfc)": ("_rdfc.py", "canonicalize_nquads"),
+    "RDFC-1.0 canonicalization (_rdfc)": ("rdfc.py", "canonicalize_nquads"),
     "DID resolution": ("dids.py", "verification_method"),
     "Ed25519 sign/verify": ("keys.py", None),
 }

@@ -36,6 +36,7 @@ from pyld.nquads import escape as nquads_escape
 
 from ..errors import ContextError, ErrorCode, RunIdError
 from .contexts import DocumentLoader, ProcessingCache, default_loader
+from .rdfc import _ABSOLUTE_IRI as _READER_IRI
 from .rdfc import canonicalize_nquads
 
 # Safe mode hooks into pyld's private expansion methods (below). A pyld whose internals moved
@@ -89,7 +90,7 @@ def check_context_budget(document: Any) -> None:
     while stack:
         value, in_context = stack.pop()
         if isinstance(value, list):
-            stack.extend((item, in_context) for item in value)
+            stack.extend((item, in_context) for item in value if isinstance(item, (dict, list)))
             continue
         if not isinstance(value, dict):
             continue
@@ -116,7 +117,8 @@ def check_context_budget(document: Any) -> None:
                 terms += 1
                 if terms > MAX_EMBEDDED_TERMS:
                     raise _context_limit(f"more than {MAX_EMBEDDED_TERMS} term definitions embedded in @context")
-            stack.append((item, in_context))
+            if isinstance(item, (dict, list)):  # scalars hold no @context
+                stack.append((item, in_context))
 
 
 # pyld's test for an absolute IRI (``jsonld._is_absolute_iri``), which decides what to_rdf skips.
@@ -470,7 +472,15 @@ def _check_expanded(expanded: list[Any]) -> None:
     while stack:
         value = stack.pop()
         if type(value) is list:
-            stack.extend(reversed(value))
+            # Plain value objects (``{"@value": x}``, most of a credential) have nothing to
+            # check: skip a leading run of them here; the rest keeps its depth-first order.
+            start = 0
+            for item in value:
+                if type(item) is dict and len(item) == 1 and "@value" in item:
+                    start += 1
+                else:
+                    break
+            stack.extend(reversed(value[start:]) if start else reversed(value))
             continue
         if not isinstance(value, dict):
             continue
@@ -643,6 +653,17 @@ _ABSOLUTE: dict[str, bool] = {}
 
 # What pyld's N-Quads writer escapes in a literal (``nquads.escape``).
 _NQUADS_ESCAPED: Final = re.compile(r'[\\\t\n\r"]')
+# Characters a literal cannot hold raw in canonical N-Quads and that pyld's writer leaves raw
+# (RDFC-1.0 §A writes them as \b, \f or \u00XX): a line holding one is not canonical as written.
+_NOT_CANONICAL_RAW: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Either of the two above: one search decides that a plain literal needs nothing.
+_LITERAL_SPECIAL: Final = re.compile(r'[\x00-\x1f\x7f\\"]')
+# What the reference N-Quads reader (rdfc.py) accepts as an IRI and as a language tag: an IRI or
+# tag outside these makes it refuse the text, so such a dataset takes the reference path.
+_NQUADS_IRI: Final = _READER_IRI
+_NQUADS_LANGUAGE: Final = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
+# IRI -> whether the reference reader accepts it as written (bounded, like _ABSOLUTE).
+_WRITABLE: dict[str, bool] = {}
 
 
 def _identifier(value: Any, keyword: str = "@id") -> str:
@@ -672,11 +693,25 @@ class _NQuadsWriter:
     converted by pyld's own ``_object_to_rdf``.
     """
 
-    def __init__(self) -> None:
-        self.issuer = IdentifierIssuer("_:b")
+    def __init__(self, prefix: str = "_:b") -> None:
+        self.issuer = IdentifierIssuer(prefix)
         self.lines: set[str] = set()
         self.indexed: set[tuple[str, str]] = set()
         self._pyld = jsonld.JsonLdProcessor()
+        # Stays True while every line written is, as written, what RDFC-1.0 §A would write for
+        # its quad and what the reference reader accepts (see canonicalize_expanded).
+        self.canonical = True
+
+    def writable(self, iri: str) -> str:
+        """``iri`` between angle brackets; notes when the reference reader would refuse it."""
+        known = _WRITABLE.get(iri)
+        if known is None:
+            if len(_WRITABLE) >= 100_000:
+                _WRITABLE.clear()
+            known = _WRITABLE[iri] = _NQUADS_IRI.fullmatch(iri) is not None
+        if not known:
+            self.canonical = False
+        return f"<{iri}>"
 
     @staticmethod
     def is_absolute(value: str) -> bool:
@@ -729,72 +764,73 @@ class _NQuadsWriter:
                 items.append(reference)
             elif isinstance(subject, str):
                 self.triple(graph, subject, prop, reference)
+        # What each property's quads start with depends on the node, not the property: once.
+        subject_text: str | None = None
+        node_tail = ""
+        if (graph == "@default" or self.is_absolute(graph)) and self.is_absolute(node_id):
+            subject_text = node_id if node_id.startswith("_:") else self.writable(node_id)
+            node_tail = self.tail(graph)
         for key, objects in element.items():
-            if key == "@id":
+            if key[:1] == "@" and jsonld._is_keyword(key):
+                if key == "@id":
+                    continue
+                elif key == "@reverse":
+                    back = {"@id": node_id}
+                    for reverse_property, reverse_items in objects.items():
+                        for item in reverse_items:
+                            self.visit(item, graph, back, reverse_property)
+                elif key == "@graph":
+                    # jsonld.to_rdf expands its (already expanded) input again, and that drops a
+                    # list standing directly in a graph (a "free-floating" value, JSON-LD 1.1 API
+                    # §13.1 step 19), with any node inside it. A @graph container can put one there.
+                    self.visit([item for item in objects if "@list" not in item], node_id)
+                elif key == "@included":
+                    self.visit(objects, graph)
+                elif key == "@type":
+                    for type_iri in objects:
+                        if _identifier(type_iri, "@type").startswith("_:"):
+                            type_iri = self.issuer.get_id(type_iri)
+                        self.triple(graph, node_id, "@type", {"@id": type_iri})
+                elif key == "@index":
+                    # pyld's node map fails when a node it has already indexed in this graph comes
+                    # with an @index again: "conflicting indexes" if it differs, and a TypeError in
+                    # its comparison if it does not.
+                    if (graph, node_id) in self.indexed:
+                        raise ContextError(
+                            f"invalid JSON-LD (conflicting indexes): node {node_id} is indexed twice",
+                            code=ErrorCode.JSONLD_INVALID,
+                        )
+                    self.indexed.add((graph, node_id))
                 continue
-            if key == "@reverse":
-                back = {"@id": node_id}
-                for reverse_property, reverse_items in objects.items():
-                    for item in reverse_items:
-                        self.visit(item, graph, back, reverse_property)
-            elif key == "@graph":
-                # jsonld.to_rdf expands its (already expanded) input again, and that drops a
-                # list standing directly in a graph (a "free-floating" value, JSON-LD 1.1 API
-                # §13.1 step 19), with any node inside it. A @graph container can put one there.
-                self.visit([item for item in objects if "@list" not in item], node_id)
-            elif key == "@included":
-                self.visit(objects, graph)
-            elif key == "@type":
-                for type_iri in objects:
-                    if _identifier(type_iri, "@type").startswith("_:"):
-                        type_iri = self.issuer.get_id(type_iri)
-                    self.triple(graph, node_id, "@type", {"@id": type_iri})
-            elif key == "@index":
-                # pyld's node map fails when a node it has already indexed in this graph comes
-                # with an @index again: "conflicting indexes" if it differs, and a TypeError in
-                # its comparison if it does not.
-                if (graph, node_id) in self.indexed:
-                    raise ContextError(
-                        f"invalid JSON-LD (conflicting indexes): node {node_id} is indexed twice",
-                        code=ErrorCode.JSONLD_INVALID,
-                    )
-                self.indexed.add((graph, node_id))
-            elif key[:1] == "@" and jsonld._is_keyword(key):
-                continue
-            else:
-                if key.startswith("_:"):
-                    key = self.issuer.get_id(key)
-                # Value objects, most of a credential, are written here directly: what
-                # triple() would check for each depends only on the node and the key.
-                start, tail = None, ""
-                if (
-                    (graph == "@default" or self.is_absolute(graph))
-                    and self.is_absolute(node_id)
-                    and self.is_absolute(key)
-                    and not key.startswith("_:")
-                ):
-                    subject = node_id if node_id.startswith("_:") else f"<{node_id}>"
-                    start, tail = f"{subject} <{key}> ", self.tail(graph)
-                for item in objects:
-                    if "@value" not in item:
-                        self.visit(item, graph, node_id, key)
-                    elif start is not None:
-                        value = item["@value"]
-                        if len(item) == 1 and type(value) is str:  # a plain string
-                            if _NQUADS_ESCAPED.search(value) is not None:
-                                value = nquads_escape(value)
-                            self.lines.add(f'{start}"{value}"{tail}')
-                        else:
-                            self.lines.add(start + self.literal(item) + tail)
+            # a property
+            if key.startswith("_:"):
+                key = self.issuer.get_id(key)
+            # Value objects, most of a credential, are written here directly: what
+            # triple() would check for each depends only on the node and the key.
+            start, tail = None, ""
+            if subject_text is not None and self.is_absolute(key) and not key.startswith("_:"):
+                start, tail = f"{subject_text} {self.writable(key)} ", node_tail
+            for item in objects:
+                if "@value" not in item:
+                    self.visit(item, graph, node_id, key)
+                elif start is not None:
+                    value = item["@value"]
+                    if len(item) == 1 and type(value) is str:  # a plain string
+                        if _LITERAL_SPECIAL.search(value) is not None:
+                            if _NOT_CANONICAL_RAW.search(value) is not None:
+                                self.canonical = False
+                            value = nquads_escape(value)
+                        self.lines.add(f'{start}"{value}"{tail}')
+                    else:
+                        self.lines.add(start + self.literal(item) + tail)
 
     # -- triples (pyld ``_graph_to_rdf`` and ``_object_to_rdf``) --------------------------------
 
-    @staticmethod
-    def tail(graph: str) -> str:
+    def tail(self, graph: str) -> str:
         """The end of a quad in ``graph``."""
         if graph == "@default":
             return " .\n"
-        return f" {graph} .\n" if graph.startswith("_:") else f" <{graph}> .\n"
+        return f" {graph} .\n" if graph.startswith("_:") else f" {self.writable(graph)} .\n"
 
     def triple(self, graph: str, subject: str, prop: str | None, item: Any) -> None:
         assert prop is not None
@@ -810,8 +846,8 @@ class _NQuadsWriter:
         obj = self.term(item, tail)
         if obj is None:
             return
-        s = subject if subject.startswith("_:") else f"<{subject}>"
-        self.lines.add(f"{s} <{prop}> {obj}{tail}")
+        s = subject if subject.startswith("_:") else self.writable(subject)
+        self.lines.add(f"{s} {self.writable(prop)} {obj}{tail}")
 
     def term(self, item: Any, tail: str) -> str | None:
         """The object of a triple in N-Quads (``serialize_nquad``), None where to_rdf skips it.
@@ -825,7 +861,7 @@ class _NQuadsWriter:
         node_id = _identifier(item["@id"])
         if node_id.startswith("_:"):
             return str(node_id)
-        return f"<{node_id}>" if self.is_absolute(node_id) else None
+        return self.writable(node_id) if self.is_absolute(node_id) else None
 
     def literal(self, item: dict[str, Any]) -> str:
         value = item["@value"]
@@ -851,13 +887,21 @@ class _NQuadsWriter:
             converted["value"], converted["datatype"], converted.get("language")
         )
 
-    @staticmethod
-    def write_literal(value: str, datatype: str, language: str | None) -> str:
-        text = '"' + (nquads_escape(value) if _NQUADS_ESCAPED.search(value) else value) + '"'
+    def write_literal(self, value: str, datatype: str, language: str | None) -> str:
+        if _LITERAL_SPECIAL.search(value) is not None:
+            if _NOT_CANONICAL_RAW.search(value) is not None:
+                self.canonical = False
+            value = nquads_escape(value)
+        text = '"' + value + '"'
         if datatype == _RDF_LANGSTRING:
-            return text + "@" + language if language else text
+            if not language:
+                self.canonical = False  # written as a plain string; the reference decides
+                return text
+            if _NQUADS_LANGUAGE.fullmatch(language) is None:
+                self.canonical = False
+            return text + "@" + language
         if datatype != _XSD_STRING:
-            return f"{text}^^<{datatype}>"
+            return f"{text}^^{self.writable(datatype)}"
         return text
 
     def collection(self, members: list[Any], tail: str) -> str:
@@ -899,8 +943,34 @@ def to_nquads(expanded: list[Any]) -> str:
 
 
 def canonicalize_expanded(expanded: list[Any]) -> str:
-    """RDFC-1.0 canonical N-Quads of a document already expanded by :func:`expand_safe`."""
-    return canonicalize_nquads(to_nquads(expanded))
+    """RDFC-1.0 canonical N-Quads of a document already expanded by :func:`expand_safe`.
+
+    Blank nodes are the only part of a dataset RDFC-1.0 has to decide: with none, the canonical
+    form is each quad in canonical N-Quads, sorted (§4.4.3 steps 5-6, the issued-identifier map
+    being empty); with exactly one, that node is labelled ``_:c14n0`` whatever its hash (a
+    first-degree hash shared with no other node, §4.4.3 step 5.4). Most credentials are one of
+    the two (a subject or proof without ``id`` is the one blank node), so when the writer issued
+    at most one label — and issues it as ``_:c14n0`` — and every line it wrote is canonical as
+    written (:class:`_NQuadsWriter`.canonical: IRIs and language tags the reference reader
+    accepts, no character RDFC-1.0 escapes differently), its sorted lines are the canonical form.
+    Anything else is canonicalized from the text as before. ``tests/test_fast_path.py`` compares
+    both ways with the reference.
+    """
+    writer = _NQuadsWriter("_:c14n")
+    try:
+        writer.visit(expanded, "@default")
+    except RunIdError:
+        raise
+    except Exception as exc:
+        raise _json_ld_failure(exc) from exc
+    nquads = "".join(sorted(writer.lines))
+    if writer.canonical and writer.issuer.counter <= 1:
+        try:
+            nquads.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the reference reader says why
+            return canonicalize_nquads(nquads)
+        return nquads
+    return canonicalize_nquads(nquads)
 
 
 def canonicalize(document: dict[str, Any], loader: DocumentLoader | None = None) -> str:

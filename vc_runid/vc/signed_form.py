@@ -28,6 +28,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Final
 
 from frozendict import frozendict
@@ -203,8 +204,9 @@ def _iri_shape(value: Any) -> Any:
     """What pyld's term selection reads of ``value``, or _NOT_MEMOIZED.
 
     ``_compact_iri`` reads a value object's keys and its @type/@language/@direction/@index, never
-    the literal itself; of an array nothing (it is no object); of None that it is None. A node
-    object is read deeper (its @id may compact to a term), so it is never memoized."""
+    the literal itself; of an array nothing (it is no object); of None that it is None; of a node
+    object without @graph/@list/@index/@preserve whether it has an @id, and which (the @id may
+    compact to a term, which makes @vocab the preferred coercion)."""
     if value is None:
         return ()
     kind = type(value)
@@ -219,7 +221,16 @@ def _iri_shape(value: Any) -> Any:
         except TypeError:
             return _NOT_MEMOIZED
         return ("@value", *shape)
+    if kind is dict and not _NODE_SHAPE_KEYWORDS.intersection(value):
+        # A node object: term selection reads whether it has an @id and, through that @id's own
+        # term, the @id itself; the keywords above (graph, list, index, preserve) it reads more of.
+        node_id = value.get("@id")
+        if node_id is None or type(node_id) is str:
+            return ("@node", "@id" in value, node_id)
     return _NOT_MEMOIZED
+
+
+_NODE_SHAPE_KEYWORDS: Final = frozenset({"@value", "@list", "@graph", "@index", "@preserve", "@set"})
 
 
 class _Compactor(_Processor):
@@ -235,10 +246,14 @@ class _Compactor(_Processor):
         super().__init__(loader.processing_cache)
         self.chosen: set[tuple[str, str]] = set()
         self._depth = 0
+        # id(probe value object) -> the active context pyld compacted it with (see _compact_node)
+        self._probes: dict[int, Any] = {}
 
     def _compact_iri(
         self, active_ctx: Any, iri: Any, value: Any = None, vocab: bool = False, base: Any = None, reverse: bool = False
     ) -> Any:
+        if self._probes and self._depth == 0 and id(value) in self._probes:
+            self._probes[id(value)] = active_ctx
         key: Any = None
         if self.memoize and type(active_ctx) is frozendict and type(iri) is str:
             shape = _iri_shape(value)
@@ -282,7 +297,97 @@ class _Compactor(_Processor):
                     _PLAIN_LITERALS.clear()
                 _PLAIN_LITERALS[key] = compacted is literal
             return compacted
+        if self.memoize and type(element) is dict and active_property != "@reverse" and len(element) > _FAST_NODE_MIN:
+            compacted = self._compact_node(active_ctx, active_property, element, options)
+            if compacted is not _NOT_MEMOIZED:
+                return compacted
         return super()._compact(active_ctx, active_property, element, options)
+
+    def _compact_node(self, active_ctx: Any, active_property: Any, element: dict[str, Any], options: Any) -> Any:
+        """pyld's compaction of a node object, with its plain literal properties done here.
+
+        A node's properties are compacted one by one in pyld's loop, all with the same active
+        context (the node's, after its property- and type-scoped contexts), each through a dozen
+        steps. A property whose value is one ``{"@value": literal}`` (most of a credential)
+        needs only three: the term (``_compact_iri``, memoized), the value (``_compact``,
+        memoized) and ``add_value`` — when the term has no ``@nest`` and no ``@container`` and no
+        other property of the node compacts to the same key (then nothing else in pyld's loop
+        applies and the order of properties does not matter). pyld compacts the node without
+        those properties but one, the probe, whose term lookup tells which active context pyld
+        used for the properties; the rest are added with that context. Anything else — a term
+        with ``@nest``/``@container``, a key compacted twice, an error — and the node is
+        compacted by pyld whole, so the result and the terms chosen are pyld's own.
+        ``_NOT_MEMOIZED`` when the node has too few such properties to be worth it.
+        """
+        plain: list[tuple[str, Any]] = []
+        for prop, values in element.items():
+            if (
+                prop[:1] != "@"
+                and type(values) is list
+                and len(values) == 1
+                and type(values[0]) is dict
+                and len(values[0]) == 1
+                and "@value" in values[0]
+                and type(values[0]["@value"]) in _PLAIN_LITERAL_TYPES
+            ):
+                plain.append((prop, values[0]))
+        if len(plain) < _FAST_NODE_MIN or "@value" in element or "@list" in element:
+            return _NOT_MEMOIZED
+        plain.sort(key=itemgetter(0))
+        probe = plain[0][1]
+        skipped = {prop for prop, _ in plain[1:]}
+        rest = {prop: values for prop, values in element.items() if prop not in skipped}
+        self._probes[id(probe)] = None
+        try:
+            rval = super()._compact(active_ctx, active_property, rest, options)
+            ctx = self._probes[id(probe)]
+        except Exception:  # noqa: BLE001 - pyld decides, on the whole node (below)
+            rval = ctx = None
+        finally:
+            del self._probes[id(probe)]
+        if type(rval) is not dict or type(ctx) is not frozendict:
+            return super()._compact(active_ctx, active_property, element, options)
+        uid = ctx.get("_uuid")
+        chosen = self.chosen
+        for prop, item in plain[1:]:
+            # _compact_iri and _compact as above, their memo read here (the same keys)
+            term = _TERMS.get((uid, prop, _PLAIN_SHAPE, True, None, False), _NOT_MEMOIZED)
+            if term is _NOT_MEMOIZED or type(term) is not str:
+                term = self._compact_iri(ctx, prop, item, vocab=True, reverse=False)
+            else:
+                chosen.add((prop, term))
+            if term in rval or not _simple_term(ctx, uid, term):
+                return super()._compact(active_ctx, active_property, element, options)
+            literal = item["@value"]
+            if _PLAIN_LITERALS.get((uid, term, type(literal))):
+                rval[term] = literal
+            else:
+                rval[term] = self._compact(ctx, term, item, options)
+        return rval
+
+
+_SIMPLE: dict[tuple[Any, Any], bool] = {}
+
+
+def _simple_term(ctx: Any, uid: Any, term: Any) -> bool:
+    """Whether pyld's loop adds a value under ``term`` as is: no ``@nest``, no ``@container``."""
+    key = (uid, term)
+    known = _SIMPLE.get(key)
+    if known is None:
+        mapping = ctx["mappings"].get(term)
+        known = not (mapping and mapping.get("@nest")) and (
+            jsonld.JsonLdProcessor.get_context_value(ctx, term, "@container") is None
+        )
+        if uid is not None:
+            if len(_SIMPLE) >= _MEMO_MAX:
+                _SIMPLE.clear()
+            _SIMPLE[key] = known
+    return known
+
+
+#: Nodes with fewer plain literal properties than this are left to pyld whole.
+_FAST_NODE_MIN: Final = 4
+_PLAIN_LITERAL_TYPES: Final = (str, int, float, bool)
 
 
 def _compact(
@@ -312,6 +417,9 @@ def _compact(
 # --- rule 1: compacted ------------------------------------------------------------------------
 
 
+_SCALARS: Final = frozenset({str, int, float, bool})
+
+
 def _same(written: Any, compacted: Any, path: str) -> str | None:
     """Where ``written`` differs from ``compacted`` (None where they agree), as a JSON path."""
     if isinstance(written, list) and len(written) == 1 and not isinstance(compacted, list):
@@ -328,7 +436,13 @@ def _same(written: Any, compacted: Any, path: str) -> str | None:
                 continue
             if key not in compacted or key not in written:
                 return f"{path}.{key}" if path else key
-            where = _same(written[key], compacted[key], f"{path}.{key}" if path else key)
+            left, right = written[key], compacted[key]
+            kind = type(left)
+            if kind is type(right) and kind in _SCALARS:  # the last test below, without a call
+                if left != right:
+                    return f"{path}.{key}" if path else key
+                continue
+            where = _same(left, right, f"{path}.{key}" if path else key)
             if where is not None:
                 return where
         return None
@@ -384,6 +498,12 @@ def _walk(values: Any, graph: str, seen: dict[tuple[str, str], int], in_graph_pr
             raise _refuse(f"node {node_id} is described in more than one place", id=node_id)
     for prop, value in values.items():
         if prop.startswith("@"):
+            continue
+        if type(value) is list:
+            # the list step above, with value objects (nothing to check) skipped without a call
+            for item in value:
+                if type(item) is not dict or "@value" not in item:
+                    _walk(item, graph, seen, prop in _GRAPH_PROPERTIES)
             continue
         _walk(value, graph, seen, prop in _GRAPH_PROPERTIES)
 
