@@ -37,7 +37,7 @@ from pyld.nquads import escape as nquads_escape
 from ..errors import ContextError, ErrorCode, RunIdError
 from .contexts import DocumentLoader, ProcessingCache, default_loader
 from .rdfc import _ABSOLUTE_IRI as _READER_IRI
-from .rdfc import canonicalize_nquads
+from .rdfc import canonicalize_distinct_first_degree, canonicalize_nquads
 
 # Safe mode hooks into pyld's private expansion methods (below). A pyld whose internals moved
 # could stop reporting dropped terms — a silent fail-open — so refuse any version not proven here.
@@ -970,6 +970,11 @@ def canonicalize_expanded(expanded: list[Any]) -> str:
         except UnicodeEncodeError:  # a lone surrogate: the reference reader says why
             return canonicalize_nquads(nquads)
         return nquads
+    if writer.canonical:
+        # More blank nodes: labelled here when no two share a first-degree hash (RDFC-1.0 §4.4.3).
+        labelled = canonicalize_distinct_first_degree(writer.lines)
+        if labelled is not None:
+            return labelled
     return canonicalize_nquads(nquads)
 
 

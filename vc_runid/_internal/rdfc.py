@@ -66,6 +66,7 @@ except ImportError:  # pragma: no cover - pyoxigraph is a declared dependency
 
 __all__ = [
     "ACTIVE_IMPLEMENTATION",
+    "canonicalize_distinct_first_degree",
     "canonicalize_nquads",
     "canonicalize_nquads_fast",
     "canonicalize_nquads_reference",
@@ -347,6 +348,98 @@ def canonicalize_nquads_reference(nquads: str) -> str:
         ContextError: ``RUNID_JSONLD_INVALID`` if the text is not N-Quads 1.1.
     """
     return _Rdfc10().canonical_nquads(_parse_nquads(nquads))
+
+
+# --- canonical quads whose blank nodes the first-degree hash tells apart ----------------------
+
+
+def _terms(quad: str) -> list[str] | None:
+    """The terms of one quad in canonical N-Quads form (RDFC-1.0 §A): subject, predicate, object
+    and, in a named graph, the graph name; None if ``quad`` is not shaped like one.
+
+    In that form only a literal holds ``"`` (IRIs and blank node labels cannot, and a quote inside
+    a literal is written ``\\"``), so the first and last ``"`` of the line delimit the literal,
+    and the other terms are separated by single spaces.
+    """
+    if not quad.endswith(" .\n"):
+        return None
+    open_quote = quad.find('"')
+    if open_quote < 0:
+        terms = quad[:-3].split(" ")
+    else:
+        close_quote = quad.rfind('"')
+        before = quad[:open_quote].split(" ")  # "S P " -> [S, P, ""]
+        after = quad[close_quote + 1 : -3].split(" ")  # "^^<dt> G" -> ["^^<dt>", "G"]
+        if len(before) != 3 or before[2] or close_quote == open_quote:
+            return None
+        terms = [before[0], before[1], quad[open_quote : close_quote + 1] + after[0], *after[1:]]
+    return terms if 3 <= len(terms) <= 4 else None
+
+
+def canonicalize_distinct_first_degree(quads: Iterable[str]) -> str | None:
+    """RDFC-1.0 canonical N-Quads of a dataset whose blank nodes all have distinct first-degree
+    hashes; None when two share one, so the caller canonicalizes the full way.
+
+    ``quads`` are the dataset's quads, each once and each already in canonical N-Quads form
+    (§A, ending in ``" .\\n"``) with any blank node labels: :class:`~vc_runid._internal.canonical`'s
+    writer produces them so for the credentials it marks canonical. This is the algorithm of
+    §4.4.3 for the case its step 5 settles alone:
+
+    * step 2: each blank node's quads (a set: a quad naming a node twice counts once);
+    * step 3 and §4.6: the first-degree hash of each node, SHA-256 over its quads serialized with
+      ``_:a`` for the node and ``_:z`` for every other blank node, sorted in code point order;
+    * step 5: in code point order of those hashes, a hash shared by no other node gets the next
+      canonical label ``_:c14n0``, ``_:c14n1``, ...;
+    * steps 6-7: every quad relabelled, sorted in code point order.
+
+    When every hash is unique step 5 labels every blank node and Hash N-Degree Quads (§4.8, step
+    6) has nothing to do, so the result is the whole algorithm's. Any tie returns None rather
+    than guess: the full algorithm (:func:`canonicalize_nquads`) decides ties, within its budget.
+    ``tests/test_rdfc_first_degree.py`` compares this with the reference.
+    """
+    ground: list[str] = []
+    labelled: list[tuple[list[str], list[int]]] = []  # a quad's terms, where its blank nodes are
+    first_degree: dict[str, list[str]] = {}  # a blank node's quads, as its hash serializes them
+    for quad in quads:
+        if "_:" not in quad:
+            ground.append(quad)
+            continue
+        terms = _terms(quad)
+        if terms is None:
+            return None
+        positions = [i for i in (0, 2, 3) if i < len(terms) and terms[i][:2] == "_:"]
+        if not positions:  # "_:" inside a literal only
+            ground.append(quad)
+            continue
+        labelled.append((terms, positions))
+        for node in {terms[i] for i in positions}:  # a quad naming a node twice counts once
+            serialized = list(terms)
+            for i in positions:
+                serialized[i] = "_:a" if terms[i] == node else "_:z"
+            first_degree.setdefault(node, []).append(" ".join(serialized) + " .\n")
+    by_hash: dict[str, str] = {}
+    for node, serialized_quads in first_degree.items():
+        serialized_quads.sort()
+        try:
+            digest = hashlib.sha256("".join(serialized_quads).encode("utf-8")).hexdigest()
+        except UnicodeEncodeError:  # a lone surrogate: the full path's reader says why
+            return None
+        if digest in by_hash:
+            return None  # a first-degree tie: Hash N-Degree Quads must decide
+        by_hash[digest] = node
+    canonical = {node: f"_:c14n{issued}" for issued, (_, node) in enumerate(sorted(by_hash.items()))}
+    lines = ground
+    for terms, positions in labelled:
+        for i in positions:
+            terms[i] = canonical[terms[i]]
+        lines.append(" ".join(terms) + " .\n")
+    lines.sort()
+    text = "".join(lines)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return text
 
 
 # --- the fast path, and when it must not be taken -------------------------------------------
