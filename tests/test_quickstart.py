@@ -107,6 +107,8 @@ _NORMALIZE = [
     # the demo's and init's absolute paths (the page shows the author's)
     (re.compile(r"(?<![\w.])/[\w.@+-]+(/[\w.@+-]+)*"), "/PATH"),
     (re.compile(r"\b\d+\.\d+ ?[kKMG]?B/s\b"), "RATE"),
+    # vc-runid audit's timing line: its speed and the machine's load differ on every run
+    (re.compile(r"in \d+\.\d\d s \([\d,]+ runs/s\); (load average \d+\.\d\d on )?\d+ CPUs"), "in SECONDS (RATE); LOAD"),
 ]
 
 

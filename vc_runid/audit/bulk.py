@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -376,21 +376,27 @@ def _pair(declarations: list[_Credential], bindings: list[_Credential]) -> list[
     return runs
 
 
-def discover_runs(directory: Path, *, contexts: Mapping[str, Any] | None = None) -> list[RunFiles]:
+def discover_runs(
+    directory: Path, *, contexts: Mapping[str, Any] | None = None, workers: int | None = 1
+) -> list[RunFiles]:
     """Every run under ``directory`` (recursively), from its ``*.json`` and ``*.jwt`` files.
 
     Nothing is verified here; files that are readable but not run credentials are ignored, and a
     credential whose types cannot be read (with the pinned contexts plus ``contexts``, as the
-    audit verifies) is an unreadable entry.
+    audit verifies) is an unreadable entry. ``workers`` processes (``None``: one per CPU) read
+    and classify the files; the pairing that follows is the same whatever their number.
     """
     loader = DocumentLoader(contexts) if contexts else default_loader()
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory", code=ErrorCode.FILE_UNREADABLE)
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise UsageError(f"workers must be at least 1, not {workers}")
+    paths = list(_credential_files(directory))
     declarations: list[_Credential] = []
     bindings: list[_Credential] = []
     runs: list[RunFiles] = []
-    for path in _credential_files(directory):
-        found = _classify(path, loader)
+    for path, found in zip(paths, _classify_all(paths, loader, dict(contexts or {}), workers), strict=True):
         if isinstance(found, Problem):
             runs.append(RunFiles(unreadable=path, problems=(found,)))
         elif found is not None:
@@ -401,6 +407,38 @@ def discover_runs(directory: Path, *, contexts: Mapping[str, Any] | None = None)
     runs.extend(_pair(declarations, bindings))
     runs.sort(key=lambda run: run.files[0])
     return runs
+
+
+#: Below this many files, classifying them in this process is faster than starting workers.
+_MIN_FILES_FOR_WORKERS = 256
+
+# The loader of a discovery worker process, built once by ``_init_classifier``.
+_worker_loader: DocumentLoader | None = None
+
+
+def _init_classifier(contexts: dict[str, Any]) -> None:
+    global _worker_loader
+    _worker_loader = DocumentLoader(contexts) if contexts else default_loader()
+
+
+def _classify_chunk(start: int, paths: list[Path]) -> tuple[int, list[_Credential | Problem | None]]:
+    if _worker_loader is None:  # pragma: no cover - the pool always runs the initializer
+        raise RuntimeError("discovery worker used before its initializer ran")
+    return start, [_classify(path, _worker_loader) for path in paths]
+
+
+def _classify_all(
+    paths: list[Path], loader: DocumentLoader, contexts: dict[str, Any], workers: int
+) -> list[_Credential | Problem | None]:
+    """``_classify`` of every path, in order: here, or in ``workers`` processes for many files
+    (reading, parsing and expanding each credential is most of discovery's time)."""
+    if workers <= 1 or len(paths) < _MIN_FILES_FOR_WORKERS:
+        return [_classify(path, loader) for path in paths]
+    size = _chunk_size(len(paths), workers)
+    chunks = [(start, paths[start : start + size]) for start in range(0, len(paths), size)]
+    found: list[_Credential | Problem | None] = [None] * len(paths)
+    _in_pool(_classify_chunk, chunks, found, min(workers, len(chunks)), _init_classifier, (contexts,), None)
+    return found
 
 
 # ------------------------------------------------------------------------------------------
@@ -575,28 +613,36 @@ def audit_runs(
             if progress is not None:
                 progress(len(chunk))
     else:
-        _in_pool(chunks, rows, workers, (now, documents, extra, lists, policy), progress)
+        _in_pool(_verify_chunk, chunks, rows, workers, _init_worker, (now, documents, extra, lists, policy), progress)
     return AuditSummary.of([row for row in rows if row is not None], verified_at=now, policy=policy)
 
 
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
 def _in_pool(
-    chunks: list[tuple[int, list[RunFiles]]],
-    rows: list[AuditRow | None],
+    task: Callable[[int, list[_Item]], tuple[int, list[_Result]]],
+    chunks: list[tuple[int, list[_Item]]],
+    results: list[Any],
     workers: int,
-    initargs: tuple[datetime, dict[str, dict[str, Any]], dict[str, Any], dict[str, Any], TrustPolicy | None],
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
     progress: Callable[[int], None] | None,
 ) -> None:
+    """``task(start, chunk)`` for every chunk in ``workers`` processes; each chunk's results go to
+    ``results[start:start + len(chunk)]``."""
     # Chunks are submitted as earlier ones finish, never all at once: thousands of runs make
     # dozens of futures in flight, not thousands, and the parent's memory stays flat.
     pending_chunks = iter(chunks)
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=initargs)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs)
     try:
-        in_flight: set[Future[tuple[int, list[AuditRow]]]] = set()
+        in_flight: set[Future[tuple[int, list[_Result]]]] = set()
 
         def submit_next() -> None:
             chunk = next(pending_chunks, None)
             if chunk is not None:
-                in_flight.add(pool.submit(_verify_chunk, *chunk))
+                in_flight.add(pool.submit(task, *chunk))
 
         for _ in range(workers * _IN_FLIGHT_PER_WORKER):
             submit_next()
@@ -604,10 +650,10 @@ def _in_pool(
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 in_flight.discard(future)
-                start, chunk_rows = future.result()
-                rows[start : start + len(chunk_rows)] = chunk_rows
+                start, chunk_results = future.result()
+                results[start : start + len(chunk_results)] = chunk_results
                 if progress is not None:
-                    progress(len(chunk_rows))
+                    progress(len(chunk_results))
                 submit_next()
     except BrokenProcessPool as exc:
         raise InternalError(f"an audit worker process died: {exc}", code=ErrorCode.INTERNAL) from exc

@@ -3,11 +3,14 @@
 A thin shell over ``vc_runid.audit.bulk``. Exit 0 when every run is valid or validly declared but not
 yet bound, 1 otherwise (or when there was no run at all), 2 for a usage error. Errors are one
 ``CODE: message`` line on stderr, never a traceback. The progress bar is drawn on stderr only when
-it is a terminal, so scripts reading stdout/stderr see just the report and the summary line.
+it is a terminal, so scripts reading stdout/stderr see just the report, the summary line and,
+on stderr, how fast the audit ran and how busy the machine was (issue 13).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -123,7 +126,7 @@ def _audit(
 
     documents = load_did_store(did_store) if did_store is not None else {}
     extra = dict(parse_context_option(option) for option in contexts or [])
-    runs = discover_runs(target, contexts=extra)
+    runs = discover_runs(target, contexts=extra, workers=workers)
     with _progress_bar(len(runs)) as advance:
         summary = audit_runs(
             runs, now=at, did_documents=documents, contexts=extra, workers=workers, progress=advance,
@@ -156,7 +159,9 @@ def audit(
         if workers is not None and workers < 1:
             raise UsageError(f"--workers must be at least 1, not {workers}")
         policy = trust_policy(trust, trusted_issuer, any_issuer)
+        started, load = time.perf_counter(), _load_average()
         summary, bundle_failures = _audit(target, _moment(at), workers, did_store, context, status_list, policy)
+        elapsed = time.perf_counter() - started
         from ..audit.bulk import write_csv, write_json
 
         if csv_out is not None:
@@ -179,7 +184,24 @@ def audit(
     if summary.total == 0 and not bundle_failures:
         typer.echo(f"{ErrorCode.NO_CHECKS.value}: no run credential found in {target}", err=True)
     typer.echo(summary.line())
+    if summary.total:
+        typer.echo(_throughput(summary.total, elapsed, load), err=True)
     raise typer.Exit(0 if summary.ok and not bundle_failures else 1)
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not every platform has one
+        return None
+
+
+def _throughput(runs: int, seconds: float, load: float | None) -> str:
+    """The audit's speed and how busy the machine was when it started (issue 13 asks for both:
+    a figure taken on a loaded machine says little about the code)."""
+    rate = runs / seconds if seconds > 0 else float("inf")
+    machine = f"load average {load:.2f} on {os.cpu_count() or 1} CPUs" if load is not None else f"{os.cpu_count() or 1} CPUs"
+    return f"audited {runs} {'run' if runs == 1 else 'runs'} in {seconds:.2f} s ({rate:,.0f} runs/s); {machine} at the start"
 
 
 def register(app: typer.Typer) -> None:
