@@ -319,24 +319,22 @@ class _Compactor(_Processor):
         compacted by pyld whole, so the result and the terms chosen are pyld's own.
         ``_NOT_MEMOIZED`` when the node has too few such properties to be worth it.
         """
-        plain: list[tuple[str, Any]] = []
+        plain: dict[str, Any] = {}
         for prop, values in element.items():
-            if (
-                prop[:1] != "@"
-                and type(values) is list
-                and len(values) == 1
-                and type(values[0]) is dict
-                and len(values[0]) == 1
-                and "@value" in values[0]
-                and type(values[0]["@value"]) in _PLAIN_LITERAL_TYPES
-            ):
-                plain.append((prop, values[0]))
+            if prop[:1] != "@" and type(values) is list and len(values) == 1:
+                item = values[0]
+                if (
+                    type(item) is dict
+                    and len(item) == 1
+                    and type(item.get("@value", _NOT_MEMOIZED)) in _PLAIN_LITERAL_TYPES
+                ):
+                    plain[prop] = item
         if len(plain) < _FAST_NODE_MIN or "@value" in element or "@list" in element:
             return _NOT_MEMOIZED
-        plain.sort(key=itemgetter(0))
-        probe = plain[0][1]
-        skipped = {prop for prop, _ in plain[1:]}
-        rest = {prop: values for prop, values in element.items() if prop not in skipped}
+        # The order the remaining properties are added in does not matter (see above).
+        probe_prop = min(plain)
+        probe = plain.pop(probe_prop)
+        rest = {prop: values for prop, values in element.items() if prop not in plain}
         self._probes[id(probe)] = None
         try:
             rval = super()._compact(active_ctx, active_property, rest, options)
@@ -349,7 +347,23 @@ class _Compactor(_Processor):
             return super()._compact(active_ctx, active_property, element, options)
         uid = ctx.get("_uuid")
         chosen = self.chosen
-        for prop, item in plain[1:]:
+        # IRI -> its term, for the IRIs whose string literals this context compacts to
+        # themselves under a simple term (all three memoized facts below, known true).
+        strings = _STRING_TERMS.get(uid)
+        if strings is None:
+            if len(_STRING_TERMS) >= _STRING_TABLES_MAX:
+                _STRING_TERMS.clear()
+            strings = _STRING_TERMS[uid] = {}
+        for prop, item in plain.items():
+            literal = item["@value"]
+            if type(literal) is str:
+                term = strings.get(prop)
+                if term is not None:
+                    if term in rval:
+                        return super()._compact(active_ctx, active_property, element, options)
+                    chosen.add((prop, term))
+                    rval[term] = literal
+                    continue
             # _compact_iri and _compact as above, their memo read here (the same keys)
             term = _TERMS.get((uid, prop, _PLAIN_SHAPE, True, None, False), _NOT_MEMOIZED)
             if term is _NOT_MEMOIZED or type(term) is not str:
@@ -358,12 +372,26 @@ class _Compactor(_Processor):
                 chosen.add((prop, term))
             if term in rval or not _simple_term(ctx, uid, term):
                 return super()._compact(active_ctx, active_property, element, options)
-            literal = item["@value"]
             if _PLAIN_LITERALS.get((uid, term, type(literal))):
                 rval[term] = literal
             else:
                 rval[term] = self._compact(ctx, term, item, options)
+            if (
+                type(literal) is str
+                and type(term) is str
+                and _PLAIN_LITERALS.get((uid, term, str))
+                and _TERMS.get((uid, prop, _PLAIN_SHAPE, True, None, False)) == term
+                and len(strings) < _MEMO_MAX
+            ):
+                strings[prop] = term
         return rval
+
+
+#: Per processed context (its ``_uuid``): IRI -> term, where pyld's term choice for the IRI with a
+#: plain value (``_TERMS``) is a simple term (``_SIMPLE``) under which a string literal compacts to
+#: itself (``_PLAIN_LITERALS``): one lookup instead of three for the common property. Bounded.
+_STRING_TERMS: dict[Any, dict[str, str]] = {}
+_STRING_TABLES_MAX: Final = 1024
 
 
 _SIMPLE: dict[tuple[Any, Any], bool] = {}
