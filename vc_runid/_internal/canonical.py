@@ -94,6 +94,9 @@ def check_context_budget(document: Any) -> None:
             continue
         if not isinstance(value, dict):
             continue
+        if not in_context and "@context" not in value:  # nothing to count here: only descend
+            stack.extend([(item, False) for item in value.values() if isinstance(item, (dict, list))])
+            continue
         for key, item in value.items():
             if key == "@context":
                 entries = item if isinstance(item, list) else [item]
@@ -128,10 +131,10 @@ _ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 def _json_copy(value: Any) -> Any:
     """A deep copy of JSON data (what ``copy.deepcopy`` does in ``jsonld.expand``, faster)."""
     kind = type(value)
-    if kind is dict:
-        return {key: _json_copy(item) for key, item in value.items()}
+    if kind is dict:  # strings, most of the values, without a call
+        return {key: item if type(item) is str else _json_copy(item) for key, item in value.items()}
     if kind is list:
-        return [_json_copy(item) for item in value]
+        return [item if type(item) is str else _json_copy(item) for item in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
     return copy.deepcopy(value)

@@ -188,6 +188,13 @@ def _standard_terms_for(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[
         return _standard_terms(loader)
 
 
+@lru_cache(maxsize=8)
+def _accepted_for(loader: DocumentLoader) -> set[tuple[str, str]]:
+    """The (IRI, term) pairs rule 2 has accepted with this loader's standard terms: a pure
+    function of the pair and those terms, so each is tested once. Bounded in check_compacted."""
+    return set()
+
+
 #: Compaction answers that depend only on a processed (frozen, uniquely named) active context and
 #: the *shape* of a value, remembered across documents like the expansion's (canonical.py):
 #: (context, IRI, value shape, vocab, base, reverse) -> the term ``_compact_iri`` chooses, and
@@ -459,12 +466,14 @@ def _same(written: Any, compacted: Any, path: str) -> str | None:
         # IRI alone, which compaction writes for a term whose values are typed @id.
         return _same(next(iter(written.values())), compacted, path)
     if isinstance(written, dict) and isinstance(compacted, dict):
-        for key in written.keys() | compacted.keys():
+        if written.keys() != compacted.keys():
+            for key in written.keys() ^ compacted.keys():  # a key on one side only
+                if key != "@context" or path:
+                    return f"{path}.{key}" if path else key
+        for key, left in written.items():
             if key == "@context" and not path:
                 continue
-            if key not in compacted or key not in written:
-                return f"{path}.{key}" if path else key
-            left, right = written[key], compacted[key]
+            right = compacted[key]  # on both sides (above)
             kind = type(left)
             if kind is type(right) and kind in _SCALARS:  # the last test below, without a call
                 if left != right:
@@ -575,13 +584,17 @@ def check_compacted(
             # pyld trips on shapes expansion let through (a null @type, say): whatever it is,
             # it is no compacted form, so it is refused, never an internal error.
             raise _refuse(f"the document cannot be compacted ({type(exc).__name__})") from exc
-    for iri, term in chosen:
+    accepted = _accepted_for(loader)
+    for iri, term in chosen - accepted if accepted else chosen:
         allowed = by_iri.get(iri)
         if allowed is not None and term not in allowed:
             raise _refuse(f"{iri} is written as {term!r}, not as {' or '.join(sorted(allowed))}", iri=iri, term=term)
         meanings = by_term.get(term)
         if meanings is not None and iri not in meanings and ":" not in term:
             raise _refuse(f"{term!r} stands for {iri} here, not for {' or '.join(sorted(meanings))}", iri=iri, term=term)
+    if len(accepted) + len(chosen) > _MEMO_MAX:
+        accepted.clear()
+    accepted.update(chosen)  # each pair passed both tests above
     where = _same(_without_copied_proof_contexts(document), compacted, "")
     if where is not None:
         raise _refuse(f"{where!r} is not written as its context defines", path=where)
