@@ -34,8 +34,8 @@ from test_fast_path import (
     LITERALS,
     ONE_IN,
     STRINGS,
-    V,
     VC_V2,
+    V,
     assert_same_decision,
     reference_canonical,
 )
@@ -169,7 +169,7 @@ def test_wide_documents_are_accepted_and_refused() -> None:
 def test_a_term_redefined_by_a_child_context_is_not_read_from_the_parent_s_table() -> None:
     # The same key, a plain term in the subject's context and @id-typed in its child's: each
     # node's entry comes from its own active context.
-    document = {
+    document: dict[str, Any] = {
         "@context": [VC_V2, {"@vocab": V}],
         "type": ["VerifiableCredential"],
         "issuer": "did:example:issuer",

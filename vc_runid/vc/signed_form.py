@@ -28,7 +28,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from operator import itemgetter
 from typing import Any, Final
 
 from frozendict import frozendict
