@@ -254,7 +254,8 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         a term with a plain definition (no container, scoped context, reverse or ``@json`` type)
         and a string value. pyld runs a dozen tests per entry to reach the same two steps
         (``_expand`` of the value, ``add_value`` under the term's IRI); here the tests are done
-        once per term and active context (:meth:`_plain_term`).
+        once per term and active context (:meth:`_term_entry`), and each entry after that is a
+        lookup in the context's term table and one small dict.
 
         Entries are handled in pyld's order (sorted keys). Runs of other entries go to pyld's own
         ``_expand_object`` as they come, which handles each entry on its own, so the result is the
