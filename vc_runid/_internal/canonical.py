@@ -94,6 +94,9 @@ def check_context_budget(document: Any) -> None:
             continue
         if not isinstance(value, dict):
             continue
+        if not in_context and "@context" not in value:  # nothing to count here: only descend
+            stack.extend([(item, False) for item in value.values() if isinstance(item, (dict, list))])
+            continue
         for key, item in value.items():
             if key == "@context":
                 entries = item if isinstance(item, list) else [item]
@@ -128,10 +131,10 @@ _ABSOLUTE_IRI: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 def _json_copy(value: Any) -> Any:
     """A deep copy of JSON data (what ``copy.deepcopy`` does in ``jsonld.expand``, faster)."""
     kind = type(value)
-    if kind is dict:
-        return {key: _json_copy(item) for key, item in value.items()}
+    if kind is dict:  # strings, most of the values, without a call
+        return {key: item if type(item) is str else _json_copy(item) for key, item in value.items()}
     if kind is list:
-        return [_json_copy(item) for item in value]
+        return [item if type(item) is str else _json_copy(item) for item in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
     return copy.deepcopy(value)
@@ -141,6 +144,24 @@ _MISSING: Final = object()
 
 # _Processor._value_template's answer when the string is not a literal (an IRI, a keyword value).
 _DELEGATE: Final = frozendict({"": ""})
+
+
+#: Per processed active context (pyld's unique ``_uuid`` of a frozen context), the term table of
+#: :meth:`_Processor._term_entry`: each term a document used, and how its string values expand.
+#: What a term expands to depends only on that context, so one lookup replaces pyld's dozen
+#: tests per entry. Bounded: a full table is replaced, and all are dropped when there are too many.
+_TERM_TABLES: dict[Any, dict[Any, Any]] = {}
+_TERM_TABLES_MAX: Final = 1024
+_TERM_TABLE_MAX: Final = 50_000
+
+
+def _term_table(uid: Any) -> dict[Any, Any]:
+    table = _TERM_TABLES.get(uid)
+    if table is None:
+        if len(_TERM_TABLES) >= _TERM_TABLES_MAX:
+            _TERM_TABLES.clear()
+        table = _TERM_TABLES[uid] = {}
+    return table
 
 
 class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
@@ -233,7 +254,8 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         a term with a plain definition (no container, scoped context, reverse or ``@json`` type)
         and a string value. pyld runs a dozen tests per entry to reach the same two steps
         (``_expand`` of the value, ``add_value`` under the term's IRI); here the tests are done
-        once per term and active context (:meth:`_plain_term`).
+        once per term and active context (:meth:`_term_entry`), and each entry after that is a
+        lookup in the context's term table and one small dict.
 
         Entries are handled in pyld's order (sorted keys). Runs of other entries go to pyld's own
         ``_expand_object`` as they come, which handles each entry on its own, so the result is the
@@ -243,18 +265,7 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         if active_property is None and self.root_context is None:
             self.root_context = active_ctx
         uid = active_ctx.get("_uuid") if type(active_ctx) is frozendict else None
-        plain: list[str | None] = []
-        if uid is not None and expanded_active_property != "@reverse":
-            terms = self._cache.terms
-            for key in element:
-                iri = terms.get((uid, key))
-                if iri is None:
-                    iri = self._plain_term(active_ctx, key)
-                    self._cache.add_term((uid, key), iri)
-                if iri in ("@nest", "@value"):
-                    plain = []
-                    break
-                plain.append(iri if iri and type(element[key]) is str else None)
+
         def by_pyld(entries: Any) -> None:
             super(_Processor, self)._expand_object(
                 active_ctx,
@@ -268,20 +279,42 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 type_scoped_ctx,
             )
 
-        if not any(plain):
+        if uid is None or expanded_active_property == "@reverse":
             by_pyld(element)
             return
-        iris = dict(zip(element, plain, strict=True))
+        table = _term_table(uid)
+        plain = 0
+        for key, value in element.items():
+            entry = table.get(key)
+            if entry is None:
+                entry = self._term_entry(active_ctx, uid, key)
+            if type(entry) is tuple:
+                plain += type(value) is str
+            elif entry:  # "@nest" or "@value": pyld, whole
+                plain = 0
+                break
+        if not plain:
+            by_pyld(element)
+            return
         others: dict[str, Any] = {}
-        for key, value in sorted(element.items()):
-            iri = iris[key]
-            if iri is None:
+        for key in sorted(element):
+            value = element[key]
+            entry = table.get(key)
+            if entry is None:  # the table was replaced while pyld expanded a run of others
+                entry = self._term_entry(active_ctx, uid, key)
+            if type(entry) is not tuple or type(value) is not str:
                 others[key] = value
                 continue
             if others:
                 by_pyld(others)
                 others = {}
-            expanded_value = self._expand_value(active_ctx, key, value, options)
+            iri, template = entry
+            if template is None:
+                expanded_value: Any = {"@value": value}
+            elif template is _DELEGATE:  # an IRI (@id/@vocab coercion): pyld's own value step
+                expanded_value = jsonld.JsonLdProcessor._expand_value(self, active_ctx, key, value, options)
+            else:
+                expanded_value = {**template, "@value": value}
             values = expanded_parent.get(iri)
             if values is None and iri not in expanded_parent:
                 expanded_parent[iri] = [expanded_value]
@@ -293,6 +326,36 @@ class _Processor(jsonld.JsonLdProcessor):  # type: ignore[misc]
                 )
         if others:
             by_pyld(others)
+
+    def _prepare_nested_context(self, active_ctx: Any, element: Any, options: Any) -> Any:
+        """pyld's, looking for the entries that expand to ``@type`` among those that may: a
+        term known to expand to an absolute IRI in this active context (its entry in the term
+        table is a tuple) is not one, so it is left out of pyld's loop over every entry."""
+        if type(element) is dict and "@context" not in element and type(active_ctx) is frozendict:
+            table = _TERM_TABLES.get(active_ctx.get("_uuid"))
+            if table is not None:
+                get = table.get
+                element = {key: value for key, value in element.items() if type(get(key)) is not tuple}
+        return super()._prepare_nested_context(active_ctx, element, options)
+
+    def _term_entry(self, active_ctx: Any, uid: str, key: Any) -> Any:
+        """What :meth:`_expand_object` does with ``key``'s string values in this active context,
+        remembered in the context's term table: ``(iri, template)`` when they take the plain
+        path (``template``: None for a bare ``{"@value": x}``, _DELEGATE where the string is an
+        IRI, else the entries beside ``@value``); "@nest"/"@value" for those keywords; "" for
+        anything else (pyld expands the entry)."""
+        iri = self._plain_term(active_ctx, key)
+        entry: Any = iri
+        if iri and iri not in ("@nest", "@value"):
+            template = self._value_template(active_ctx, key)
+            entry = (iri, template if template is _DELEGATE or template else None)
+        table = _TERM_TABLES.get(uid)
+        if table is None or len(table) >= _TERM_TABLE_MAX:
+            if len(_TERM_TABLES) >= _TERM_TABLES_MAX:
+                _TERM_TABLES.clear()
+            table = _TERM_TABLES[uid] = {}  # a new table: callers may hold the old one
+        table[key] = entry
+        return entry
 
     def _plain_term(self, active_ctx: Any, key: Any) -> str:
         """The IRI ``key`` expands to if its string values take pyld's plain path in
@@ -516,15 +579,18 @@ def _check_expanded(expanded: list[Any]) -> None:
                     code=ErrorCode.UNDEFINED_TERM,
                     detail={"term": type_iri},
                 )
-        stack.extend(
-            reversed(
-                [
-                    item
-                    for key, item in value.items()
-                    if key != "@value" and isinstance(item, (list, dict))
-                ]
-            )
-        )
+        children = []
+        for key, item in value.items():
+            if type(item) is list:
+                if len(item) == 1:  # one plain value object (most properties): nothing to check
+                    only = item[0]
+                    if type(only) is dict and len(only) == 1 and "@value" in only:
+                        continue
+            elif not isinstance(item, (list, dict)):
+                continue
+            if key != "@value":
+                children.append(item)
+        stack.extend(reversed(children))
 
 
 @dataclass(frozen=True)
@@ -664,6 +730,10 @@ _NQUADS_IRI: Final = _READER_IRI
 _NQUADS_LANGUAGE: Final = re.compile(r"[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
 # IRI -> whether the reference reader accepts it as written (bounded, like _ABSOLUTE).
 _WRITABLE: dict[str, bool] = {}
+# Expanded property -> its predicate as written (``<iri>``), for the properties whose quads
+# _NQuadsWriter writes as is: an absolute IRI by pyld's test (not a blank node or a keyword) that
+# the reference reader accepts. Bounded, like _ABSOLUTE.
+_PLAIN_PREDICATES: dict[str, str] = {}
 
 
 def _identifier(value: Any, keyword: str = "@id") -> str:
@@ -712,6 +782,14 @@ class _NQuadsWriter:
         if not known:
             self.canonical = False
         return f"<{iri}>"
+
+    def escaped(self, value: str) -> str:
+        """A plain literal's text as pyld's writer writes it; notes when RDFC-1.0 would not."""
+        if _LITERAL_SPECIAL.search(value) is not None:
+            if _NOT_CANONICAL_RAW.search(value) is not None:
+                self.canonical = False
+            value = nquads_escape(value)
+        return value
 
     @staticmethod
     def is_absolute(value: str) -> bool:
@@ -770,7 +848,21 @@ class _NQuadsWriter:
         if (graph == "@default" or self.is_absolute(graph)) and self.is_absolute(node_id):
             subject_text = node_id if node_id.startswith("_:") else self.writable(node_id)
             node_tail = self.tail(graph)
+        # A property whose one value is a plain string (most of a credential) under a predicate
+        # already known to be written as is: collected here, written below in one go.
+        plain_predicates: list[str] = []
+        plain_values: list[str] = []
         for key, objects in element.items():
+            if subject_text is not None:
+                predicate = _PLAIN_PREDICATES.get(key)
+                if predicate is not None and len(objects) == 1:
+                    item = objects[0]
+                    if type(item) is dict and len(item) == 1:
+                        value = item.get("@value")
+                        if type(value) is str:
+                            plain_predicates.append(predicate)
+                            plain_values.append(value)
+                            continue
             if key[:1] == "@" and jsonld._is_keyword(key):
                 if key == "@id":
                     continue
@@ -809,7 +901,14 @@ class _NQuadsWriter:
             # triple() would check for each depends only on the node and the key.
             start, tail = None, ""
             if subject_text is not None and self.is_absolute(key) and not key.startswith("_:"):
-                start, tail = f"{subject_text} {self.writable(key)} ", node_tail
+                canonical, self.canonical = self.canonical, True
+                predicate = self.writable(key)
+                if self.canonical:  # written as is: the next node takes the shortcut above
+                    if len(_PLAIN_PREDICATES) >= 100_000:
+                        _PLAIN_PREDICATES.clear()
+                    _PLAIN_PREDICATES[key] = predicate
+                self.canonical = self.canonical and canonical
+                start, tail = f"{subject_text} {predicate} ", node_tail
             for item in objects:
                 if "@value" not in item:
                     self.visit(item, graph, node_id, key)
@@ -823,6 +922,17 @@ class _NQuadsWriter:
                         self.lines.add(f'{start}"{value}"{tail}')
                     else:
                         self.lines.add(start + self.literal(item) + tail)
+        if plain_values:
+            if _LITERAL_SPECIAL.search("".join(plain_values)) is None:  # nothing to escape in any
+                self.lines.update(
+                    [
+                        f'{subject_text} {predicate} "{value}"{node_tail}'
+                        for predicate, value in zip(plain_predicates, plain_values, strict=True)
+                    ]
+                )
+            else:
+                for predicate, value in zip(plain_predicates, plain_values, strict=True):
+                    self.lines.add(f'{subject_text} {predicate} "{self.escaped(value)}"{node_tail}')
 
     # -- triples (pyld ``_graph_to_rdf`` and ``_object_to_rdf``) --------------------------------
 

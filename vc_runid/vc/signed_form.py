@@ -28,7 +28,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from operator import itemgetter
 from typing import Any, Final
 
 from frozendict import frozendict
@@ -188,6 +187,13 @@ def _standard_terms_for(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[
         return _standard_terms(loader)
 
 
+@lru_cache(maxsize=8)
+def _accepted_for(loader: DocumentLoader) -> set[tuple[str, str]]:
+    """The (IRI, term) pairs rule 2 has accepted with this loader's standard terms: a pure
+    function of the pair and those terms, so each is tested once. Bounded in check_compacted."""
+    return set()
+
+
 #: Compaction answers that depend only on a processed (frozen, uniquely named) active context and
 #: the *shape* of a value, remembered across documents like the expansion's (canonical.py):
 #: (context, IRI, value shape, vocab, base, reverse) -> the term ``_compact_iri`` chooses, and
@@ -319,24 +325,22 @@ class _Compactor(_Processor):
         compacted by pyld whole, so the result and the terms chosen are pyld's own.
         ``_NOT_MEMOIZED`` when the node has too few such properties to be worth it.
         """
-        plain: list[tuple[str, Any]] = []
+        plain: dict[str, Any] = {}
         for prop, values in element.items():
-            if (
-                prop[:1] != "@"
-                and type(values) is list
-                and len(values) == 1
-                and type(values[0]) is dict
-                and len(values[0]) == 1
-                and "@value" in values[0]
-                and type(values[0]["@value"]) in _PLAIN_LITERAL_TYPES
-            ):
-                plain.append((prop, values[0]))
+            if prop[:1] != "@" and type(values) is list and len(values) == 1:
+                item = values[0]
+                if (
+                    type(item) is dict
+                    and len(item) == 1
+                    and type(item.get("@value", _NOT_MEMOIZED)) in _PLAIN_LITERAL_TYPES
+                ):
+                    plain[prop] = item
         if len(plain) < _FAST_NODE_MIN or "@value" in element or "@list" in element:
             return _NOT_MEMOIZED
-        plain.sort(key=itemgetter(0))
-        probe = plain[0][1]
-        skipped = {prop for prop, _ in plain[1:]}
-        rest = {prop: values for prop, values in element.items() if prop not in skipped}
+        # The order the remaining properties are added in does not matter (see above).
+        probe_prop = min(plain)
+        probe = plain.pop(probe_prop)
+        rest = {prop: values for prop, values in element.items() if prop not in plain}
         self._probes[id(probe)] = None
         try:
             rval = super()._compact(active_ctx, active_property, rest, options)
@@ -349,7 +353,23 @@ class _Compactor(_Processor):
             return super()._compact(active_ctx, active_property, element, options)
         uid = ctx.get("_uuid")
         chosen = self.chosen
-        for prop, item in plain[1:]:
+        # IRI -> its term, for the IRIs whose string literals this context compacts to
+        # themselves under a simple term (all three memoized facts below, known true).
+        strings = _STRING_TERMS.get(uid)
+        if strings is None:
+            if len(_STRING_TERMS) >= _STRING_TABLES_MAX:
+                _STRING_TERMS.clear()
+            strings = _STRING_TERMS[uid] = {}
+        for prop, item in plain.items():
+            literal = item["@value"]
+            if type(literal) is str:
+                term = strings.get(prop)
+                if term is not None:
+                    if term in rval:
+                        return super()._compact(active_ctx, active_property, element, options)
+                    chosen.add((prop, term))
+                    rval[term] = literal
+                    continue
             # _compact_iri and _compact as above, their memo read here (the same keys)
             term = _TERMS.get((uid, prop, _PLAIN_SHAPE, True, None, False), _NOT_MEMOIZED)
             if term is _NOT_MEMOIZED or type(term) is not str:
@@ -358,12 +378,26 @@ class _Compactor(_Processor):
                 chosen.add((prop, term))
             if term in rval or not _simple_term(ctx, uid, term):
                 return super()._compact(active_ctx, active_property, element, options)
-            literal = item["@value"]
             if _PLAIN_LITERALS.get((uid, term, type(literal))):
                 rval[term] = literal
             else:
                 rval[term] = self._compact(ctx, term, item, options)
+            if (
+                type(literal) is str
+                and type(term) is str
+                and _PLAIN_LITERALS.get((uid, term, str))
+                and _TERMS.get((uid, prop, _PLAIN_SHAPE, True, None, False)) == term
+                and len(strings) < _MEMO_MAX
+            ):
+                strings[prop] = term
         return rval
+
+
+#: Per processed context (its ``_uuid``): IRI -> term, where pyld's term choice for the IRI with a
+#: plain value (``_TERMS``) is a simple term (``_SIMPLE``) under which a string literal compacts to
+#: itself (``_PLAIN_LITERALS``): one lookup instead of three for the common property. Bounded.
+_STRING_TERMS: dict[Any, dict[str, str]] = {}
+_STRING_TABLES_MAX: Final = 1024
 
 
 _SIMPLE: dict[tuple[Any, Any], bool] = {}
@@ -431,12 +465,14 @@ def _same(written: Any, compacted: Any, path: str) -> str | None:
         # IRI alone, which compaction writes for a term whose values are typed @id.
         return _same(next(iter(written.values())), compacted, path)
     if isinstance(written, dict) and isinstance(compacted, dict):
-        for key in written.keys() | compacted.keys():
+        if written.keys() != compacted.keys():
+            for key in written.keys() ^ compacted.keys():  # a key on one side only
+                if key != "@context" or path:
+                    return f"{path}.{key}" if path else key
+        for key, left in written.items():
             if key == "@context" and not path:
                 continue
-            if key not in compacted or key not in written:
-                return f"{path}.{key}" if path else key
-            left, right = written[key], compacted[key]
+            right = compacted[key]  # on both sides (above)
             kind = type(left)
             if kind is type(right) and kind in _SCALARS:  # the last test below, without a call
                 if left != right:
@@ -547,13 +583,17 @@ def check_compacted(
             # pyld trips on shapes expansion let through (a null @type, say): whatever it is,
             # it is no compacted form, so it is refused, never an internal error.
             raise _refuse(f"the document cannot be compacted ({type(exc).__name__})") from exc
-    for iri, term in chosen:
+    accepted = _accepted_for(loader)
+    for iri, term in chosen - accepted if accepted else chosen:
         allowed = by_iri.get(iri)
         if allowed is not None and term not in allowed:
             raise _refuse(f"{iri} is written as {term!r}, not as {' or '.join(sorted(allowed))}", iri=iri, term=term)
         meanings = by_term.get(term)
         if meanings is not None and iri not in meanings and ":" not in term:
             raise _refuse(f"{term!r} stands for {iri} here, not for {' or '.join(sorted(meanings))}", iri=iri, term=term)
+    if len(accepted) + len(chosen) > _MEMO_MAX:
+        accepted.clear()
+    accepted.update(chosen)  # each pair passed both tests above
     where = _same(_without_copied_proof_contexts(document), compacted, "")
     if where is not None:
         raise _refuse(f"{where!r} is not written as its context defines", path=where)
