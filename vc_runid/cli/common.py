@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from .._internal.timeutil import parse_datetime
 from ..errors import ErrorCode, RunIdError, UsageError
-from ..store.home import default_home
 
 if TYPE_CHECKING:
     from ..vc.policy import TrustPolicy
@@ -28,6 +26,8 @@ def fail(error: RunIdError) -> NoReturn:
 
 
 def home_dir(home: Path | None) -> Path:
+    from ..store.home import default_home  # the store's rule, loaded with the command that needs it
+
     return home if home is not None else default_home()
 
 
@@ -35,6 +35,8 @@ def moment(value: str | None, option: str) -> datetime | None:
     """A time given on the command line; a malformed one is a usage error naming the option."""
     if value is None:
         return None
+    from .._internal.timeutil import parse_datetime
+
     try:
         return parse_datetime(value, option)
     except RunIdError as exc:
