@@ -6,8 +6,6 @@ yet bound, 1 otherwise (or when there was no run at all), 2 for a usage error. E
 it is a terminal, so scripts reading stdout/stderr see just the report and the summary line.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -60,7 +58,7 @@ def _moment(value: str | None) -> datetime:
         raise UsageError(f"--at: {exc.message}") from exc
 
 
-def _bundle_verifier() -> Callable[..., BundleReport]:
+def _bundle_verifier() -> "Callable[..., BundleReport]":
     """``vc_runid.bundle.archive.verify_bundle``, imported only when a bundle is audited."""
     try:
         from ..bundle.archive import verify_bundle
@@ -77,8 +75,8 @@ def _bundle_verifier() -> Callable[..., BundleReport]:
 
 
 def _audit_bundle(
-    path: Path, at: datetime, policy: TrustPolicy | None, did_documents: dict[str, Any] | None = None
-) -> tuple[AuditSummary, list[CheckResult]]:
+    path: Path, at: datetime, policy: "TrustPolicy | None", did_documents: dict[str, Any] | None = None
+) -> "tuple[AuditSummary, list[CheckResult]]":
     """The bundle's runs as an audit summary, and the bundle's own failed checks (archive,
     manifest, members…), which fail the audit even when every run verifies."""
     # Imported here, not at the top: every other command (`vc-runid verify`) skips loading the audit.
@@ -94,7 +92,7 @@ def _audit_bundle(
     return AuditSummary.of(rows, verified_at=at, policy=report.policy), failed
 
 
-def _nothing_checked() -> CheckResult:
+def _nothing_checked() -> "CheckResult":
     from ..vc.verification import CheckResult
 
     return CheckResult(
@@ -109,8 +107,8 @@ def _audit(
     did_store: Path | None,
     contexts: list[str] | None,
     status_lists: list[Path] | None = None,
-    policy: TrustPolicy | None = None,
-) -> tuple[AuditSummary, list[CheckResult]]:
+    policy: "TrustPolicy | None" = None,
+) -> "tuple[AuditSummary, list[CheckResult]]":
     from .._internal.contexts import parse_context_option
     from ..vc.dids import load_did_store
     from ..vc.status.bitstring import load_status_lists

@@ -1,7 +1,5 @@
 """What every ``vc-runid`` command shares: the home option, the error line and exit codes."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -66,7 +64,7 @@ NO_POLICY_HINT = (
 )
 
 
-def trust_policy(trust: Path | None, trusted_issuers: list[str] | None, any_issuer: bool) -> TrustPolicy | None:
+def trust_policy(trust: Path | None, trusted_issuers: list[str] | None, any_issuer: bool) -> "TrustPolicy | None":
     """The policy the command line names, or None when it names none."""
     from ..vc.policy import TrustPolicy
 

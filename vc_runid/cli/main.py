@@ -4,8 +4,6 @@ Exit codes: 0 success / valid, 1 failure / invalid (the report or the error line
 2 usage error. Errors print one line, ``CODE: message``, to stderr — never a traceback.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import subprocess
@@ -67,7 +65,7 @@ ContextOption = Annotated[
 ]
 
 
-def _loader(options: list[str] | None) -> DocumentLoader:
+def _loader(options: list[str] | None) -> "DocumentLoader":
     from .._internal.contexts import DocumentLoader, default_loader, parse_context_option
 
     if not options:
@@ -75,7 +73,7 @@ def _loader(options: list[str] | None) -> DocumentLoader:
     return DocumentLoader(dict(parse_context_option(o) for o in options))
 
 
-def _resolver(did_store: Path | None) -> DidResolver:
+def _resolver(did_store: Path | None) -> "DidResolver":
     from ..vc.dids import DidResolver, load_did_store
 
     documents: dict[str, Any] = {}
@@ -109,7 +107,7 @@ def _write(out: Path | None, text: str, what: str = "the result") -> None:
     typer.echo(f"wrote {out}", err=True)
 
 
-def _write_run_credential(out: Path, secured: SecuredWire, what: str, run_id: str) -> None:
+def _write_run_credential(out: Path, secured: "SecuredWire", what: str, run_id: str) -> None:
     """Write a declaration or binding that is already issued and stored: a failure says what was
     issued and how to get it back, and exits 1 (not 2: the run exists now)."""
     from ..store.files import write_secured
@@ -124,7 +122,7 @@ def _write_run_credential(out: Path, secured: SecuredWire, what: str, run_id: st
         ))
 
 
-def _output_file_digest(path: Path, media_type: str | None = None) -> OutputDigest:
+def _output_file_digest(path: Path, media_type: str | None = None) -> "OutputDigest":
     """A run output's digest, streamed from the file (a bar on a terminal): never held in memory."""
     from ..runs.binding import output_digest_of_file
 
@@ -137,7 +135,7 @@ def _output_file_digest(path: Path, media_type: str | None = None) -> OutputDige
         return output_digest_of_file(path, media_type, on_bytes=advance)
 
 
-def render_report(report: VerificationReport, title: str) -> str:
+def render_report(report: "VerificationReport", title: str) -> str:
     verdict = "VALID" if report.valid else "INVALID"
     lines = [f"{title}: {verdict}"]
     if report.policy:
@@ -248,7 +246,7 @@ def issue(
 
 
 def verify_files(
-    files: list[Path], verifier: Verifier, as_json: bool, extra: dict[str, Any] | None = None
+    files: list[Path], verifier: "Verifier", as_json: bool, extra: dict[str, Any] | None = None
 ) -> int:
     reports = [(str(path), _credential_report(verifier, _read_bytes(path))) for path in files]
     if as_json:
@@ -331,7 +329,7 @@ def verify(
     raise typer.Exit(code)
 
 
-def _run_kind(document: SecuredWire, loader: Any) -> str | None:
+def _run_kind(document: "SecuredWire", loader: Any) -> str | None:
     from ..store.files import is_binding, is_declaration
 
     if is_declaration(document, loader):
@@ -341,9 +339,9 @@ def _run_kind(document: SecuredWire, loader: Any) -> str | None:
 
 def _verify_run_files(
     files: list[Path],
-    documents: list[SecuredWire],
+    documents: "list[SecuredWire]",
     kinds: list[str | None],
-    verifier: Verifier,
+    verifier: "Verifier",
     output: Path | None,
     disclose: list[Path],
     as_json: bool,
@@ -382,7 +380,7 @@ def _verify_run_files(
     return 0 if report.valid and all(r.valid for _, r in extra) else 1
 
 
-def _credential_report(verifier: Verifier, data: bytes) -> VerificationReport:
+def _credential_report(verifier: "Verifier", data: bytes) -> "VerificationReport":
     """A credential verified on the command line, where VALID needs a trust policy too."""
     from ..vc.verification import CheckResult
 
@@ -395,7 +393,7 @@ def _credential_report(verifier: Verifier, data: bytes) -> VerificationReport:
 
 
 def _verify_presentation_file(
-    document: SecuredWire, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
+    document: "SecuredWire", verifier: "Verifier", challenge: str | None, domain: str | None, as_json: bool
 ) -> int:
     from ..runs.presentations import verify_presentation
 
@@ -413,7 +411,7 @@ def _verify_presentation_file(
     return 0 if report.valid else 1
 
 
-def render_run_report(report: VerificationReport) -> str:
+def render_run_report(report: "VerificationReport") -> str:
     title = f"run {report.run_id or '(unknown)'}"
     status = f" ({report.status})" if report.status and report.valid else ""
     return render_report(report, title).replace(f"{title}: VALID", f"{title}: VALID{status}", 1)
@@ -467,7 +465,7 @@ def digest(
         typer.echo(f"{result.root}  {path}  ({result.file_count} files, {result.total_bytes} bytes)")
 
 
-def _compose(manifest: Path) -> tuple[RunComposition, Disclosures]:
+def _compose(manifest: Path) -> "tuple[RunComposition, Disclosures]":
     from ..runs.manifest import compose_from_manifest, load_manifest  # YAML: only for --manifest
 
     loaded = load_manifest(manifest)
@@ -480,7 +478,7 @@ def _compose(manifest: Path) -> tuple[RunComposition, Disclosures]:
     return compose_from_manifest(manifest)
 
 
-def _remote(issuer_url: str | None, token: str | None) -> IssuerClient | None:
+def _remote(issuer_url: str | None, token: str | None) -> "IssuerClient | None":
     """The independent issuer service, when one is named: the executor then never holds a key."""
     if issuer_url is None:
         return None
@@ -492,8 +490,8 @@ def _remote(issuer_url: str | None, token: str | None) -> IssuerClient | None:
 
 
 def _declare_into_store(
-    manifest: Path, home: Path, proof_format: ProofFormat, remote: IssuerClient | None = None
-) -> Declared:
+    manifest: Path, home: Path, proof_format: ProofFormat, remote: "IssuerClient | None" = None
+) -> "Declared":
     """Declare (locally, or through the issuer service) and keep the run and its salts locally."""
     from ..runs.signer import LocalSigner, RunSigner
     from ..runs.workflow import record_declared
@@ -541,17 +539,17 @@ def declare_cmd(
 
 
 def _bind_declaration(
-    declaration: SecuredWire,
+    declaration: "SecuredWire",
     home: Path,
-    output: OutputDigest,
+    output: "OutputDigest",
     *,
     media_type: str | None,
-    started: datetime | None,
-    completed: datetime | None,
-    observed: Observed | None,
+    started: "datetime | None",
+    completed: "datetime | None",
+    observed: "Observed | None",
     proof_format: ProofFormat | None,
-    remote: IssuerClient | None = None,
-) -> SecuredWire:
+    remote: "IssuerClient | None" = None,
+) -> "SecuredWire":
     """Bind the declaration (locally: only this home's own, verified first; remotely: the service
     checks) and record the binding in the run store. Bound now, by the signer's clock: a
     --completed in the future is refused (``RUNID_TIME_IN_FUTURE``), as the service does."""
@@ -608,7 +606,7 @@ def bind_cmd(
         typer.echo(f"wrote {out}", err=True)
 
 
-def _run_id_of(declaration: SecuredWire) -> str:
+def _run_id_of(declaration: "SecuredWire") -> str:
     from ..runs.signer import Declared
 
     return Declared.of(declaration).run_id

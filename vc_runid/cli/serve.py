@@ -7,8 +7,6 @@
 ``python -m vc_runid.server`` runs ``serve`` alone.
 """
 
-from __future__ import annotations
-
 import base64
 import json
 import os
@@ -307,7 +305,7 @@ def tokens_list(home: HomeOption = None, database: DatabaseOption = None) -> Non
 # --- log ------------------------------------------------------------------------------------------
 
 
-def checkpoint_key(note: str, vkey_text: str | None) -> tuple[str, Ed25519PublicKey]:
+def checkpoint_key(note: str, vkey_text: str | None) -> "tuple[str, Ed25519PublicKey]":
     """The key to verify a checkpoint with: a pinned vkey, else — for a did:key issuer — the key the
     origin DID itself encodes (did:web needs ``--vkey``: its key is not in its name)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -338,7 +336,7 @@ LogTrustOption = Annotated[
 ]
 
 
-def pinned_log_key(note: str, log_key: str | None, trust: Path | None) -> tuple[str, Ed25519PublicKey, str]:
+def pinned_log_key(note: str, log_key: str | None, trust: Path | None) -> "tuple[str, Ed25519PublicKey, str]":
     """The key a checkpoint must be signed with, as the caller pinned it — never the key a server
     hands out — and a phrase naming the origin and key verified.
 

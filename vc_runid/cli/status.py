@@ -4,8 +4,6 @@ Registered onto an app with ``register(app)``, so the main CLI stays the one pla
 which commands exist. Errors print one line, ``CODE: message``, like every other command.
 """
 
-from __future__ import annotations
-
 import json
 from datetime import timedelta
 from pathlib import Path
