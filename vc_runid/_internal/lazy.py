@@ -76,10 +76,10 @@ class _PyldOffline:
             return None
         sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not cls]  # one module, once
         spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+        origin = spec.origin if spec is not None else None
+        if spec is None or origin is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
             return spec  # not a plain source file: imported as it is (requests and all)
-        loader = _OfflineSourceLoader(name, spec.origin)
-        return importlib.util.spec_from_file_location(name, spec.origin, loader=loader)
+        return importlib.util.spec_from_file_location(name, origin, loader=_OfflineSourceLoader(name, origin))
 
 
 def keep_pyld_offline() -> None:
