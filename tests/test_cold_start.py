@@ -9,12 +9,33 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 # The service stack (FastAPI, uvicorn, httpx), the network stack pyld would pick a default loader
 # from (requests) and jwcrypto (only JOSE credentials need it) stay out of a plain `--help`.
 NOT_FOR_HELP = ("fastapi", "uvicorn", "httpx", "starlette", "requests", "aiohttp", "jwcrypto")
+
+# What `vc-runid --help` is made of: typer draws it (with rich), from the command tree alone. No
+# JSON-LD (pyld, lxml), no models (pydantic), no crypto, no RDF: ~0.2 s of imports stay unloaded.
+NOT_FOR_THE_COMMAND_TREE = (
+    *NOT_FOR_HELP, "pyld", "lxml", "pydantic", "pydantic_core", "cryptography", "pyoxigraph", "yaml", "asyncio",
+)
+# vc_runid's own modules a `--help` may load: the CLI, the error codes and the format names.
+HELP_MODULES = {
+    "vc_runid", "vc_runid.errors", "vc_runid._internal", "vc_runid._internal.lazy", "vc_runid.vc",
+    "vc_runid.vc.formats",
+}
+
+# What `vc-runid verify` never needs, whatever it verifies: the other commands' layers.
+NOT_FOR_VERIFY = (
+    *NOT_FOR_HELP, "yaml", "vc_runid.server", "vc_runid.gateway", "vc_runid.witness", "vc_runid.client",
+    "vc_runid.audit", "vc_runid.bundle", "vc_runid.demo", "vc_runid.integrations", "vc_runid.runs.manifest",
+    "vc_runid.runs.runner", "vc_runid.runs.signer", "vc_runid.store.runs", "vc_runid.store.status",
+    "vc_runid.vc.status.fetch",
+)
 
 
 def _modules_after(code: str) -> set[str]:
@@ -26,21 +47,96 @@ def _modules_after(code: str) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def test_help_imports_no_service_or_network_stack() -> None:
-    loaded = _modules_after(
-        "import sys\n"
-        "sys.argv = ['vc-runid', '--help']\n"
+def _cli_modules(*argv: str) -> set[str]:
+    """The modules loaded by ``vc-runid ARGV`` run in a fresh interpreter, as the entry point runs it."""
+    probe = (
+        "import io, contextlib, sys\n"
+        f"sys.argv = ['vc-runid', *{list(argv)!r}]\n"
         "from vc_runid.cli.main import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "try:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import json\n"
+        "print(json.dumps(sorted(sys.modules)))"
     )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _present(loaded: set[str], names: tuple[str, ...]) -> set[str]:
+    """Which of ``names`` (packages or modules) are loaded, themselves or a module under them."""
+    return {name for name in names if any(m == name or m.startswith(name + ".") for m in loaded)}
+
+
+def test_help_imports_no_service_or_network_stack() -> None:
+    loaded = _cli_modules("--help")
     assert "vc_runid.cli.main" in loaded
-    assert not {m for m in NOT_FOR_HELP if m in loaded}
+    assert not _present(loaded, NOT_FOR_HELP)
+
+
+def test_help_is_drawn_from_the_command_tree_alone() -> None:
+    # Every command's options, choices (--format, --profile) and help are built without the
+    # library behind them: a command imports its workflow when it runs.
+    loaded = _cli_modules("--help")
+    assert not _present(loaded, NOT_FOR_THE_COMMAND_TREE)
+    ours = {m for m in loaded if m.startswith("vc_runid") and not m.startswith("vc_runid.cli")}
+    assert ours <= HELP_MODULES, sorted(ours - HELP_MODULES)
 
 
 def test_building_the_cli_draws_nothing() -> None:
     # rich renders --help (typer's choice) but has no business in a command that prints a report.
     loaded = _modules_after("import typer\nfrom vc_runid import cli\ntyper.main.get_command(cli.app)")
-    assert not {m for m in (*NOT_FOR_HELP, "rich") if m in loaded}
+    assert not _present(loaded, (*NOT_FOR_THE_COMMAND_TREE, "rich"))
+
+
+def test_importing_the_package_loads_no_json_ld() -> None:
+    # pyld (~0.1 s with lxml and asyncio) is loaded by the first JSON-LD expansion, not by `import
+    # vc_runid`; it is still loaded without its network loader (test_pyld_default_loader_is_offline).
+    loaded = _modules_after("import vc_runid")
+    assert not _present(loaded, ("pyld", "pydantic", "cryptography", "requests"))
+
+
+def _credential(tmp_path: Path) -> tuple[Path, str]:
+    from vc_runid.vc.credentials import Issuer, issue_credential
+
+    issuer = Issuer.generate()
+    document: dict[str, Any] = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:alice"},
+    }
+    path = tmp_path / "credential.json"
+    path.write_text(json.dumps(issue_credential(document, issuer)))
+    return path, issuer.did
+
+
+def test_verifying_a_credential_loads_no_run_or_other_command(tmp_path: Path) -> None:
+    path, did = _credential(tmp_path)
+    loaded = _cli_modules("verify", str(path), "--trusted-issuer", did)
+    assert "vc_runid.vc.verification" in loaded  # it did verify
+    assert not _present(loaded, (*NOT_FOR_VERIFY, "vc_runid.runs", "rich"))
+
+
+def test_verifying_a_run_loads_no_other_command(tmp_path: Path) -> None:
+    import vc_runid as runid
+    from vc_runid.store.files import write_secured
+
+    issuer = runid.Issuer.generate()
+    composition = runid.CompositionBuilder().model("m", provider="local").input("hi").build()
+    with runid.run(composition, issuer=issuer) as current:
+        current.record_output(b"hello", observed={"modelId": "m"})
+    write_secured(tmp_path / "declaration.json", current.declaration)
+    write_secured(tmp_path / "binding.json", current.binding)
+    loaded = _cli_modules(
+        "verify", str(tmp_path / "declaration.json"), str(tmp_path / "binding.json"), "--trusted-issuer", issuer.did
+    )
+    assert "vc_runid.runs.verify" in loaded  # it did verify a run
+    assert not _present(loaded, (*NOT_FOR_VERIFY, "rich"))
 
 
 def test_commands_load_what_only_other_commands_need_when_those_run() -> None:

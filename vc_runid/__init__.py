@@ -13,11 +13,9 @@ offline — or let ``run`` do the first two around your code::
     assert report.valid
 """
 
-import importlib
-import sys
 from typing import TYPE_CHECKING
 
-from ._internal.lazy import lazy_exports
+from ._internal.lazy import keep_pyld_offline, lazy_exports
 
 if TYPE_CHECKING:
     from .errors import ErrorCode, RunIdError
@@ -29,7 +27,8 @@ if TYPE_CHECKING:
     from .runs.verify import verify_run
     from .store.home import init_home, load_issuer
     from .store.runs import RunStore
-    from .vc.credentials import Issuer, ProofFormat, issue_credential
+    from .vc.credentials import Issuer, issue_credential
+    from .vc.formats import ProofFormat
     from .vc.keys import KeyType
     from .vc.policy import TrustPolicy
     from .vc.presentations import PresentationReport, present
@@ -48,7 +47,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ".runs.presentations": ("verify_presentation",),
     ".store.runs": ("RunStore",),
     ".store.home": ("init_home", "load_issuer"),
-    ".vc.credentials": ("Issuer", "ProofFormat", "issue_credential"),
+    ".vc.credentials": ("Issuer", "issue_credential"),
+    ".vc.formats": ("ProofFormat",),
     ".vc.keys": ("KeyType",),
     ".vc.policy": ("TrustPolicy",),
     ".vc.presentations": ("PresentationReport", "present"),
@@ -58,30 +58,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
-def _import_pyld_offline() -> None:
-    """Import pyld with its network document loader left out.
-
-    pyld picks a default document loader when it is imported, importing requests (~80 ms) for it.
-    vc-runid always passes its own offline loader, so pyld's default is never used; without
-    requests pyld falls back to a loader that refuses every URL, which is the fail-closed default
-    anyway. Only pyld's own import sees requests missing: the entry is removed right after.
-    """
-    if "pyld" in sys.modules:
-        return
-    blocked = [name for name in ("requests", "aiohttp") if name not in sys.modules]
-    for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        importlib.import_module("pyld")
-    except ImportError:
-        pass  # the real import, where pyld is used, says what is missing
-    finally:
-        for name in blocked:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
-
-
-_import_pyld_offline()
+keep_pyld_offline()  # pyld, when a command needs it, never picks a network loader
 
 __version__ = "0.1.0"
 

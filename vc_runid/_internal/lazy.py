@@ -8,6 +8,8 @@ dependencies (FastAPI, the OpenAI SDK) into code that never uses them.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.util
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -42,3 +44,54 @@ def lazy_exports(
         return sorted({*vars(sys.modules[package]), *exports})
 
     return __getattr__, __dir__
+
+
+# --- pyld without its network loader ------------------------------------------------------------
+
+#: What pyld would pick its default document loader from when it is imported.
+_NETWORK_CLIENTS = ("requests", "aiohttp")
+
+
+class _OfflineSourceLoader(importlib.machinery.SourceFileLoader):
+    """Runs ``pyld.jsonld`` with requests and aiohttp hidden (see ``keep_pyld_offline``)."""
+
+    def exec_module(self, module: Any) -> None:
+        hidden = [name for name in _NETWORK_CLIENTS if name not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]  # "import requests" raises ImportError
+        try:
+            super().exec_module(module)
+        finally:
+            for name in hidden:
+                if sys.modules.get(name, 0) is None:
+                    del sys.modules[name]
+
+
+class _PyldOffline:
+    """A meta path finder for ``pyld.jsonld`` alone: found as usual, run by ``_OfflineSourceLoader``."""
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "pyld.jsonld":
+            return None
+        sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not cls]  # one module, once
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        origin = spec.origin if spec is not None else None
+        if spec is None or origin is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return spec  # not a plain source file: imported as it is (requests and all)
+        return importlib.util.spec_from_file_location(name, origin, loader=_OfflineSourceLoader(name, origin))
+
+
+def keep_pyld_offline() -> None:
+    """Have pyld, whenever it is first imported, leave its network document loader out.
+
+    pyld picks a default document loader when ``pyld.jsonld`` is imported, importing requests
+    (~80 ms) for it. vc-runid always passes its own offline loader, so pyld's default is never
+    used; without requests pyld falls back to a loader that refuses every URL, which is the
+    fail-closed default anyway. Only that module's own import sees requests missing: the entries
+    are removed right after. Nothing is imported here: a command that never expands JSON-LD
+    (``--help``) does not pay for pyld (~90 ms) at all.
+    """
+    if "pyld.jsonld" in sys.modules or _PyldOffline in sys.meta_path:
+        return
+    sys.meta_path.insert(0, _PyldOffline)

@@ -7,8 +7,6 @@ it is a terminal, so scripts reading stdout/stderr see just the report, the summ
 on stderr, how fast the audit ran and how busy the machine was (issue 13).
 """
 
-from __future__ import annotations
-
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -19,19 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .._internal.contexts import parse_context_option
-from .._internal.timeutil import parse_datetime, utc_now
 from ..errors import ErrorCode, InternalError, RunIdError, UsageError
-from ..runs.verify import PASSING, Verdict
-from ..vc.dids import load_did_store
-from ..vc.status.bitstring import load_status_lists
-from ..vc.verification import CheckResult
 from .common import AnyIssuerOption, TrustedIssuerOption, TrustOption, fail, trust_policy
 
+# The audit engine and the verifier are imported when `audit` runs, not when the command line is
+# built (every other command, `--help` included, skips them).
 if TYPE_CHECKING:
     from ..audit.bulk import AuditSummary
     from ..bundle.archive import BundleReport
     from ..vc.policy import TrustPolicy
+    from ..vc.verification import CheckResult
 
 
 @contextmanager
@@ -56,6 +51,8 @@ def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
 
 
 def _moment(value: str | None) -> datetime:
+    from .._internal.timeutil import parse_datetime, utc_now
+
     if value is None:
         return utc_now()
     try:
@@ -64,7 +61,7 @@ def _moment(value: str | None) -> datetime:
         raise UsageError(f"--at: {exc.message}") from exc
 
 
-def _bundle_verifier() -> Callable[..., BundleReport]:
+def _bundle_verifier() -> "Callable[..., BundleReport]":
     """``vc_runid.bundle.archive.verify_bundle``, imported only when a bundle is audited."""
     try:
         from ..bundle.archive import verify_bundle
@@ -81,25 +78,29 @@ def _bundle_verifier() -> Callable[..., BundleReport]:
 
 
 def _audit_bundle(
-    path: Path, at: datetime, policy: TrustPolicy | None, did_documents: dict[str, Any] | None = None
-) -> tuple[AuditSummary, list[CheckResult]]:
+    path: Path, at: datetime, policy: "TrustPolicy | None", did_documents: dict[str, Any] | None = None
+) -> "tuple[AuditSummary, list[CheckResult]]":
     """The bundle's runs as an audit summary, and the bundle's own failed checks (archive,
     manifest, members…), which fail the audit even when every run verifies."""
     # Imported here, not at the top: every other command (`vc-runid verify`) skips loading the audit.
     from ..audit.bulk import AuditSummary, row_from_report
+    from ..runs.verify import Verdict
 
     report = _bundle_verifier()(path, at=at, policy=policy, did_documents=did_documents)
     rows = [
         row_from_report(entry.report, files=[str(path)], run_id=entry.run_id, verdict=Verdict(entry.verdict))
         for entry in report.runs
     ]
-    failed = list(report.failures) or ([] if report.checks else [_NOTHING_CHECKED])
+    failed = list(report.failures) or ([] if report.checks else [_nothing_checked()])
     return AuditSummary.of(rows, verified_at=at, policy=report.policy), failed
 
 
-_NOTHING_CHECKED = CheckResult(
-    name="bundle", passed=False, code=ErrorCode.NO_CHECKS.value, message="no bundle check was performed"
-)
+def _nothing_checked() -> "CheckResult":
+    from ..vc.verification import CheckResult
+
+    return CheckResult(
+        name="bundle", passed=False, code=ErrorCode.NO_CHECKS.value, message="no bundle check was performed"
+    )
 
 
 def _audit(
@@ -109,8 +110,12 @@ def _audit(
     did_store: Path | None,
     contexts: list[str] | None,
     status_lists: list[Path] | None = None,
-    policy: TrustPolicy | None = None,
-) -> tuple[AuditSummary, list[CheckResult]]:
+    policy: "TrustPolicy | None" = None,
+) -> "tuple[AuditSummary, list[CheckResult]]":
+    from .._internal.contexts import parse_context_option
+    from ..vc.dids import load_did_store
+    from ..vc.status.bitstring import load_status_lists
+
     if target.is_file() and target.suffix.lower() == ".zip":
         if contexts or status_lists:
             raise UsageError(
@@ -172,6 +177,8 @@ def audit(
         fail(exc)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, never a passing audit
         fail(InternalError(f"unexpected {type(exc).__name__}: {exc}", code=ErrorCode.INTERNAL))
+    from ..runs.verify import PASSING
+
     for written in (csv_out, json_out):
         if written is not None:
             typer.echo(f"wrote {written}", err=True)

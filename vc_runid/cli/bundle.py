@@ -4,8 +4,6 @@ Mounted on the main command with ``register(app)``. Exit codes as everywhere: 0 
 invalid (the report says why) or failed (one ``CODE: message`` line on stderr), 2 usage.
 """
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

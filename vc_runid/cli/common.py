@@ -1,16 +1,12 @@
 """What every ``vc-runid`` command shares: the home option, the error line and exit codes."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from .._internal.timeutil import parse_datetime
 from ..errors import ErrorCode, RunIdError, UsageError
-from ..store.home import default_home
 
 if TYPE_CHECKING:
     from ..vc.policy import TrustPolicy
@@ -28,6 +24,8 @@ def fail(error: RunIdError) -> NoReturn:
 
 
 def home_dir(home: Path | None) -> Path:
+    from ..store.home import default_home  # the store's rule, loaded with the command that needs it
+
     return home if home is not None else default_home()
 
 
@@ -35,6 +33,8 @@ def moment(value: str | None, option: str) -> datetime | None:
     """A time given on the command line; a malformed one is a usage error naming the option."""
     if value is None:
         return None
+    from .._internal.timeutil import parse_datetime
+
     try:
         return parse_datetime(value, option)
     except RunIdError as exc:
@@ -64,7 +64,7 @@ NO_POLICY_HINT = (
 )
 
 
-def trust_policy(trust: Path | None, trusted_issuers: list[str] | None, any_issuer: bool) -> TrustPolicy | None:
+def trust_policy(trust: Path | None, trusted_issuers: list[str] | None, any_issuer: bool) -> "TrustPolicy | None":
     """The policy the command line names, or None when it names none."""
     from ..vc.policy import TrustPolicy
 

@@ -1,7 +1,5 @@
 """``vc-runid gateway``: the declaring OpenAI-compatible gateway (docs/gateway.md)."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import Annotated

@@ -4,52 +4,17 @@ Exit codes: 0 success / valid, 1 failure / invalid (the report or the error line
 2 usage error. Errors print one line, ``CODE: message``, to stderr — never a traceback.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .._internal.contexts import DocumentLoader, default_loader, parse_context_option
-from .._internal.files import read_limited
-from .._internal.timeutil import utc_now
 from ..errors import DataModelError, ErrorCode, RunError, RunIdError, UsageError
-from ..runs.binding import Observed, OutputDigest, output_digest, output_digest_of_file
-from ..runs.composition import Disclosures, RunComposition
-from ..runs.digests import hash_weights
-from ..runs.presentations import present_runs, verify_presentation
-from ..runs.signer import Declared, LocalSigner, RunSigner
-from ..runs.verify import verify_run
-from ..runs.workflow import bind_declaration, record_declared
-from ..store.files import (
-    is_binding,
-    is_declaration,
-    read_disclosures,
-    read_secured,
-    run_file_stem,
-    write_secured,
-)
-from ..store.home import init_home, load_issuer
-from ..store.runs import RunStore
-from ..vc.credentials import ProofFormat, RunProfile, issue_credential, profile_format
-from ..vc.dids import (
-    DidResolver,
-    did_web_document,
-    did_web_from_domain,
-    did_web_url,
-    load_did_store,
-)
-from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json
-from ..vc.keys import KeyType
-from ..vc.presentations import is_presentation
-from ..vc.status.bitstring import load_status_lists
-from ..vc.verification import CheckResult, VerificationReport, Verifier
+from ..vc.formats import ProofFormat, RunProfile
 from .common import (
     NO_POLICY_HINT,
     AnyIssuerOption,
@@ -64,8 +29,19 @@ from .common import (
     trust_policy,
 )
 
+# Every command imports its workflow in its body: the command line is built from this module
+# alone, and `vc-runid verify` does not load what `serve` or `run` need (tests/test_cold_start.py).
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .._internal.contexts import DocumentLoader
     from ..client.issuer import IssuerClient
+    from ..runs.binding import Observed, OutputDigest
+    from ..runs.composition import Disclosures, RunComposition
+    from ..runs.signer import Declared
+    from ..vc.dids import DidResolver
+    from ..vc.documents import SecuredWire
+    from ..vc.verification import VerificationReport, Verifier
 
 app = typer.Typer(
     help="vc-runid: a verifiable identity for every AI run (W3C Verifiable Credentials).",
@@ -89,21 +65,28 @@ ContextOption = Annotated[
 ]
 
 
-def _loader(options: list[str] | None) -> DocumentLoader:
+def _loader(options: list[str] | None) -> "DocumentLoader":
+    from .._internal.contexts import DocumentLoader, default_loader, parse_context_option
+
     if not options:
         return default_loader()
     return DocumentLoader(dict(parse_context_option(o) for o in options))
 
 
-def _resolver(did_store: Path | None) -> DidResolver:
+def _resolver(did_store: Path | None) -> "DidResolver":
+    from ..vc.dids import DidResolver, load_did_store
+
     documents: dict[str, Any] = {}
     if did_store is not None:
         documents.update(load_did_store(did_store))
     return DidResolver(documents)
 
 
-def _read_bytes(path: Path, limit: int | None = MAX_DOCUMENT_BYTES) -> bytes:
-    return read_limited(path, limit)
+def _read_bytes(path: Path) -> bytes:
+    from .._internal.files import read_limited
+    from ..vc.documents import MAX_DOCUMENT_BYTES
+
+    return read_limited(path, MAX_DOCUMENT_BYTES)
 
 
 def _write(out: Path | None, text: str, what: str = "the result") -> None:
@@ -124,9 +107,11 @@ def _write(out: Path | None, text: str, what: str = "the result") -> None:
     typer.echo(f"wrote {out}", err=True)
 
 
-def _write_run_credential(out: Path, secured: SecuredWire, what: str, run_id: str) -> None:
+def _write_run_credential(out: Path, secured: "SecuredWire", what: str, run_id: str) -> None:
     """Write a declaration or binding that is already issued and stored: a failure says what was
     issued and how to get it back, and exits 1 (not 2: the run exists now)."""
+    from ..store.files import write_secured
+
     try:
         write_secured(out, secured)
     except RunIdError as exc:
@@ -137,8 +122,10 @@ def _write_run_credential(out: Path, secured: SecuredWire, what: str, run_id: st
         ))
 
 
-def _output_file_digest(path: Path, media_type: str | None = None) -> OutputDigest:
+def _output_file_digest(path: Path, media_type: str | None = None) -> "OutputDigest":
     """A run output's digest, streamed from the file (a bar on a terminal): never held in memory."""
+    from ..runs.binding import output_digest_of_file
+
     try:
         size = path.stat().st_size
     except OSError:
@@ -148,7 +135,7 @@ def _output_file_digest(path: Path, media_type: str | None = None) -> OutputDige
         return output_digest_of_file(path, media_type, on_bytes=advance)
 
 
-def render_report(report: VerificationReport, title: str) -> str:
+def render_report(report: "VerificationReport", title: str) -> str:
     verdict = "VALID" if report.valid else "INVALID"
     lines = [f"{title}: {verdict}"]
     if report.policy:
@@ -175,6 +162,9 @@ def init(
     domain: Annotated[str | None, typer.Option("--domain", help="Sign as did:web:DOMAIN instead of did:key.")] = None,
 ) -> None:
     """Create the issuer key and DID (idempotent: an existing key is never overwritten)."""
+    from ..store.home import init_home
+    from ..vc.keys import KeyType
+
     try:
         kt = {"ed25519": KeyType.ED25519, "p256": KeyType.P256}.get(key_type.lower())
         if kt is None:
@@ -192,6 +182,8 @@ def did_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the DID document.")] = False,
 ) -> None:
     """Print the issuer's DID (or its DID document with --json)."""
+    from ..store.home import load_issuer
+
     try:
         issuer = load_issuer(home_dir(home))
     except RunIdError as exc:
@@ -206,6 +198,9 @@ def did_web(
     out: Annotated[Path | None, typer.Option("--out", help="Write did.json here.")] = None,
 ) -> None:
     """Produce the did:web document for the issuer key, for you to host."""
+    from ..store.home import load_issuer
+    from ..vc.dids import did_web_document, did_web_from_domain, did_web_url
+
     try:
         if out is not None:
             check_writable(out)
@@ -231,6 +226,10 @@ def issue(
     home: HomeOption = None,
 ) -> None:
     """Sign an unsigned credential."""
+    from ..store.home import load_issuer
+    from ..vc.credentials import issue_credential
+    from ..vc.documents import parse_json
+
     try:
         if out is not None:
             check_writable(out)
@@ -247,7 +246,7 @@ def issue(
 
 
 def verify_files(
-    files: list[Path], verifier: Verifier, as_json: bool, extra: dict[str, Any] | None = None
+    files: list[Path], verifier: "Verifier", as_json: bool, extra: dict[str, Any] | None = None
 ) -> int:
     reports = [(str(path), _credential_report(verifier, _read_bytes(path))) for path in files]
     if as_json:
@@ -286,6 +285,12 @@ def verify(
     under the trust policy you name (--trusted-issuer DID or --trust FILE).
 
     Exit 0 when valid, 1 when invalid (the report says which check failed), 2 for a usage error."""
+    from .._internal.timeutil import utc_now
+    from ..store.files import read_secured
+    from ..vc.presentations import is_presentation
+    from ..vc.status.bitstring import load_status_lists
+    from ..vc.verification import Verifier
+
     try:
         policy = trust_policy(trust, trusted_issuer, any_issuer)
         documents = [read_secured(path) for path in files]
@@ -324,7 +329,9 @@ def verify(
     raise typer.Exit(code)
 
 
-def _run_kind(document: SecuredWire, loader: Any) -> str | None:
+def _run_kind(document: "SecuredWire", loader: Any) -> str | None:
+    from ..store.files import is_binding, is_declaration
+
     if is_declaration(document, loader):
         return "declaration"
     return "binding" if is_binding(document, loader) else None
@@ -332,13 +339,16 @@ def _run_kind(document: SecuredWire, loader: Any) -> str | None:
 
 def _verify_run_files(
     files: list[Path],
-    documents: list[SecuredWire],
+    documents: "list[SecuredWire]",
     kinds: list[str | None],
-    verifier: Verifier,
+    verifier: "Verifier",
     output: Path | None,
     disclose: list[Path],
     as_json: bool,
 ) -> int:
+    from ..runs.verify import verify_run
+    from ..store.files import read_disclosures
+
     declarations = [d for d, kind in zip(documents, kinds, strict=True) if kind == "declaration"]
     bindings = [d for d, kind in zip(documents, kinds, strict=True) if kind == "binding"]
     others = [(path, d) for path, d, kind in zip(files, documents, kinds, strict=True) if kind is None]
@@ -370,8 +380,10 @@ def _verify_run_files(
     return 0 if report.valid and all(r.valid for _, r in extra) else 1
 
 
-def _credential_report(verifier: Verifier, data: bytes) -> VerificationReport:
+def _credential_report(verifier: "Verifier", data: bytes) -> "VerificationReport":
     """A credential verified on the command line, where VALID needs a trust policy too."""
+    from ..vc.verification import CheckResult
+
     report = verifier.verify_credential(data)
     if verifier.policy is None:
         report.checks.append(
@@ -381,8 +393,10 @@ def _credential_report(verifier: Verifier, data: bytes) -> VerificationReport:
 
 
 def _verify_presentation_file(
-    document: SecuredWire, verifier: Verifier, challenge: str | None, domain: str | None, as_json: bool
+    document: "SecuredWire", verifier: "Verifier", challenge: str | None, domain: str | None, as_json: bool
 ) -> int:
+    from ..runs.presentations import verify_presentation
+
     report = verify_presentation(document, challenge=challenge, domain=domain, verifier=verifier)
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
@@ -397,7 +411,7 @@ def _verify_presentation_file(
     return 0 if report.valid else 1
 
 
-def render_run_report(report: VerificationReport) -> str:
+def render_run_report(report: "VerificationReport") -> str:
     title = f"run {report.run_id or '(unknown)'}"
     status = f" ({report.status})" if report.status and report.valid else ""
     return render_report(report, title).replace(f"{title}: VALID", f"{title}: VALID{status}", 1)
@@ -435,6 +449,8 @@ def digest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file manifest as JSON.")] = False,
 ) -> None:
     """Print the weights/manifest digest of a file or directory."""
+    from ..runs.digests import hash_weights
+
     try:
         if not path.exists():
             raise UsageError(f"{path} does not exist", code=ErrorCode.FILE_UNREADABLE)
@@ -449,7 +465,7 @@ def digest(
         typer.echo(f"{result.root}  {path}  ({result.file_count} files, {result.total_bytes} bytes)")
 
 
-def _compose(manifest: Path) -> tuple[RunComposition, Disclosures]:
+def _compose(manifest: Path) -> "tuple[RunComposition, Disclosures]":
     from ..runs.manifest import compose_from_manifest, load_manifest  # YAML: only for --manifest
 
     loaded = load_manifest(manifest)
@@ -462,7 +478,7 @@ def _compose(manifest: Path) -> tuple[RunComposition, Disclosures]:
     return compose_from_manifest(manifest)
 
 
-def _remote(issuer_url: str | None, token: str | None) -> IssuerClient | None:
+def _remote(issuer_url: str | None, token: str | None) -> "IssuerClient | None":
     """The independent issuer service, when one is named: the executor then never holds a key."""
     if issuer_url is None:
         return None
@@ -474,9 +490,14 @@ def _remote(issuer_url: str | None, token: str | None) -> IssuerClient | None:
 
 
 def _declare_into_store(
-    manifest: Path, home: Path, proof_format: ProofFormat, remote: IssuerClient | None = None
-) -> Declared:
+    manifest: Path, home: Path, proof_format: ProofFormat, remote: "IssuerClient | None" = None
+) -> "Declared":
     """Declare (locally, or through the issuer service) and keep the run and its salts locally."""
+    from ..runs.signer import LocalSigner, RunSigner
+    from ..runs.workflow import record_declared
+    from ..store.home import load_issuer
+    from ..store.runs import RunStore
+
     composition, disclosures = _compose(manifest)
     signer: RunSigner = remote if remote is not None else LocalSigner(load_issuer(home))
     declared = signer.declare_run(composition, proof_format=proof_format)
@@ -498,6 +519,8 @@ def declare_cmd(
     home: HomeOption = None,
 ) -> None:
     """Issue a run declaration before the run starts (and keep it, with its salts, in the run store)."""
+    from ..vc.formats import profile_format
+
     try:
         if out is not None:
             check_writable(out)
@@ -516,20 +539,25 @@ def declare_cmd(
 
 
 def _bind_declaration(
-    declaration: SecuredWire,
+    declaration: "SecuredWire",
     home: Path,
-    output: OutputDigest,
+    output: "OutputDigest",
     *,
     media_type: str | None,
-    started: datetime | None,
-    completed: datetime | None,
-    observed: Observed | None,
+    started: "datetime | None",
+    completed: "datetime | None",
+    observed: "Observed | None",
     proof_format: ProofFormat | None,
-    remote: IssuerClient | None = None,
-) -> SecuredWire:
+    remote: "IssuerClient | None" = None,
+) -> "SecuredWire":
     """Bind the declaration (locally: only this home's own, verified first; remotely: the service
     checks) and record the binding in the run store. Bound now, by the signer's clock: a
     --completed in the future is refused (``RUNID_TIME_IN_FUTURE``), as the service does."""
+    from ..runs.signer import LocalSigner, RunSigner
+    from ..runs.workflow import bind_declaration
+    from ..store.home import load_issuer
+    from ..store.runs import RunStore
+
     # The service binds in the declaration's format (a --profile is not sent to it).
     signer: RunSigner = remote if remote is not None else LocalSigner(load_issuer(home), proof_format=proof_format)
     return bind_declaration(
@@ -554,6 +582,10 @@ def bind_cmd(
     home: HomeOption = None,
 ) -> None:
     """Issue the output binding for a declared run."""
+    from ..runs.binding import Observed
+    from ..store.files import read_secured
+    from ..vc.formats import profile_format
+
     try:
         if out is not None:
             check_writable(out)
@@ -574,7 +606,9 @@ def bind_cmd(
         typer.echo(f"wrote {out}", err=True)
 
 
-def _run_id_of(declaration: SecuredWire) -> str:
+def _run_id_of(declaration: "SecuredWire") -> str:
+    from ..runs.signer import Declared
+
     return Declared.of(declaration).run_id
 
 
@@ -617,6 +651,11 @@ def run_cmd(
     home: HomeOption = None,
 ) -> None:
     """Declare, execute COMMAND (given after --), bind its output. The command's exit code is passed on."""
+    from .._internal.timeutil import utc_now
+    from ..runs.binding import Observed, output_digest
+    from ..store.files import run_file_stem
+    from ..vc.formats import profile_format
+
     command = list(ctx.args)
     if not command:
         fail(UsageError("give the command to run after --, e.g. vc-runid run --manifest m.yaml -- python job.py"))
@@ -699,6 +738,8 @@ def runs_list(
     home: HomeOption = None, as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False
 ) -> None:
     """List declared runs and whether they are bound."""
+    from ..store.runs import RunStore
+
     if not home_dir(home).exists():  # listing never creates a home (a typo would leave one behind)
         typer.echo(f"note: no vc-runid home at {home_dir(home)}: no runs (check --home or $RUNID_HOME)", err=True)
         records = []
@@ -717,6 +758,8 @@ def runs_show(
     home: HomeOption = None,
 ) -> None:
     """Show a run's declaration and binding (salts are not shown)."""
+    from ..store.runs import RunStore
+
     try:
         if not home_dir(home).exists():
             raise RunError(f"no vc-runid home at {home_dir(home)} (check --home or $RUNID_HOME)", code=ErrorCode.RUN_NOT_FOUND)
@@ -737,6 +780,10 @@ def present(
     home: HomeOption = None,
 ) -> None:
     """A Verifiable Presentation of runs' declarations and bindings, bound to a challenge and domain."""
+    from ..runs.presentations import present_runs
+    from ..store.home import load_issuer
+    from ..store.runs import RunStore
+
     try:
         if out is not None:
             check_writable(out)
@@ -757,6 +804,8 @@ def disclose(
     home: HomeOption = None,
 ) -> None:
     """Write a disclosure file (content + salt) of chosen components, for an auditor."""
+    from ..store.runs import RunStore
+
     try:
         if out is not None:
             check_writable(out)

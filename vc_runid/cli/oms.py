@@ -1,7 +1,5 @@
 """``vc-runid verify-weights``: a declaration's weights against an OpenSSF Model Signing signature."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

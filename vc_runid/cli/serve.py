@@ -7,21 +7,15 @@
 ``python -m vc_runid.server`` runs ``serve`` alone.
 """
 
-from __future__ import annotations
-
 import base64
 import json
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .._internal.contexts import parse_context_option
-from .._internal.files import read_limited
-from .._internal.timeutil import utc_now
 from ..errors import (
     ErrorCode,
     HttpServiceError,
@@ -32,11 +26,11 @@ from ..errors import (
     UsageError,
     missing_extra,
 )
-from ..server.log import verify_checkpoints
-from ..store.home import default_home, init_home
-from ..transparency import parse_signed_checkpoint, parse_vkey
-from ..vc.documents import MAX_DOCUMENT_BYTES, parse_json
-from ..vc.keys import KeyType, PublicKey
+
+# The service, the log and the keys are imported by the commands that use them: `vc-runid --help`
+# and `vc-runid verify` build this module's commands without loading any of it.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 server_app = typer.Typer(help="Run the issuer service.", no_args_is_help=True, add_completion=False)
 tokens_app = typer.Typer(help="Client tokens for the issuer service.", no_args_is_help=True, add_completion=False)
@@ -54,6 +48,8 @@ def _fail(error: RunIdError) -> NoReturn:
 
 
 def _home(home: Path | None) -> Path:
+    from ..store.home import default_home
+
     return home if home is not None else default_home()
 
 
@@ -118,8 +114,11 @@ def serve(
         _fail(missing)
     import uvicorn
 
+    from .._internal.contexts import parse_context_option
     from ..server.status import list_url_for, public_base_url
     from ..server.workers import reuse_port_supported, serve_workers
+    from ..store.home import init_home
+    from ..vc.keys import KeyType
 
     directory = _home(home)
     try:
@@ -306,9 +305,14 @@ def tokens_list(home: HomeOption = None, database: DatabaseOption = None) -> Non
 # --- log ------------------------------------------------------------------------------------------
 
 
-def checkpoint_key(note: str, vkey_text: str | None) -> tuple[str, Ed25519PublicKey]:
+def checkpoint_key(note: str, vkey_text: str | None) -> "tuple[str, Ed25519PublicKey]":
     """The key to verify a checkpoint with: a pinned vkey, else — for a did:key issuer — the key the
     origin DID itself encodes (did:web needs ``--vkey``: its key is not in its name)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from ..transparency import parse_signed_checkpoint, parse_vkey
+    from ..vc.keys import PublicKey
+
     if vkey_text:
         return parse_vkey(vkey_text.strip())
     checkpoint, _ = parse_signed_checkpoint(note)  # only to read the origin; verified after
@@ -332,13 +336,14 @@ LogTrustOption = Annotated[
 ]
 
 
-def pinned_log_key(note: str, log_key: str | None, trust: Path | None) -> tuple[str, Ed25519PublicKey, str]:
+def pinned_log_key(note: str, log_key: str | None, trust: Path | None) -> "tuple[str, Ed25519PublicKey, str]":
     """The key a checkpoint must be signed with, as the caller pinned it — never the key a server
     hands out — and a phrase naming the origin and key verified.
 
     A ``--log-key`` or a policy's ``logs`` entry pins the key; its origin must be the checkpoint's.
     With neither, only a did:key origin pins itself (its key is its name)."""
     from ..errors import ErrorCode as Code
+    from ..transparency import parse_signed_checkpoint, parse_vkey
     from ..vc.policy import TrustPolicy
 
     checkpoint, _ = parse_signed_checkpoint(note)  # the origin only; the signature is verified after
@@ -363,6 +368,9 @@ def pinned_log_key(note: str, log_key: str | None, trust: Path | None) -> tuple[
 
 
 def _read(path: Path) -> str:
+    from .._internal.files import read_limited
+    from ..vc.documents import MAX_DOCUMENT_BYTES
+
     try:
         return read_limited(path, MAX_DOCUMENT_BYTES).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -385,6 +393,8 @@ def _consistency_hashes(data: Any) -> list[bytes]:
 
 def _fetch_consistency(url: str, old_size: int, new_size: int) -> Any:
     import httpx
+
+    from ..vc.documents import parse_json
 
     try:
         response = httpx.get(f"{url.rstrip('/')}/log/proof/consistency", params={"from": old_size, "to": new_size})
@@ -417,6 +427,10 @@ def log_verify(
 ) -> None:
     """Check that the log at checkpoint --to extends the log at --from: nothing rewritten or dropped.
     With --witness-quorum K, --to must also be cosigned by K of the --witness keys."""
+    from ..server.log import verify_checkpoints
+    from ..transparency import parse_signed_checkpoint
+    from ..vc.documents import parse_json
+
     try:
         old_note, new_note = _read(old), _read(new)
         key_name, key, pinned = pinned_log_key(new_note, vkey_text, trust)
@@ -487,7 +501,10 @@ def log_audit(
     unbound past the grace period are listed; the entries match the signed checkpoint. With
     --checkpoint / --witness-url: no checkpoint seen elsewhere disagrees with these entries
     (a split view)."""
+    from .._internal.timeutil import utc_now
     from ..audit.log import AuditEntry, audit_entries, entries_from_rows
+    from ..store.home import init_home
+    from ..transparency import parse_signed_checkpoint
 
     try:
         if url is not None:
@@ -554,7 +571,7 @@ def _split_view_check(
     import hashlib
 
     from ..runs.declaration import log_leaf_data
-    from ..transparency import MerkleTree, leaf_hash
+    from ..transparency import MerkleTree, leaf_hash, parse_signed_checkpoint
     from ..transparency.witness_views import find_split_views
     from ..vc.verification import CheckResult
 

@@ -4,8 +4,6 @@ Registered onto an app with ``register(app)``, so the main CLI stays the one pla
 which commands exist. Errors print one line, ``CODE: message``, like every other command.
 """
 
-from __future__ import annotations
-
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -13,10 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .._internal.timeutil import utc_now
 from ..errors import RunIdError, UsageError
-from ..store.home import load_issuer
-from ..store.status import StatusRegistry
 from .common import HomeOption, fail, home_dir
 
 
@@ -33,6 +28,9 @@ def revoke(
     if issuer_url is not None:
         _revoke_at_service(issuer_url, token, credential_id, reason)
         return
+    from .._internal.timeutil import utc_now
+    from ..store.status import StatusRegistry
+
     try:
         record = StatusRegistry(home_dir(home)).revoke(credential_id, reason, utc_now())
     except RunIdError as exc:
@@ -69,6 +67,10 @@ def status_list(
     home: HomeOption = None,
 ) -> None:
     """Publish the signed status list credential (BitstringStatusListCredential) as of now."""
+    from .._internal.timeutil import utc_now
+    from ..store.home import load_issuer
+    from ..store.status import StatusRegistry
+
     try:
         directory = home_dir(home)
         issuer = load_issuer(directory)

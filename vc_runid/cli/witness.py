@@ -1,7 +1,5 @@
 """``vc-runid witness init|add-log|vkey|serve|evidence``: run a C2SP tlog-witness."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated

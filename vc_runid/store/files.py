@@ -6,15 +6,19 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._internal.contexts import DocumentLoader
 from .._internal.files import read_limited
 from ..errors import ErrorCode, InputError, RunError, RunIdError, UsageError, error_for
-from ..runs.composition import Disclosure
 from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json, read_document_file
 from ..vc.secured import SecuredCredential
 from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
 from .home import RECEIPTS_DIR
+
+# Loaded by parse_disclosures: `vc-runid verify CREDENTIAL` does not load the run models.
+if TYPE_CHECKING:
+    from ..runs.composition import Disclosure
 
 
 def run_file_stem(run_id: str) -> str:
@@ -80,6 +84,8 @@ def read_disclosures(path: Path) -> list[tuple[Disclosure, bytes]]:
 
 def parse_disclosures(data: bytes, source: str) -> list[tuple[Disclosure, bytes]]:
     """Disclosures (content + salt) as an owner hands them to an auditor, from a file or a bundle."""
+    from ..runs.composition import Disclosure
+
     try:
         parsed = parse_json(data)
     except InputError as exc:

@@ -13,7 +13,7 @@ from .._internal.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .._internal.contexts import DocumentLoader, default_loader
-    from .credentials import Issuer, ProofFormat, RunProfile, issue_credential
+    from .credentials import Issuer, issue_credential
     from .dids import DidResolver, VerificationMethod, did_web_document, load_did_store
     from .documents import (
         MAX_DOCUMENT_BYTES,
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         read_document,
         read_document_file,
     )
+    from .formats import ProofFormat, RunProfile
     from .jose import Jwt, parse_jwt
     from .keys import KeyPair, KeyType, PublicKey
     from .policy import LogKey, TrustPolicy, WitnessKey
@@ -31,9 +32,8 @@ if TYPE_CHECKING:
 
 # Loaded on first use (vc_runid/_internal/lazy.py): a command pays only for what it uses.
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    ".credentials": (
-        "Issuer", "ProofFormat", "RunProfile", "issue_credential",
-    ),
+    ".credentials": ("Issuer", "issue_credential"),
+    ".formats": ("ProofFormat", "RunProfile"),
     ".keys": ("KeyPair", "KeyType", "PublicKey"),
     ".dids": ("DidResolver", "VerificationMethod", "did_web_document", "load_did_store"),
     ".documents": ("MAX_DOCUMENT_BYTES", "SecuredWire", "parse_json", "read_document", "read_document_file"),
@@ -47,6 +47,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
+    "MAX_DOCUMENT_BYTES",
     "CheckResult",
     "DidResolver",
     "DocumentLoader",
@@ -55,7 +56,6 @@ __all__ = [
     "KeyPair",
     "KeyType",
     "LogKey",
-    "MAX_DOCUMENT_BYTES",
     "PresentationReport",
     "ProofFormat",
     "PublicKey",
