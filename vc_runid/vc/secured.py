@@ -17,7 +17,8 @@ Parsing is bounded (a JWS above :data:`~vc_runid.vc.documents.MAX_DOCUMENT_BYTES
 it is decoded) and fails with a typed error, never a traceback: ``RUNID_JWS_INVALID`` /
 ``RUNID_JWS_ALG_NOT_ALLOWED`` / ``RUNID_INPUT_TOO_LARGE`` for a token that is no compact JWS we
 accept, ``RUNID_NOT_A_CREDENTIAL`` for something that is no credential (not a JSON object, a wrong
-envelope, a JWT payload that is no credential or whose claims contradict it),
+envelope, a JWT payload that is no credential or whose claims contradict it).
+
 Parsing decodes; it does not judge the data model or the proof: a missing issuer or a malformed
 ``id`` leaves ``issuer`` / ``id`` None (``check_credential``, run by verification, says what is
 wrong), and a JSON credential whose proof names no mechanism vc-runid implements is still read — only

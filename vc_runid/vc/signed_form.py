@@ -584,13 +584,19 @@ def check_compacted(
             # it is no compacted form, so it is refused, never an internal error.
             raise _refuse(f"the document cannot be compacted ({type(exc).__name__})") from exc
     accepted = _accepted_for(loader)
-    for iri, term in chosen - accepted if accepted else chosen:
+    breaking = [
+        (iri, term)
+        for iri, term in (chosen - accepted if accepted else chosen)
+        if _breaks_standard_terms(iri, term, by_iri, by_term)
+    ]
+    if breaking:
+        # The same pair is named whatever the set order or the cache holds: the smallest.
+        iri, term = min(breaking)
         allowed = by_iri.get(iri)
         if allowed is not None and term not in allowed:
             raise _refuse(f"{iri} is written as {term!r}, not as {' or '.join(sorted(allowed))}", iri=iri, term=term)
-        meanings = by_term.get(term)
-        if meanings is not None and iri not in meanings and ":" not in term:
-            raise _refuse(f"{term!r} stands for {iri} here, not for {' or '.join(sorted(meanings))}", iri=iri, term=term)
+        meanings = by_term.get(term, frozenset())
+        raise _refuse(f"{term!r} stands for {iri} here, not for {' or '.join(sorted(meanings))}", iri=iri, term=term)
     if len(accepted) + len(chosen) > _MEMO_MAX:
         accepted.clear()
     accepted.update(chosen)  # each pair passed both tests above
@@ -598,6 +604,18 @@ def check_compacted(
     if where is not None:
         raise _refuse(f"{where!r} is not written as its context defines", path=where)
     return "in the compacted form its contexts define"
+
+
+def _breaks_standard_terms(
+    iri: str, term: str, by_iri: Mapping[str, frozenset[str]], by_term: Mapping[str, frozenset[str]]
+) -> bool:
+    """Rule 2: an IRI of the core vocabularies is written with its own term, and such a term
+    stands for nothing else (a compact IRI ``prefix:suffix`` is no term)."""
+    allowed = by_iri.get(iri)
+    if allowed is not None and term not in allowed:
+        return True
+    meanings = by_term.get(term)
+    return meanings is not None and iri not in meanings and ":" not in term
 
 
 def _without_copied_proof_contexts(document: dict[str, Any]) -> dict[str, Any]:
