@@ -20,7 +20,8 @@ from typing import Any
 
 from vc_runid._internal.contexts import VC_V2, default_loader
 from vc_runid.server.issuance import GenericIssuer, IssuanceGuard
-from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.formats import ProofFormat
 
 
 def credential(fields: int, issuer: str) -> dict[str, Any]:

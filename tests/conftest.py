@@ -22,7 +22,8 @@ import pytest
 os.environ["RUNID_STRICT_ERRORS"] = "1"
 
 from vc_runid._internal.contexts import VC_V1, VC_V2
-from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.keys import KeyType
 from vc_runid.vc.verification import Verifier
 

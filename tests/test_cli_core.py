@@ -18,7 +18,8 @@ from typer.testing import CliRunner, Result
 
 from tests.trust import with_trust
 from vc_runid.cli.main import app
-from vc_runid.vc.credentials import ProofFormat, key_type_for
+from vc_runid.vc.credentials import key_type_for
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.keys import KeyType
 
 ERROR_LINE = re.compile(r"^RUNID_[A-Z_]+: \S.*$")

@@ -34,7 +34,8 @@ from vc_runid._internal.contexts import (
 from vc_runid.cli.main import app
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.vc import jose
-from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.verification import Verifier
 
 INDEX = json.loads((contexts_dir() / "index.json").read_text())["contexts"]

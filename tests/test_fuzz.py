@@ -31,8 +31,9 @@ from vc_runid.runs.declaration import declare
 from vc_runid.runs.presentations import verify_presentation
 from vc_runid.runs.verify import verify_run
 from vc_runid.store.files import parse_disclosures
-from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.credentials import Issuer, issue_credential
 from vc_runid.vc.documents import parse_json, read_document
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.presentations import present
 from vc_runid.vc.verification import Verifier
 

@@ -13,8 +13,9 @@ from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.runs import compose_from_manifest, output_digest
 from vc_runid.store.files import receipt_path, run_file_stem
 from vc_runid.vc import KeyPair, jose
-from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.credentials import Issuer
 from vc_runid.vc.dids import DidResolver, did_web_document
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.verification import Verifier
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -20,7 +20,8 @@ import rfc8785
 from vc_runid._internal.contexts import default_loader
 from vc_runid._internal.multiformats import multibase_decode
 from vc_runid.errors import ErrorCode, ProofError, RunIdError
-from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.credentials import Issuer
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.keys import KeyPair, KeyType, PublicKey
 from vc_runid.vc.proofs import (
     ECDSA_JCS_2019,

@@ -18,7 +18,7 @@ import pytest
 from vc_runid._internal.multiformats import Multicodec, multibase_decode
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.store.home import KeyStore, init_home, load_issuer
-from vc_runid.vc.credentials import Issuer, ProofFormat, key_type_for
+from vc_runid.vc.credentials import Issuer, key_type_for
 from vc_runid.vc.dids import (
     ASSERTION,
     AUTHENTICATION,
@@ -31,6 +31,7 @@ from vc_runid.vc.dids import (
     load_did_store,
     resolve_did_key,
 )
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.keys import KeyPair, KeyType, PublicKey, load_key_file
 from vc_runid.vc.verification import Verifier
 

@@ -18,7 +18,8 @@ import pytest
 
 from vc_runid._internal.contexts import default_loader
 from vc_runid.errors import ErrorCode, ProofError, RunIdError
-from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.credentials import Issuer
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.keys import KeyPair, PublicKey
 from vc_runid.vc.proofs import EDDSA_JCS_2022, EDDSA_RDFC_2022, ProofOptions
 from vc_runid.vc.verification import Verifier, proof_set

@@ -320,8 +320,8 @@ def test_a_presentation_hiding_its_credentials_under_another_spelling_is_refused
 
     from vc_runid._internal.contexts import default_loader
     from vc_runid.runs.presentations import verify_presentation
-    from vc_runid.vc.credentials import ProofFormat
     from vc_runid.vc.dids import AUTHENTICATION
+    from vc_runid.vc.formats import ProofFormat
     from vc_runid.vc.presentations import _PROFILES, ProofOptions
 
     trusted, holder = Issuer.generate(), Issuer.generate()
@@ -526,7 +526,7 @@ def test_audit_unwraps_an_envelope_whose_type_is_a_list(tmp_path: Path) -> None:
     import json
 
     from vc_runid.vc import jose
-    from vc_runid.vc.credentials import ProofFormat
+    from vc_runid.vc.formats import ProofFormat
 
     issuer = Issuer.generate()
     builder = CompositionBuilder().model("demo-model", provider="local").input("hi")

@@ -20,8 +20,8 @@ import pytest
 from tests.conftest import FORMAT_KEY_TYPE, Issue
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.vc import jose
-from vc_runid.vc.credentials import ProofFormat
 from vc_runid.vc.documents import MAX_DOCUMENT_BYTES
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.secured import SecuredCredential, SecuredFormat
 from vc_runid.vc.signed_form import VERIFIABLE_CREDENTIAL_TYPE_IRI, types_of
 from vc_runid.vc.verification import Verifier

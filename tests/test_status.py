@@ -24,7 +24,8 @@ from vc_runid.cli.status import register
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.store.home import init_home
 from vc_runid.store.status import StatusRegistry
-from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.status.bitstring import (
     MAX_BYTES,
     MIN_BITS,

@@ -17,7 +17,8 @@ import vc_runid as runid
 from vc_runid._internal.timeutil import utc_now
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.store.status import StatusRegistry
-from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.credentials import Issuer
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.jose import envelop
 from vc_runid.vc.status.bitstring import check_status
 from vc_runid.vc.status.fetch import MAX_STATUS_LIST_BYTES, fetch_status_lists, status_list_urls

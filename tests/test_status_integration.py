@@ -17,7 +17,7 @@ from vc_runid.runs.runner import credential_id
 from vc_runid.runs.verify import verify_run
 from vc_runid.store.home import init_home
 from vc_runid.store.status import StatusRegistry
-from vc_runid.vc.credentials import ProofFormat
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.policy import TrustPolicy
 from vc_runid.vc.verification import Verifier
 

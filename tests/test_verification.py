@@ -22,8 +22,9 @@ from vc_runid._internal.contexts import DATA_INTEGRITY_V2, VC_V2
 from vc_runid._internal.multiformats import b64url_decode, b64url_encode
 from vc_runid.errors import ErrorCode, RunIdError
 from vc_runid.vc import jose
-from vc_runid.vc.credentials import Issuer, ProofFormat, key_type_for
+from vc_runid.vc.credentials import Issuer, key_type_for
 from vc_runid.vc.documents import MAX_DOCUMENT_BYTES
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.keys import KeyPair, KeyType
 from vc_runid.vc.proofs import EDDSA_RDFC_2022, ProofOptions
 from vc_runid.vc.verification import CheckResult, VerificationReport, Verifier, verify_credential

@@ -14,15 +14,9 @@ import pytest
 from vc_runid._internal.contexts import VC_V1, VC_V2
 from vc_runid._internal.multiformats import b64url_encode
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.vc.credentials import (
-    PROFILE_FORMATS,
-    Issuer,
-    ProofFormat,
-    RunProfile,
-    issue_credential,
-    profile_format,
-)
+from vc_runid.vc.credentials import Issuer, issue_credential
 from vc_runid.vc.dids import DidResolver, did_key_for, did_web_document, did_web_method_id
+from vc_runid.vc.formats import PROFILE_FORMATS, ProofFormat, RunProfile, profile_format
 from vc_runid.vc.jose import issue_vc_jose
 from vc_runid.vc.keys import KeyPair, KeyType
 from vc_runid.vc.verification import VerificationReport, Verifier

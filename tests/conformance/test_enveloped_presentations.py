@@ -16,7 +16,8 @@ import pytest
 from vc_runid._internal.contexts import VC_V2
 from vc_runid.runs.presentations import verify_presentation
 from vc_runid.vc import jose
-from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.verification import Verifier
 
 from . import runner

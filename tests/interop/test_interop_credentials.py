@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 
 from vc_runid.errors import ErrorCode
-from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.verification import VerificationReport, verify_credential
 
 from . import dbjs

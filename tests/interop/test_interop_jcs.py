@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from vc_runid.vc.credentials import Issuer, ProofFormat, issue_credential
+from vc_runid.vc.credentials import Issuer, issue_credential
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.verification import Verifier
 
 from . import dbjs

@@ -29,7 +29,8 @@ from vc_runid.runs.composition import CompositionBuilder
 from vc_runid.runs.presentations import RunPresentationReport, verify_presentation
 from vc_runid.runs.runner import Run, run
 from vc_runid.runs.verify import BOUND
-from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.credentials import Issuer
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.presentations import present
 from vc_runid.vc.verification import Verifier
 

@@ -28,7 +28,8 @@ from vc_runid.errors import ErrorCode
 from vc_runid.runs.composition import CompositionBuilder, Disclosures, RunComposition
 from vc_runid.runs.runner import Run, run
 from vc_runid.runs.verify import BOUND, verify_run
-from vc_runid.vc.credentials import Issuer, ProofFormat
+from vc_runid.vc.credentials import Issuer
+from vc_runid.vc.formats import ProofFormat
 from vc_runid.vc.policy import TrustPolicy
 from vc_runid.vc.verification import VerificationReport
 

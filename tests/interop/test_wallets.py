@@ -48,14 +48,9 @@ import pytest
 from vc_runid._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2, default_loader
 from vc_runid.runs.composition import CompositionBuilder
 from vc_runid.runs.runner import Run, run
-from vc_runid.vc.credentials import (
-    PROFILE_FORMATS,
-    Issuer,
-    ProofFormat,
-    RunProfile,
-    issue_credential,
-)
+from vc_runid.vc.credentials import Issuer, issue_credential
 from vc_runid.vc.dids import DidResolver
+from vc_runid.vc.formats import PROFILE_FORMATS, ProofFormat, RunProfile
 from vc_runid.vc.keys import KeyPair, KeyType
 from vc_runid.vc.proofs import ED25519_SIGNATURE_2020, ProofOptions
 from vc_runid.vc.verification import Verifier

@@ -27,7 +27,8 @@ from vc_runid.store.home import load_issuer
 from vc_runid.store.runs import RunStore
 from vc_runid.transparency.checkpoint import parse_vkey
 from vc_runid.transparency.receipt import Receipt
-from vc_runid.vc.credentials import Issuer, ProofFormat, RunProfile
+from vc_runid.vc.credentials import Issuer
+from vc_runid.vc.formats import ProofFormat, RunProfile
 from vc_runid.vc.policy import TrustPolicy
 
 from .conftest import Server

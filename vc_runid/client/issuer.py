@@ -33,8 +33,8 @@ from ..runs.binding import Observed, OutputDigest, Usage
 from ..runs.composition import RunComposition
 from ..runs.declaration import declaration_subject
 from ..runs.signer import Bound, Declared
-from ..vc.credentials import ProofFormat
 from ..vc.documents import SecuredWire
+from ..vc.formats import ProofFormat
 from ..vc.secured import SecuredCredential
 
 Receipt = dict[str, Any]

@@ -22,8 +22,8 @@ from ..runs.verify import verify_run
 from ..store.files import write_secured
 from ..store.home import DEMO_DIR, init_home
 from ..store.runs import RunStore
-from ..vc.credentials import ProofFormat
 from ..vc.dids import DidResolver
+from ..vc.formats import ProofFormat
 from ..vc.policy import TrustPolicy
 from ..vc.verification import VerificationReport, Verifier
 from .model import MODEL_ID, WEIGHTS_DIR, BigramModel

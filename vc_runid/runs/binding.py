@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._internal.timeutil import format_datetime, parse_instant
 from ..errors import ErrorCode, RunError
-from ..vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
+from ..vc.credentials import Issuer, issue_credential
 from ..vc.documents import SecuredWire, VcVersion, declared_types
+from ..vc.formats import ProofFormat, RunProfile, profile_format
 from ..vc.secured import SecuredCredential
 from .declaration import (
     BINDING_TYPE,

@@ -12,8 +12,9 @@ from pydantic import ValidationError
 from .._internal.contexts import ED25519_2020_V1, RUNID_V1, VC_V1, VC_V2, pinned_contexts
 from .._internal.timeutil import format_datetime, parse_datetime
 from ..errors import ErrorCode, RunError, UsageError
-from ..vc.credentials import Issuer, ProofFormat, RunProfile, issue_credential, profile_format
+from ..vc.credentials import Issuer, issue_credential
 from ..vc.documents import SecuredWire, VcVersion, declared_types, vc_version
+from ..vc.formats import ProofFormat, RunProfile, profile_format
 from .composition import RunComposition
 from .digests import digest_multibase, jcs
 

@@ -20,8 +20,9 @@ from pydantic import ConfigDict, Field, computed_field
 from .._internal.contexts import DocumentLoader
 from ..errors import ErrorCode, UsageError
 from ..vc import presentations as vp
-from ..vc.credentials import Issuer, ProofFormat
+from ..vc.credentials import Issuer
 from ..vc.documents import SecuredWire, declared_types
+from ..vc.formats import ProofFormat
 from ..vc.verification import CheckResult, VerificationReport, Verifier
 from .declaration import BINDING_TYPE, DECLARATION_TYPE
 from .verify import verify_run

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 
 from .._internal.timeutil import utc_now
 from ..errors import ErrorCode, RunError, UsageError
-from ..vc.credentials import Issuer, ProofFormat, RunProfile, profile_format
+from ..vc.credentials import Issuer
 from ..vc.documents import SecuredWire
+from ..vc.formats import ProofFormat, RunProfile, profile_format
 from .binding import Observed, OutputDigest, Usage, output_digest
 from .composition import Disclosures, RunComposition
 from .signer import Clock, Declared, LocalSigner, Receipt, RunSigner, StatusAssigner, credential_id

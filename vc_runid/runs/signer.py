@@ -19,8 +19,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from .._internal.timeutil import utc_now
 from ..errors import DataModelError, ErrorCode, RunError
-from ..vc.credentials import Issuer, ProofFormat, RunProfile, profile_format
+from ..vc.credentials import Issuer
 from ..vc.documents import SecuredWire
+from ..vc.formats import ProofFormat, RunProfile, profile_format
 from ..vc.secured import SecuredCredential
 from .binding import Observed, OutputDigest, Usage, bind, binding_subject
 from .composition import RunComposition

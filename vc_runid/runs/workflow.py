@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Protocol
 
 from .._internal.timeutil import format_datetime, utc_now
-from ..vc.credentials import ProofFormat
 from ..vc.documents import SecuredWire
+from ..vc.formats import ProofFormat
 from .binding import Observed, OutputDigest, Usage, check_unbound
 from .composition import Disclosures, RunComposition
 from .signer import Bound, Declared, Receipt, RunSigner

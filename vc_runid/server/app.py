@@ -49,9 +49,10 @@ from ..runs.composition import RunComposition
 from ..runs.declaration import declare, log_leaf_data
 from ..runs.presentations import verify_presentation
 from ..store.home import init_home
-from ..vc.credentials import Issuer, ProofFormat, issue_credential
+from ..vc.credentials import Issuer, issue_credential
 from ..vc.dids import DidResolver
 from ..vc.documents import SecuredWire, parse_json
+from ..vc.formats import ProofFormat
 from ..vc.jose import envelop
 from ..vc.secured import SecuredCredential
 from ..vc.verification import VerificationReport, Verifier

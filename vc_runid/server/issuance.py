@@ -37,9 +37,10 @@ from .._internal.contexts import DocumentLoader
 from .._internal.timeutil import format_datetime, parse_datetime
 from ..errors import DataModelError, ErrorCode, HttpServiceError, KeyMaterialError, RunIdError
 from ..store.home import KeyStore
-from ..vc.credentials import Issuer, ProofFormat, key_type_for
+from ..vc.credentials import Issuer, key_type_for
 from ..vc.dids import did_web_document
 from ..vc.documents import VcVersion, issuer_id, vc_version
+from ..vc.formats import ProofFormat
 from ..vc.keys import KeyPair, KeyType
 from ..vc.signed_form import check_compacted
 

@@ -33,8 +33,9 @@ import anyio.to_thread
 from .._internal.timeutil import format_datetime, utc_now
 from ..errors import UsageError
 from ..runs.declaration import version_for
-from ..vc.credentials import Issuer, ProofFormat, issue_credential
+from ..vc.credentials import Issuer, issue_credential
 from ..vc.documents import VcVersion
+from ..vc.formats import ProofFormat
 from ..vc.status.bitstring import (
     MIN_BITS,
     MIN_BYTES,

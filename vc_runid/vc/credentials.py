@@ -20,7 +20,7 @@ from .dids import (
     resolve_did_key,
 )
 from .documents import check_credential, issuer_id, proofs_of
-from .formats import PROFILE_FORMATS, ProofFormat, RunProfile, profile_format  # noqa: F401 (their old home)
+from .formats import ProofFormat
 from .keys import KeyPair, KeyType
 from .proofs import (
     ECDSA_JCS_2019,

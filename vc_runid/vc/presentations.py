@@ -27,7 +27,7 @@ from .._internal.contexts import ED25519_2020_V1, VC_V1, VC_V2, DocumentLoader, 
 from .._internal.timeutil import utc_now
 from ..errors import DataModelError, ErrorCode, ProofError, UsageError
 from . import jose
-from .credentials import Issuer, ProofFormat
+from .credentials import Issuer
 from .dids import AUTHENTICATION
 from .documents import (
     SecuredWire,
@@ -38,6 +38,7 @@ from .documents import (
     proofs_of,
     read_document,
 )
+from .formats import ProofFormat
 from .proofs import (
     ECDSA_RDFC_2019,
     ED25519_SIGNATURE_2020,

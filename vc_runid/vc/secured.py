@@ -37,8 +37,8 @@ from typing import Any, Final
 from .._internal.contexts import DocumentLoader, default_loader
 from ..errors import DataModelError, ErrorCode, ProofError
 from . import jose
-from .credentials import ProofFormat
 from .documents import SecuredWire, declared_types, issuer_id, proofs_of, read_document
+from .formats import ProofFormat
 from .proofs import suite_for
 
 __all__ = ["SecuredCredential", "SecuredFormat", "SecuredWire"]

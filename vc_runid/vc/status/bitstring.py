@@ -33,8 +33,9 @@ from ..._internal.contexts import VC_V2
 from ..._internal.multiformats import b64url_decode, b64url_encode
 from ..._internal.timeutil import format_datetime, parse_datetime
 from ...errors import ErrorCode, RunIdError, StatusError, UsageError
-from ..credentials import Issuer, ProofFormat, issue_credential
+from ..credentials import Issuer, issue_credential
 from ..documents import SecuredWire, declared_types, issuer_id, read_document_file
+from ..formats import ProofFormat
 from ..keys import KeyType
 from ..secured import SecuredCredential
 
