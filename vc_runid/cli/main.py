@@ -107,6 +107,15 @@ def _write(out: Path | None, text: str, what: str = "the result") -> None:
     typer.echo(f"wrote {out}", err=True)
 
 
+def _emit_run_credential(out: Path | None, secured: "SecuredWire", what: str, run_id: str) -> None:
+    """An issued declaration or binding on stdout (a JWS as is, JSON indented), or into ``out``."""
+    if out is None:
+        typer.echo(secured if isinstance(secured, str) else json.dumps(secured, indent=2))
+        return
+    _write_run_credential(out, secured, what, run_id)
+    typer.echo(f"wrote {out}", err=True)
+
+
 def _write_run_credential(out: Path, secured: "SecuredWire", what: str, run_id: str) -> None:
     """Write a declaration or binding that is already issued and stored: a failure says what was
     issued and how to get it back, and exits 1 (not 2: the run exists now)."""
@@ -529,13 +538,7 @@ def declare_cmd(
     except RunIdError as exc:
         fail(exc)
     typer.echo(f"declared run {current.run_id}", err=True)
-    if out is None:
-        typer.echo(current.declaration if isinstance(current.declaration, str) else json.dumps(current.declaration, indent=2))
-    else:
-        _write_run_credential(out, current.declaration, "declaration", current.run_id)
-        typer.echo(f"wrote {out}", err=True)
-
-
+    _emit_run_credential(out, current.declaration, "declaration", current.run_id)
 
 
 def _bind_declaration(
@@ -599,11 +602,7 @@ def bind_cmd(
         )
     except RunIdError as exc:
         fail(exc)
-    if out is None:
-        typer.echo(binding if isinstance(binding, str) else json.dumps(binding, indent=2))
-    else:
-        _write_run_credential(out, binding, "binding", _run_id_of(secured_declaration))
-        typer.echo(f"wrote {out}", err=True)
+    _emit_run_credential(out, binding, "binding", _run_id_of(secured_declaration))
 
 
 def _run_id_of(declaration: "SecuredWire") -> str:
