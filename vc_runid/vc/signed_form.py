@@ -466,9 +466,10 @@ def _same(written: Any, compacted: Any, path: str) -> str | None:
         return _same(next(iter(written.values())), compacted, path)
     if isinstance(written, dict) and isinstance(compacted, dict):
         if written.keys() != compacted.keys():
-            for key in written.keys() ^ compacted.keys():  # a key on one side only
-                if key != "@context" or path:
-                    return f"{path}.{key}" if path else key
+            # A key on one side only; the smallest, so the answer never follows the hash seed.
+            one_sided = sorted(k for k in written.keys() ^ compacted.keys() if k != "@context" or path)
+            if one_sided:
+                return f"{path}.{one_sided[0]}" if path else one_sided[0]
         for key, left in written.items():
             if key == "@context" and not path:
                 continue
