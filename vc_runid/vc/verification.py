@@ -314,9 +314,9 @@ def proof_set(document: dict[str, Any], what: str) -> list[SetMember]:
     listed = proofs_of(document)
     if not listed:
         raise ProofError(f"the {what} has no proof", code=ErrorCode.PROOF_MISSING)
-    proofs: list[dict[str, Any]] = []
+    proofs: list[dict[str, Any]] = listed[:1] if len(listed) == 1 else []
     seen: set[str] = set()
-    for proof in listed:
+    for proof in listed if len(listed) > 1 else ():
         key = json.dumps(proof, sort_keys=True)
         if key not in seen:
             seen.add(key)
