@@ -120,6 +120,29 @@ def test_verifying_a_credential_loads_no_run_or_other_command(tmp_path: Path) ->
     loaded = _cli_modules("verify", str(path), "--trusted-issuer", did)
     assert "vc_runid.vc.verification" in loaded  # it did verify
     assert not _present(loaded, (*NOT_FOR_VERIFY, "vc_runid.runs", "rich"))
+    # Nor presentations, nor the log modules (for a policy that names a log or a witness).
+    assert not _present(loaded, ("vc_runid.vc.presentations", "vc_runid.transparency"))
+    # pyld's package __init__ (every document loader; asyncio for the aiohttp one) and lxml's HTML
+    # parser (for JSON-LD in HTML) are never used by a verification: neither is run.
+    assert not _present(loaded, ("asyncio", "lxml.etree", "pyld.documentloader.aiohttp", "pyld.documentloader.file"))
+
+
+def test_what_pyld_defers_still_works_when_asked_for() -> None:
+    # The names pyld's package __init__ defines, and lxml's HTML parser pyld.jsonld imports.
+    _modules_after(
+        "import vc_runid\n"
+        "from vc_runid._internal.canonical import expand_document\n"
+        "from vc_runid._internal.contexts import default_loader\n"
+        "expand_document({'@context': 'https://www.w3.org/ns/credentials/v2', 'type': 'VerifiableCredential'},"
+        " default_loader())\n"
+        "import pyld, sys\n"
+        "assert 'asyncio' not in sys.modules\n"
+        "assert pyld.FrozenDocumentLoader.__name__ == 'FrozenDocumentLoader' and 'jsonld' in pyld.__all__\n"
+        "from pyld import jsonld\n"
+        "assert jsonld.lxml.html.fromstring('<p>x</p>').text == 'x'\n"
+        "import lxml.html\n"
+        "assert type(lxml.html) is type(sys) and lxml.html is sys.modules['lxml.html']\n"
+    )
 
 
 def test_verifying_a_run_loads_no_other_command(tmp_path: Path) -> None:

@@ -16,16 +16,28 @@ RDF-preserving rewrite of tests/test_signed_form.py, run in one sequence so the 
 from __future__ import annotations
 
 import copy
+import json
 import random
 from typing import Any
 
+import pytest
 from test_canonical import random_credential
 from test_signed_form import REWRITES, Picker, _credential, _signed
 
 from vc_runid._internal.canonical import expand_document
-from vc_runid._internal.contexts import DocumentLoader
+from vc_runid._internal.contexts import DocumentLoader, contexts_dir
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.vc.signed_form import _compact, _standard_terms, check_compacted
+from vc_runid.vc import signed_form
+from vc_runid.vc.signed_form import (
+    STANDARD_TERMS_FILE,
+    _compact,
+    _standard_terms,
+    _standard_terms_for,
+    check_compacted,
+    core_context_digests,
+    shipped_standard_terms,
+    standard_terms_document,
+)
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -145,3 +157,25 @@ def test_the_standard_terms_are_the_same_with_each_scoped_context_processed_once
     # Terms only a scoped context defines are among them (VerifiableCredential's, say).
     assert "https://www.w3.org/2018/credentials#validFrom" in by_iri
     assert "credentialSubject" in by_term
+
+
+def test_the_shipped_standard_terms_are_the_ones_the_pinned_contexts_define() -> None:
+    # Made by scripts/standard_terms.py; run it again after changing a pinned core context.
+    computed = _standard_terms(DocumentLoader(), memoize=False)
+    assert shipped_standard_terms() == computed
+    shipped = json.loads((contexts_dir() / STANDARD_TERMS_FILE).read_text())
+    assert shipped == json.loads(json.dumps(standard_terms_document(computed)))
+    assert _standard_terms_for(DocumentLoader()) is shipped_standard_terms()
+
+
+def test_a_table_made_from_other_context_files_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    digests = {url: "0" * 64 for url in core_context_digests()}
+    monkeypatch.setattr(signed_form, "core_context_digests", lambda: digests)
+    shipped_standard_terms.cache_clear()
+    _standard_terms_for.cache_clear()
+    try:
+        assert shipped_standard_terms() is None
+        assert _standard_terms_for(DocumentLoader()) == _standard_terms(DocumentLoader(), memoize=False)
+    finally:
+        shipped_standard_terms.cache_clear()
+        _standard_terms_for.cache_clear()

@@ -11,6 +11,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -48,17 +49,20 @@ def lazy_exports(
 
 # --- pyld without its network loader ------------------------------------------------------------
 
-#: What pyld would pick its default document loader from when it is imported.
-_NETWORK_CLIENTS = ("requests", "aiohttp")
+#: What pyld would pick its default document loader from when it is imported: the clients, and
+#: pyld's modules for them (the aiohttp one imports asyncio, ~40 ms, before it finds no aiohttp).
+_NETWORK_CLIENTS = ("requests", "aiohttp", "pyld.documentloader.requests", "pyld.documentloader.aiohttp")
 
 
 class _OfflineSourceLoader(importlib.machinery.SourceFileLoader):
-    """Runs ``pyld.jsonld`` with requests and aiohttp hidden (see ``keep_pyld_offline``)."""
+    """Runs ``pyld.jsonld`` with requests and aiohttp hidden and lxml's HTML parser deferred
+    (see ``keep_pyld_offline``)."""
 
     def exec_module(self, module: Any) -> None:
         hidden = [name for name in _NETWORK_CLIENTS if name not in sys.modules]
         for name in hidden:
             sys.modules[name] = None  # type: ignore[assignment]  # "import requests" raises ImportError
+        _defer_import(_HTML_PARSER)
         try:
             super().exec_module(module)
         finally:
@@ -67,18 +71,82 @@ class _OfflineSourceLoader(importlib.machinery.SourceFileLoader):
                     del sys.modules[name]
 
 
+class _DeferredInitLoader(importlib.machinery.SourceFileLoader):
+    """Makes the ``pyld`` package without running its ``__init__`` (which imports every document
+    loader pyld has, asyncio among them) until a name only that ``__init__`` defines is asked for.
+    Its submodules (``pyld.jsonld``) import as usual: the package's ``__path__`` is there."""
+
+    def exec_module(self, module: Any) -> None:
+        loader = self
+
+        def __getattr__(name: str) -> Any:
+            if importlib.machinery.PathFinder.find_spec(f"{module.__name__}.{name}", module.__path__):
+                raise AttributeError(name)  # a submodule not imported yet: "from pyld import x" imports it
+            vars(module).pop("__getattr__", None)  # once
+            importlib.machinery.SourceFileLoader.exec_module(loader, module)
+            return getattr(module, name)
+
+        module.__getattr__ = __getattr__
+        # What the __init__ does first, and what its modules rely on: pyld.context_resolver and
+        # pyld.jsonld import each other, and only work when the import starts with pyld.jsonld.
+        importlib.import_module(f"{module.__name__}.jsonld")
+
+
+def _defer_import(name: str) -> None:
+    """Put a stand-in for module ``name`` in ``sys.modules`` (and on its parent package, as an
+    import would) that imports the module the first time one of its names is read: for a
+    dependency's import that is almost never used. (``importlib.util.LazyLoader`` will not do:
+    a later ``import`` statement of the name reads its ``__spec__``, which loads it.)"""
+    if name in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return
+    if spec is None:
+        return
+    parent, _, child = name.rpartition(".")
+    stand_in = _StandIn(name)
+    stand_in.__spec__ = spec
+    sys.modules[name] = stand_in
+    if parent:
+        setattr(sys.modules[parent], child, stand_in)
+
+
+class _StandIn(types.ModuleType):
+    """See ``_defer_import``."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        module = importlib.import_module(name)  # sets itself on the parent package
+        return getattr(module, attribute)
+
+
+#: pyld.jsonld imports it for JSON-LD embedded in HTML, which vc-runid never reads (~20 ms).
+_HTML_PARSER = "lxml.html"
+
+
 class _PyldOffline:
-    """A meta path finder for ``pyld.jsonld`` alone: found as usual, run by ``_OfflineSourceLoader``."""
+    """A meta path finder for ``pyld`` and ``pyld.jsonld`` alone: found as usual, the package made
+    by ``_DeferredInitLoader`` and ``pyld.jsonld`` run by ``_OfflineSourceLoader``."""
 
     @classmethod
     def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "pyld.jsonld":
+        if name not in ("pyld", "pyld.jsonld"):
             return None
-        sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not cls]  # one module, once
+        if name == "pyld.jsonld":
+            sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not cls]  # once
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         origin = spec.origin if spec is not None else None
         if spec is None or origin is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
             return spec  # not a plain source file: imported as it is (requests and all)
+        if name == "pyld":
+            return importlib.util.spec_from_file_location(
+                name, origin, loader=_DeferredInitLoader(name, origin),
+                submodule_search_locations=spec.submodule_search_locations,
+            )
         return importlib.util.spec_from_file_location(name, origin, loader=_OfflineSourceLoader(name, origin))
 
 
@@ -89,8 +157,9 @@ def keep_pyld_offline() -> None:
     (~80 ms) for it. vc-runid always passes its own offline loader, so pyld's default is never
     used; without requests pyld falls back to a loader that refuses every URL, which is the
     fail-closed default anyway. Only that module's own import sees requests missing: the entries
-    are removed right after. Nothing is imported here: a command that never expands JSON-LD
-    (``--help``) does not pay for pyld (~90 ms) at all.
+    are removed right after. The package's ``__init__`` (every document loader, asyncio, ~40 ms)
+    and lxml's HTML parser (~20 ms) run only if something uses them. Nothing is imported here: a
+    command that never expands JSON-LD (``--help``) does not pay for pyld at all.
     """
     if "pyld.jsonld" in sys.modules or _PyldOffline in sys.meta_path:
         return

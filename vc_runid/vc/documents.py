@@ -169,6 +169,15 @@ def declared_types(document: Mapping[str, Any]) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+#: VC 2.0 §5.2: the type every verifiable presentation has.
+PRESENTATION_TYPE = "VerifiablePresentation"
+
+
+def is_presentation(document: Any) -> bool:
+    """True when ``document`` (parsed JSON) says it is a presentation; for dispatching input."""
+    return isinstance(document, dict) and PRESENTATION_TYPE in declared_types(document)
+
+
 def issuer_id(credential: dict[str, Any]) -> str:
     issuer = credential.get("issuer")
     if isinstance(issuer, dict):

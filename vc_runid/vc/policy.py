@@ -25,13 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ErrorCode, RunIdError, TrustError
-from ..transparency.checkpoint import parse_vkey
-from ..transparency.cosignature import Witness, parse_witness_vkey
+
+if TYPE_CHECKING:
+    from ..transparency.cosignature import Witness
 
 __all__ = ["LogKey", "TrustPolicy", "WitnessKey"]
 
@@ -104,6 +105,9 @@ class LogKey(_Strict):
 
     @model_validator(mode="after")
     def _valid_key(self) -> LogKey:
+        # The log modules are imported by a policy that names a log, not by every verification.
+        from ..transparency.checkpoint import parse_vkey
+
         try:
             name, _ = parse_vkey(self.key)
         except RunIdError as exc:
@@ -123,6 +127,8 @@ class WitnessKey(_Strict):
     @model_validator(mode="after")
     def _valid_key(self) -> WitnessKey:
         # A cosigner vkey (type 0x04, c2sp.org/tlog-cosignature), as `vc-runid witness vkey` prints.
+        from ..transparency.cosignature import parse_witness_vkey
+
         try:
             witness = parse_witness_vkey(self.key)
         except RunIdError as exc:
@@ -132,6 +138,8 @@ class WitnessKey(_Strict):
         return self
 
     def witness(self) -> Witness:
+        from ..transparency.cosignature import parse_witness_vkey
+
         return parse_witness_vkey(self.key)
 
 

@@ -30,11 +30,13 @@ from . import jose
 from .credentials import Issuer
 from .dids import AUTHENTICATION
 from .documents import (
+    PRESENTATION_TYPE,
     SecuredWire,
     VcVersion,
     check_credential,
     check_presentation,
     declared_types,
+    is_presentation,
     proofs_of,
     read_document,
 )
@@ -61,7 +63,6 @@ from .verification import (
     unique_proofs,
 )
 
-PRESENTATION_TYPE = "VerifiablePresentation"
 _ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
 #: VC 2.0 §4.13.2: a presentation secured by an enveloping mechanism, carried as a data: URL.
 ENVELOPED_PRESENTATION_TYPE = "EnvelopedVerifiablePresentation"
@@ -568,11 +569,6 @@ def verify_presentation(
     if report is None:
         report = PresentationReport(challenge=challenge, domain=domain)
     return _PresentationRun(verifier, challenge, domain, report, related).verify(presentation)
-
-
-def is_presentation(document: Any) -> bool:
-    """True when ``document`` (parsed JSON) says it is a presentation; for dispatching input."""
-    return isinstance(document, dict) and PRESENTATION_TYPE in declared_types(document)
 
 
 __all__ = [
