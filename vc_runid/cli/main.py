@@ -894,17 +894,8 @@ def command() -> Any:
     return tidy_help(typer.main.get_command(app))
 
 
-#: Commands that serve, or run the user's program, keep pydantic's plugins (see main).
-_KEEP_PYDANTIC_PLUGINS = frozenset({"serve", "gateway", "witness", "run"})
-
-
 def main() -> None:
     """The ``vc-runid`` command: one error line and an exit code, never a traceback."""
-    # pydantic looks through every installed distribution's entry points for plugins the first
-    # time it builds a schema (~25 ms, a tenth of a `verify`); a one-shot command has no use for
-    # them. Setting the variable yourself (empty: plugins on) overrides this.
-    if sys.argv[1:2] and sys.argv[1] not in _KEEP_PYDANTIC_PLUGINS:
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         command()(prog_name="vc-runid")
     except RunIdError as exc:  # last line of defence: one line, never a traceback
