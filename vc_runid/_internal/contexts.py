@@ -27,6 +27,10 @@ DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
 RUNID_V1 = "https://w3id.org/vc-runid/v1"
+#: The vocabulary RUNID_V1 maps its terms into, and the IRIs of the two run credential types.
+RUNID_VOCAB = "https://w3id.org/vc-runid#"
+DECLARATION_TYPE_IRI = RUNID_VOCAB + "RunDeclarationCredential"
+BINDING_TYPE_IRI = RUNID_VOCAB + "RunOutputCredential"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # vc_runid/, where the wheel puts _contexts
 

@@ -44,7 +44,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from .._internal.contexts import DocumentLoader, default_loader
+from .._internal.contexts import (
+    BINDING_TYPE_IRI,
+    DECLARATION_TYPE_IRI,
+    DocumentLoader,
+    default_loader,
+)
 from .._internal.files import read_limited
 from ..errors import DataModelError, ErrorCode, InternalError, RunIdError, UsageError
 from ..runs.declaration import secured_digest
@@ -54,7 +59,6 @@ from ..vc.dids import DidResolver, VerificationMethod
 from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, read_document
 from ..vc.policy import TrustPolicy
 from ..vc.secured import SecuredCredential
-from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI
 from ..vc.verification import CheckResult, VerificationReport, Verifier
 
 #: The file names discovery reads: secured credentials as JSON, or compact JWS.

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .._internal.canonical import expand_document
-from .._internal.contexts import DocumentLoader
+from .._internal.contexts import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, DocumentLoader
 from .._internal.timeutil import format_datetime, parse_datetime
 from ..errors import DataModelError, ErrorCode, HttpServiceError, KeyMaterialError, RunIdError
 from ..store.home import KeyStore
@@ -55,13 +55,12 @@ GENERIC_KEY_NAMES: Final[Mapping[KeyType, str]] = {
 DID_WEB_SEGMENT: Final = "credentials"
 
 _CRED: Final = "https://www.w3.org/2018/credentials#"
-_RUNID: Final = "https://w3id.org/vc-runid#"
 #: Types only the run issuer may sign. BitstringStatusListCredential is listed under both the IRI
 #: the pinned VC 2.0 / status list contexts give it and the one under the credentials vocabulary;
 #: StatusList2021Credential is the list's predecessor, which verifiers still read.
 RESERVED_TYPES: Final = frozenset({
-    _RUNID + "RunDeclarationCredential",
-    _RUNID + "RunOutputCredential",
+    DECLARATION_TYPE_IRI,
+    BINDING_TYPE_IRI,
     "https://www.w3.org/ns/credentials/status#BitstringStatusListCredential",
     _CRED + "BitstringStatusListCredential",
     "https://w3id.org/vc/status-list#StatusList2021Credential",

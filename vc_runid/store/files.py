@@ -8,12 +8,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._internal.contexts import DocumentLoader
+from .._internal.contexts import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, DocumentLoader
 from .._internal.files import read_limited
 from ..errors import ErrorCode, InputError, RunError, RunIdError, UsageError, error_for
 from ..vc.documents import MAX_DOCUMENT_BYTES, SecuredWire, parse_json, read_document_file
 from ..vc.secured import SecuredCredential
-from ..vc.signed_form import BINDING_TYPE_IRI, DECLARATION_TYPE_IRI, types_of
+from ..vc.signed_form import types_of
 from .home import RECEIPTS_DIR
 
 # Loaded by parse_disclosures: `vc-runid verify CREDENTIAL` does not load the run models.

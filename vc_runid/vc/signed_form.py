@@ -39,8 +39,6 @@ from .._internal.contexts import DocumentLoader, contexts_dir, default_loader
 from ..errors import ContextError, ErrorCode, RunIdError
 
 __all__ = [
-    "BINDING_TYPE_IRI",
-    "DECLARATION_TYPE_IRI",
     "PRESENTATION_TYPE_IRI",
     "STATUS_LIST_CREDENTIAL_TYPE_IRI",
     "VERIFIABLE_CREDENTIAL_TYPE_IRI",
@@ -51,14 +49,11 @@ __all__ = [
 
 _CRED: Final = "https://www.w3.org/2018/credentials#"
 _SEC: Final = "https://w3id.org/security#"
-_RUNID: Final = "https://w3id.org/vc-runid#"
 
 VERIFIABLE_CREDENTIAL_TYPE_IRI: Final = _CRED + "VerifiableCredential"
 PRESENTATION_TYPE_IRI: Final = _CRED + "VerifiablePresentation"
 ENVELOPED_CREDENTIAL_TYPE_IRI: Final = _CRED + "EnvelopedVerifiableCredential"
 STATUS_LIST_CREDENTIAL_TYPE_IRI: Final = "https://www.w3.org/ns/credentials/status#BitstringStatusListCredential"
-DECLARATION_TYPE_IRI: Final = _RUNID + "RunDeclarationCredential"
-BINDING_TYPE_IRI: Final = _RUNID + "RunOutputCredential"
 
 #: The contexts whose vocabularies verdicts are decided from. Their terms are the only spellings
 #: accepted for their IRIs (rule 2).
