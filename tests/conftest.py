@@ -15,19 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import settings as hypothesis_settings
 
 # An error raised with a class that is not its code's family fails loudly in the suite (and in the
 # CLI and service processes it starts, which inherit the variable): tests/test_errors.py. Set
 # before vc_runid is imported, which reads it once.
 os.environ["RUNID_STRICT_ERRORS"] = "1"
-
-# A landing run (CI) tests the examples that were tested before it was submitted: the property
-# tests draw the same examples each time there, and print how to replay a failure. Elsewhere they
-# draw new ones on every run, which is how they find what nobody thought of.
-hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    hypothesis_settings.load_profile("ci")
 
 from vc_runid._internal.contexts import VC_V1, VC_V2
 from vc_runid.vc.credentials import Issuer, issue_credential

@@ -199,3 +199,63 @@ def test_pyld_default_loader_is_offline() -> None:
         "    pass\n"
     )
     assert "requests" not in loaded
+
+
+def test_pyld_default_loader_refuses_even_when_requests_was_imported_first() -> None:
+    pytest.importorskip("requests")
+    _modules_after(
+        "import requests\n"
+        "import vc_runid\n"
+        "from pyld import jsonld\n"
+        "assert jsonld.get_document_loader().__qualname__.startswith('dummy_document_loader'), "
+        "jsonld.get_document_loader()\n"
+    )
+
+
+def test_threads_that_first_use_a_deferred_module_together_all_get_it() -> None:
+    # pyld's __init__ and lxml.html run once, while the other threads wait for them (five rounds,
+    # each a fresh interpreter switching threads as often as it can).
+    code = (
+        "import sys, threading\n"
+        "import vc_runid\n"
+        "from vc_runid._internal.canonical import expand_document\n"
+        "from vc_runid._internal.contexts import default_loader\n"
+        "expand_document({'@context': 'https://www.w3.org/ns/credentials/v2', 'type': 'VerifiableCredential'},"
+        " default_loader())\n"
+        "import pyld\n"
+        "from pyld import jsonld\n"
+        "sys.setswitchinterval(1e-6)\n"
+        "barrier, errors = threading.Barrier(8), []\n"
+        "def use():\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        assert pyld.FrozenDocumentLoader.__name__ == 'FrozenDocumentLoader'\n"
+        "        assert jsonld.lxml.html.fromstring('<p>x</p>').text == 'x'\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=use) for _ in range(8)]\n"
+        "for thread in threads: thread.start()\n"
+        "for thread in threads: thread.join()\n"
+        "assert not errors, errors\n"
+        "assert sys.modules['lxml.html'] is jsonld.lxml.html and type(jsonld.lxml.html) is type(sys)\n"
+    )
+    for _ in range(5):
+        _modules_after(code)
+
+
+def test_probing_a_deferred_module_does_not_run_it() -> None:
+    # Tools that walk sys.modules reading __file__ or __version__ must not import anything.
+    _modules_after(
+        "import sys\n"
+        "import vc_runid\n"
+        "from vc_runid._internal.canonical import expand_document\n"
+        "from vc_runid._internal.contexts import default_loader\n"
+        "expand_document({'@context': 'https://www.w3.org/ns/credentials/v2', 'type': 'VerifiableCredential'},"
+        " default_loader())\n"
+        "for module in list(sys.modules.values()):\n"
+        "    getattr(module, '__file__', None), getattr(module, '__version__', None)\n"
+        "for module in sys.modules.values():\n"
+        "    getattr(module, '__file__', None), getattr(module, '__version__', None)\n"
+        "assert 'lxml.etree' not in sys.modules and 'asyncio' not in sys.modules\n"
+        "assert sys.modules['lxml.html'].__file__.endswith('__init__.py')\n"
+    )

@@ -12,6 +12,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -437,3 +438,48 @@ def test_a_stored_document_that_is_not_an_object_fails_verification(issue: Any, 
     )
 
     assert report.error_codes == ["RUNID_DID_INVALID"]
+
+
+# --- a did:key's method is dereferenced once, unless resolution is someone else's ------------
+
+
+def test_a_did_key_method_is_dereferenced_once_and_shared_read_only() -> None:
+    issuer = Issuer.generate()
+    vm_url = f"{issuer.did}#{issuer.did.removeprefix('did:key:')}"
+    first = DidResolver().verification_method(vm_url, ASSERTION)
+    assert DidResolver().verification_method(vm_url, ASSERTION) is first  # remembered
+    assert first.public_key == issuer.key.public  # and right
+    # The documents handed out are still copies: altering one changes no later answer.
+    resolve_did_key(issuer.did)["verificationMethod"].clear()
+    assert DidResolver().verification_method(vm_url, ASSERTION) == first
+    with pytest.raises(RunIdError) as caught:  # a refusal is not remembered as an answer
+        DidResolver().verification_method(vm_url, "keyAgreement")
+    assert caught.value.code is ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED
+
+
+def _revoked_did_key(did: str) -> dict[str, Any]:
+    document = resolve_did_key(did)
+    document[ASSERTION] = []
+    return document
+
+
+def test_a_resolver_that_resolves_did_keys_itself_is_asked_every_time() -> None:
+    # A subclass, an instance attribute or a patched class method: each decides did:key itself.
+    issuer = Issuer.generate()
+    vm_url = f"{issuer.did}#{issuer.did.removeprefix('did:key:')}"
+    DidResolver().verification_method(vm_url, ASSERTION)  # the built-in answer is remembered
+
+    class Revoking(DidResolver):
+        def resolve(self, did: str) -> dict[str, Any]:
+            return _revoked_did_key(did)
+
+    per_instance = DidResolver()
+    per_instance.resolve = _revoked_did_key  # type: ignore[method-assign]
+    for resolver in (Revoking(), per_instance):
+        with pytest.raises(RunIdError) as caught:
+            resolver.verification_method(vm_url, ASSERTION)
+        assert caught.value.code is ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED
+    with mock.patch.object(DidResolver, "resolve", lambda self, did: _revoked_did_key(did)):
+        with pytest.raises(RunIdError) as caught:
+            DidResolver().verification_method(vm_url, ASSERTION)
+        assert caught.value.code is ErrorCode.VERIFICATION_METHOD_NOT_AUTHORIZED

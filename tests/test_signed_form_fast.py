@@ -20,23 +20,23 @@ import json
 import random
 from typing import Any
 
-import pytest
 from test_canonical import random_credential
 from test_signed_form import REWRITES, Picker, _credential, _signed
 
 from vc_runid._internal.canonical import expand_document
 from vc_runid._internal.contexts import DocumentLoader, contexts_dir
 from vc_runid.errors import ErrorCode, RunIdError
-from vc_runid.vc import signed_form
 from vc_runid.vc.signed_form import (
     STANDARD_TERMS_FILE,
     _compact,
+    _same,
+    _shipped_standard_terms,
     _standard_terms,
+    _standard_terms_document,
     _standard_terms_for,
+    _standard_terms_origin,
+    _terms_from_document,
     check_compacted,
-    core_context_digests,
-    shipped_standard_terms,
-    standard_terms_document,
 )
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -160,22 +160,33 @@ def test_the_standard_terms_are_the_same_with_each_scoped_context_processed_once
 
 
 def test_the_shipped_standard_terms_are_the_ones_the_pinned_contexts_define() -> None:
-    # Made by scripts/standard_terms.py; run it again after changing a pinned core context.
+    # Made by scripts/standard_terms.py; run it again after changing a pinned core context, the
+    # code that makes the table (then raise _STANDARD_TERMS_ALGORITHM) or the pyld version.
     computed = _standard_terms(DocumentLoader(), memoize=False)
-    assert shipped_standard_terms() == computed
     shipped = json.loads((contexts_dir() / STANDARD_TERMS_FILE).read_text())
-    assert shipped == json.loads(json.dumps(standard_terms_document(computed)))
-    assert _standard_terms_for(DocumentLoader()) is shipped_standard_terms()
+    assert shipped == json.loads(json.dumps(_standard_terms_document(computed, _standard_terms_origin())))
+    assert _shipped_standard_terms() == computed
+    assert _standard_terms_for(DocumentLoader()) is _shipped_standard_terms()
 
 
-def test_a_table_made_from_other_context_files_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    digests = {url: "0" * 64 for url in core_context_digests()}
-    monkeypatch.setattr(signed_form, "core_context_digests", lambda: digests)
-    shipped_standard_terms.cache_clear()
-    _standard_terms_for.cache_clear()
-    try:
-        assert shipped_standard_terms() is None
-        assert _standard_terms_for(DocumentLoader()) == _standard_terms(DocumentLoader(), memoize=False)
-    finally:
-        shipped_standard_terms.cache_clear()
-        _standard_terms_for.cache_clear()
+def test_a_table_is_used_only_when_made_from_what_this_verifier_runs() -> None:
+    origin = _standard_terms_origin()
+    sentinel = {"https://example.org/v#a": ["a", "b"], "https://example.org/v#c": ["b"]}
+    document = {"madeFrom": origin, "termsByIri": sentinel}
+    by_iri, by_term = _terms_from_document(json.loads(json.dumps(document)), origin)  # type: ignore[misc]
+    assert by_iri == {"https://example.org/v#a": {"a", "b"}, "https://example.org/v#c": {"b"}}
+    assert by_term == {"a": {"https://example.org/v#a"}, "b": {"https://example.org/v#a", "https://example.org/v#c"}}
+    other_files = {**origin, "contexts": {**origin["contexts"], VC_V2: "0" * 64}}
+    for made_from in (other_files, {**origin, "algorithm": origin["algorithm"] + 1}, {**origin, "pyld": "0.0"}):
+        assert _terms_from_document({**document, "madeFrom": made_from}, origin) is None
+    for broken in (None, [], {"madeFrom": origin}, {**document, "termsByIri": {"x": "ab"}}, {**document, "termsByIri": {"x": [1]}}):
+        assert _terms_from_document(broken, origin) is None
+
+
+def test_the_one_sided_key_named_is_the_same_whatever_the_key_order() -> None:
+    # Set order follows the hash seed: the answer must not (it names the offending key).
+    written = {"b": "1", "https://example.org/v#a": "2", "c": "3"}
+    compacted = {"c": "3", "a": "2", "b": "1"}
+    assert _same(written, compacted, "") == "a"
+    assert _same(dict(reversed(written.items())), dict(reversed(compacted.items())), "") == "a"
+    assert _same({"x": {**written}}, {"x": compacted}, "") == "x.a"

@@ -64,6 +64,22 @@ def pinned_contexts() -> Mapping[str, Any]:
 
 
 @cache
+def pinned_digests() -> Mapping[str, str]:
+    """URL → the SHA-256 the manifest records for each pinned context's file."""
+    manifest = json.loads((contexts_dir() / "index.json").read_text())
+    return {entry["url"]: entry["sha256"] for entry in manifest["contexts"]}
+
+
+def read_shipped_json(name: str) -> Any | None:
+    """A JSON file shipped beside the pinned contexts (a table made from them), or None when it
+    is missing or not JSON: the caller then makes what it holds itself."""
+    try:
+        return json.loads((contexts_dir() / name).read_text())
+    except (OSError, ValueError, RunIdError):
+        return None
+
+
+@cache
 def served_context_bytes() -> Mapping[str, bytes]:
     """URL → the exact bytes that URL serves, for the pinned contexts whose file is known to be
     byte for byte what is published (``servedBytes`` in the manifest). A ``relatedResource`` digest
@@ -199,7 +215,9 @@ class DocumentLoader:
             if url not in pinned:
                 _check_supplied(url, document)
         self._extra = extra
-        self._documents: dict[str, Any] = {**pinned, **extra}
+        # A supplied copy of a pinned context that merely compares equal (1 == 1.0 == True) is
+        # not what is served: the pinned document is.
+        self._documents: dict[str, Any] = {**extra, **pinned}
         self._cache: LRUCache[str, Any] = LRUCache(maxsize=256)
         self.processing_cache = ProcessingCache()
 

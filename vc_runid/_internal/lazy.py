@@ -11,6 +11,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -71,20 +72,40 @@ class _OfflineSourceLoader(importlib.machinery.SourceFileLoader):
                     del sys.modules[name]
 
 
+#: Held while a deferred module runs (below): a thread that asks for one of its names meanwhile
+#: waits for it instead of finding the module half made. Reentrant: the module's own imports may
+#: ask for names again.
+_DEFERRED_LOCK = threading.RLock()
+
+
 class _DeferredInitLoader(importlib.machinery.SourceFileLoader):
     """Makes the ``pyld`` package without running its ``__init__`` (which imports every document
-    loader pyld has, asyncio among them) until a name only that ``__init__`` defines is asked for.
-    Its submodules (``pyld.jsonld``) import as usual: the package's ``__path__`` is there."""
+    loader pyld has, asyncio among them) until a name only that ``__init__`` defines is asked for
+    (``pyld.FrozenDocumentLoader``, ``from pyld import *``). Its submodules import as usual: the
+    package's ``__path__`` is there. One difference remains: ``pyld.documentloader.requests`` is
+    an attribute only once something imported it (pyld's ``__init__`` imports it first thing)."""
 
     def exec_module(self, module: Any) -> None:
         loader = self
+        ran = False
 
         def __getattr__(name: str) -> Any:
+            nonlocal ran
+            if name.startswith("__") and name != "__all__":
+                raise AttributeError(name)  # a probe (__file__, __version__...): nothing to run for it
             if importlib.machinery.PathFinder.find_spec(f"{module.__name__}.{name}", module.__path__):
                 raise AttributeError(name)  # a submodule not imported yet: "from pyld import x" imports it
-            vars(module).pop("__getattr__", None)  # once
-            importlib.machinery.SourceFileLoader.exec_module(loader, module)
-            return getattr(module, name)
+            with _DEFERRED_LOCK:
+                if not ran:
+                    ran = True
+                    try:
+                        importlib.machinery.SourceFileLoader.exec_module(loader, module)
+                    finally:
+                        vars(module).pop("__getattr__", None)
+            try:
+                return vars(module)[name]
+            except KeyError:
+                raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}") from None
 
         module.__getattr__ = __getattr__
         # What the __init__ does first, and what its modules rely on: pyld.context_resolver and
@@ -96,7 +117,9 @@ def _defer_import(name: str) -> None:
     """Put a stand-in for module ``name`` in ``sys.modules`` (and on its parent package, as an
     import would) that imports the module the first time one of its names is read: for a
     dependency's import that is almost never used. (``importlib.util.LazyLoader`` will not do:
-    a later ``import`` statement of the name reads its ``__spec__``, which loads it.)"""
+    a later ``import`` statement of the name reads its ``__spec__``, which loads it.) A name
+    bound to the stand-in itself (``import lxml.html as html`` before first use) stays the
+    stand-in, which hands on every name read through it."""
     if name in sys.modules:
         return
     try:
@@ -107,7 +130,13 @@ def _defer_import(name: str) -> None:
         return
     parent, _, child = name.rpartition(".")
     stand_in = _StandIn(name)
+    # What a probe reads of a module (its file, path, loader) is answered without loading it.
     stand_in.__spec__ = spec
+    stand_in.__loader__ = spec.loader
+    stand_in.__package__ = spec.parent
+    stand_in.__file__ = spec.origin
+    if spec.submodule_search_locations is not None:
+        stand_in.__path__ = list(spec.submodule_search_locations)
     sys.modules[name] = stand_in
     if parent:
         setattr(sys.modules[parent], child, stand_in)
@@ -118,9 +147,12 @@ class _StandIn(types.ModuleType):
 
     def __getattr__(self, attribute: str) -> Any:
         name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        module = importlib.import_module(name)  # sets itself on the parent package
+        if attribute.startswith("__") and attribute != "__all__":
+            raise AttributeError(attribute)  # a probe (__version__, __wrapped__...): not a use
+        with _DEFERRED_LOCK:
+            if sys.modules.get(name) is self:
+                sys.modules.pop(name, None)
+            module = importlib.import_module(name)  # sets itself on the parent package
         return getattr(module, attribute)
 
 
@@ -155,9 +187,10 @@ def keep_pyld_offline() -> None:
 
     pyld picks a default document loader when ``pyld.jsonld`` is imported, importing requests
     (~80 ms) for it. vc-runid always passes its own offline loader, so pyld's default is never
-    used; without requests pyld falls back to a loader that refuses every URL, which is the
-    fail-closed default anyway. Only that module's own import sees requests missing: the entries
-    are removed right after. The package's ``__init__`` (every document loader, asyncio, ~40 ms)
+    used; with its network loader modules hidden pyld falls back to a loader that refuses every
+    URL, the fail-closed default, even when requests was imported before. Only that module's own
+    import sees them missing: the entries are removed right after (a thread importing requests at
+    that very moment would see it missing too). The package's ``__init__`` (every document loader, asyncio, ~40 ms)
     and lxml's HTML parser (~20 ms) run only if something uses them. Nothing is imported here: a
     command that never expands JSON-LD (``--help``) does not pay for pyld at all.
     """

@@ -25,7 +25,6 @@ reading JSON. The same module classifies documents by their *expanded* types.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -35,8 +34,8 @@ from frozendict import frozendict
 from pyld import jsonld
 
 from .._internal.canonical import _EXPANSION_LOCK, Expansion, _Processor, expand_document
-from .._internal.contexts import DocumentLoader, contexts_dir, default_loader
-from ..errors import ContextError, ErrorCode, RunIdError
+from .._internal.contexts import DocumentLoader, default_loader, pinned_digests, read_shipped_json
+from ..errors import ContextError, ErrorCode
 
 __all__ = [
     "PRESENTATION_TYPE_IRI",
@@ -179,53 +178,70 @@ _STANDARD_LOCK = threading.Lock()
 
 @lru_cache(maxsize=8)
 def _standard_terms_for(loader: DocumentLoader) -> tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]]:
-    # Every loader serves the pinned core contexts and nothing else under their URLs, so the
-    # table is the one shipped with them, when it was made from these very files.
-    shipped = shipped_standard_terms()
+    # Every loader serves the pinned core contexts, and nothing else under their URLs, so the
+    # table is the one shipped with them when it was made from these very files by this code.
+    shipped = _shipped_standard_terms()
     if shipped is not None and loader.allowed_urls.issuperset(_CORE_CONTEXTS):
         return shipped
     with _STANDARD_LOCK:
         return _standard_terms(loader)
 
 
-#: ``_standard_terms`` of the pinned core contexts, made by ``scripts/standard_terms.py``: a
+#: ``_standard_terms`` of the pinned core contexts, written by ``scripts/standard_terms.py``: a
 #: process's first verification reads it instead of processing seven contexts (~15 ms).
 STANDARD_TERMS_FILE: Final = "standard-terms.json"
+#: Raise it whenever ``_standard_terms`` (or what it calls) changes what it makes: a table made
+#: by other code is then not used, and tests/test_signed_form_fast.py asks for a new one.
+_STANDARD_TERMS_ALGORITHM: Final = 1
 
 
-def core_context_digests() -> dict[str, str]:
-    """The SHA-256 of each pinned core context file: what the shipped table was made from."""
-    manifest = json.loads((contexts_dir() / "index.json").read_text())
-    digests = {entry["url"]: entry["sha256"] for entry in manifest["contexts"]}
-    return {url: digests.get(url, "") for url in _CORE_CONTEXTS}
-
-
-def standard_terms_document(
-    terms: tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]],
-) -> dict[str, Any]:
-    """The shipped file's content for ``terms`` (sorted, so it is made the same every time)."""
-    by_iri, _ = terms
+def _standard_terms_origin() -> dict[str, Any]:
+    """What the table is made from: the core contexts' files, this code, the pyld it ran on."""
+    digests = pinned_digests()
     return {
-        "madeFrom": core_context_digests(),
-        "termsByIri": {iri: sorted(names) for iri, names in sorted(by_iri.items())},
+        "algorithm": _STANDARD_TERMS_ALGORITHM,
+        "contexts": {url: digests.get(url, "") for url in _CORE_CONTEXTS},
+        "pyld": _pyld_version(),
     }
 
 
-@lru_cache(maxsize=1)
-def shipped_standard_terms() -> tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]] | None:
-    """The shipped table, or None when it is missing or was made from other context files."""
-    try:
-        document = json.loads((contexts_dir() / STANDARD_TERMS_FILE).read_text())
-        if document.get("madeFrom") != core_context_digests():
-            return None
-        by_iri = {iri: frozenset(names) for iri, names in document["termsByIri"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RunIdError):
+def _pyld_version() -> str:
+    from pyld.__about__ import __version__  # already loaded by pyld.jsonld
+
+    return str(__version__)
+
+
+def _standard_terms_document(
+    terms: tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]], origin: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The shipped file's content (sorted, so it is made the same every time)."""
+    by_iri, _ = terms
+    return {"madeFrom": dict(origin), "termsByIri": {iri: sorted(names) for iri, names in sorted(by_iri.items())}}
+
+
+def _terms_from_document(
+    document: Any, origin: Mapping[str, Any]
+) -> tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]] | None:
+    """The table a shipped document holds, or None unless it was made from ``origin``."""
+    if not isinstance(document, dict) or document.get("madeFrom") != origin:
         return None
+    listed = document.get("termsByIri")
+    if not isinstance(listed, dict) or not all(
+        isinstance(iri, str) and isinstance(names, list) and all(isinstance(n, str) for n in names)
+        for iri, names in listed.items()
+    ):
+        return None
+    by_iri = {iri: frozenset(names) for iri, names in listed.items()}
     by_term: dict[str, set[str]] = {}
     for iri, names in by_iri.items():
         for name in names:
             by_term.setdefault(name, set()).add(iri)
     return by_iri, {term: frozenset(iris) for term, iris in by_term.items()}
+
+
+@lru_cache(maxsize=1)
+def _shipped_standard_terms() -> tuple[Mapping[str, frozenset[str]], Mapping[str, frozenset[str]]] | None:
+    return _terms_from_document(read_shipped_json(STANDARD_TERMS_FILE), _standard_terms_origin())
 
 
 @lru_cache(maxsize=8)

@@ -314,13 +314,15 @@ def proof_set(document: dict[str, Any], what: str) -> list[SetMember]:
     listed = proofs_of(document)
     if not listed:
         raise ProofError(f"the {what} has no proof", code=ErrorCode.PROOF_MISSING)
-    proofs: list[dict[str, Any]] = listed[:1] if len(listed) == 1 else []
-    seen: set[str] = set()
-    for proof in listed if len(listed) > 1 else ():
-        key = json.dumps(proof, sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            proofs.append(proof)
+    if len(listed) == 1:
+        proofs = list(listed)
+    else:  # identical copies are one proof
+        proofs, seen = [], set()
+        for proof in listed:
+            key = json.dumps(proof, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                proofs.append(proof)
     by_id: dict[str, int] = {}
     for index, proof in enumerate(proofs):
         if "id" not in proof:
