@@ -179,7 +179,8 @@ def test_a_table_is_used_only_when_made_from_what_this_verifier_runs() -> None:
     other_files = {**origin, "contexts": {**origin["contexts"], VC_V2: "0" * 64}}
     for made_from in (other_files, {**origin, "algorithm": origin["algorithm"] + 1}, {**origin, "pyld": "0.0"}):
         assert _terms_from_document({**document, "madeFrom": made_from}, origin) is None
-    for broken in (None, [], {"madeFrom": origin}, {**document, "termsByIri": {"x": "ab"}}, {**document, "termsByIri": {"x": [1]}}):
+    not_tables = ({"x": "ab"}, {"x": [1]}, ["a"])
+    for broken in (None, [], {"madeFrom": origin}, *({**document, "termsByIri": t} for t in not_tables)):
         assert _terms_from_document(broken, origin) is None
 
 

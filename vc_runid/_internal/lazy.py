@@ -190,9 +190,10 @@ def keep_pyld_offline() -> None:
     used; with its network loader modules hidden pyld falls back to a loader that refuses every
     URL, the fail-closed default, even when requests was imported before. Only that module's own
     import sees them missing: the entries are removed right after (a thread importing requests at
-    that very moment would see it missing too). The package's ``__init__`` (every document loader, asyncio, ~40 ms)
-    and lxml's HTML parser (~20 ms) run only if something uses them. Nothing is imported here: a
-    command that never expands JSON-LD (``--help``) does not pay for pyld at all.
+    that very moment would see it missing too). The package's ``__init__`` (every document
+    loader, asyncio among them, ~40 ms) and lxml's HTML parser (~20 ms) run only if something
+    uses them. Nothing is imported here: a command that never expands JSON-LD (``--help``) does
+    not pay for pyld at all.
     """
     if "pyld.jsonld" in sys.modules or _PyldOffline in sys.meta_path:
         return
