@@ -47,12 +47,17 @@ def contexts_dir() -> Path:
 
 
 @cache
+def _manifest_entries() -> tuple[Mapping[str, Any], ...]:
+    """The entries of ``contexts/index.json``: one per pinned context (url, file, sha256...)."""
+    return tuple(json.loads((contexts_dir() / "index.json").read_text())["contexts"])
+
+
+@cache
 def pinned_contexts() -> Mapping[str, Any]:
     """URL → parsed context document, each checked against the digest recorded in the manifest."""
     directory = contexts_dir()
-    manifest = json.loads((directory / "index.json").read_text())
     documents: dict[str, Any] = {}
-    for entry in manifest["contexts"]:
+    for entry in _manifest_entries():
         data = (directory / entry["file"]).read_bytes()
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise ContextError(
@@ -66,8 +71,7 @@ def pinned_contexts() -> Mapping[str, Any]:
 @cache
 def pinned_digests() -> Mapping[str, str]:
     """URL → the SHA-256 the manifest records for each pinned context's file."""
-    manifest = json.loads((contexts_dir() / "index.json").read_text())
-    return {entry["url"]: entry["sha256"] for entry in manifest["contexts"]}
+    return {entry["url"]: entry["sha256"] for entry in _manifest_entries()}
 
 
 def read_shipped_json(name: str) -> Any | None:
@@ -87,10 +91,9 @@ def served_context_bytes() -> Mapping[str, bytes]:
     layout, so no digest of the served bytes can be checked against them."""
     pinned_contexts()  # the files were checked against their recorded sha256
     directory = contexts_dir()
-    manifest = json.loads((directory / "index.json").read_text())
     return {
         entry["url"]: (directory / entry["file"]).read_bytes()
-        for entry in manifest["contexts"]
+        for entry in _manifest_entries()
         if entry.get("servedBytes") is True
     }
 
