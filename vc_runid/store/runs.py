@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from ..runs.composition import Disclosures
 from ..vc.documents import SecuredWire
 from .files import receipt_path
 from .home import RUNS_DB
+from .sqlite import transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,22 +71,13 @@ class RunStore:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             path.touch(mode=0o600)
-        with self._connect() as db:
+        with transaction(self.path) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
 
     @classmethod
     def in_home(cls, home: Path) -> RunStore:
         return cls(home / RUNS_DB)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
 
     def add_declaration(
         self,
@@ -98,7 +88,7 @@ class RunStore:
         disclosures: Disclosures,
     ) -> None:
         try:
-            with self._connect() as db:
+            with transaction(self.path) as db:
                 db.execute(
                     "INSERT INTO runs (run_id, declaration_id, declaration, declared_at, disclosures) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -108,7 +98,7 @@ class RunStore:
             raise RunError(f"run {run_id} is already declared in the store", code=ErrorCode.RUN_EXISTS) from exc
 
     def add_binding(self, run_id: str, binding: SecuredWire, bound_at: str) -> None:
-        with self._connect() as db:
+        with transaction(self.path) as db:
             cursor = db.execute(
                 "UPDATE runs SET binding = ?, bound_at = ? WHERE run_id = ? AND binding IS NULL",
                 (_dump(binding), bound_at, run_id),
@@ -158,7 +148,7 @@ class RunStore:
         return sqlite3.connect(self.path, check_same_thread=False)
 
     def get(self, run_id: str) -> RunRecord:
-        with self._connect() as db:
+        with transaction(self.path) as db:
             row = db.execute(
                 "SELECT run_id, declaration_id, declaration, declared_at, disclosures, binding, bound_at "
                 "FROM runs WHERE run_id = ? OR declaration_id = ?",
@@ -175,7 +165,7 @@ class RunStore:
             return None
 
     def list(self) -> list[RunRecord]:
-        with self._connect() as db:
+        with transaction(self.path) as db:
             rows = db.execute(
                 "SELECT run_id, declaration_id, declaration, declared_at, disclosures, binding, bound_at "
                 "FROM runs ORDER BY declared_at"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from ..vc.status.bitstring import (
     status_entry,
 )
 from .home import STATUS_DB
+from .sqlite import transaction
 
 _SCHEMA = (
     # AUTOINCREMENT: SQLite never hands out the same seq twice, even after a row is deleted, so an
@@ -69,21 +68,12 @@ class StatusRegistry:
             home.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not self.path.exists():
                 self.path.touch(mode=0o600)  # revocation reasons: the issuer's own records
-            with self._connect() as db:
+            with transaction(self.path) as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 for statement in _SCHEMA:
                     db.execute(statement)
         except (OSError, sqlite3.Error) as exc:
             raise UsageError(f"cannot open the status registry {self.path}: {exc}") from exc
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
 
     def allocate(self, credential_id: str) -> int:
         """The status list index of ``credential_id``: the next unused one, or the one it already
@@ -91,7 +81,7 @@ class StatusRegistry:
         if not credential_id:
             raise UsageError("a credential id is required to allocate a status list index")
         query = "SELECT seq FROM status_entries WHERE credential_id = ?"
-        with self._connect() as db:
+        with transaction(self.path) as db:
             row = db.execute(query, (credential_id,)).fetchone()
             if row is None:
                 # Not INSERT OR IGNORE: an ignored insert still consumes an AUTOINCREMENT value.
@@ -113,7 +103,7 @@ class StatusRegistry:
         return credential_id, status_entry(list_url, self.allocate(credential_id), purpose)
 
     def record(self, credential_id: str) -> StatusRecord:
-        with self._connect() as db:
+        with transaction(self.path) as db:
             row = db.execute(
                 "SELECT credential_id, seq, revoked_at, reason FROM status_entries WHERE credential_id = ?",
                 (credential_id,),
@@ -131,7 +121,7 @@ class StatusRegistry:
         if not reason.strip():
             raise UsageError("a revocation needs a reason")
         moment = format_datetime(at)  # refuses a naive datetime
-        with self._connect() as db:
+        with transaction(self.path) as db:
             db.execute(
                 "UPDATE status_entries SET revoked_at = ?, reason = ? "
                 "WHERE credential_id = ? AND revoked_at IS NULL",
@@ -151,7 +141,7 @@ class StatusRegistry:
     ) -> dict[str, Any]:
         """The signed status list as of ``now``: a revocation made after ``now`` is not in it."""
         self._bind_url(list_url)
-        with self._connect() as db:
+        with transaction(self.path) as db:
             (last,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM status_entries").fetchone()
             revoked = db.execute(
                 "SELECT seq, revoked_at FROM status_entries WHERE revoked_at IS NOT NULL"
@@ -161,7 +151,7 @@ class StatusRegistry:
 
     def _bind_url(self, list_url: str) -> None:
         check_list_url(list_url)
-        with self._connect() as db:
+        with transaction(self.path) as db:
             db.execute("INSERT OR IGNORE INTO status_meta (key, value) VALUES ('list_url', ?)", (list_url,))
             (bound,) = db.execute("SELECT value FROM status_meta WHERE key = 'list_url'").fetchone()
         if bound != list_url:
