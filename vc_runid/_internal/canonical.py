@@ -1042,7 +1042,11 @@ def to_nquads(expanded: list[Any]) -> str:
     The same dataset as ``jsonld.to_rdf`` (JSON-LD 1.1 API §4.5, "Deserialize JSON-LD to RDF")
     without its second expansion; see :class:`_NQuadsWriter`. ``expanded`` is not modified.
     """
-    writer = _NQuadsWriter()
+    return _written(_NQuadsWriter(), expanded)
+
+
+def _written(writer: _NQuadsWriter, expanded: list[Any]) -> str:
+    """The sorted N-Quads ``writer`` writes for ``expanded``; a failure is a typed error."""
     try:
         writer.visit(expanded, "@default")
     except RunIdError:
@@ -1067,13 +1071,7 @@ def canonicalize_expanded(expanded: list[Any]) -> str:
     both ways with the reference.
     """
     writer = _NQuadsWriter("_:c14n")
-    try:
-        writer.visit(expanded, "@default")
-    except RunIdError:
-        raise
-    except Exception as exc:
-        raise _json_ld_failure(exc) from exc
-    nquads = "".join(sorted(writer.lines))
+    nquads = _written(writer, expanded)
     if writer.canonical and writer.issuer.counter <= 1:
         try:
             nquads.encode("utf-8")
